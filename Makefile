@@ -1,0 +1,116 @@
+# kser: build, test and run.
+#
+#   make            build build/kser
+#   make check      unit (cmocka) and end-to-end (sharness) tests, built
+#                   with AddressSanitizer and UBSan
+#   make run        the main job: import the series' base, apply the
+#                   newest version of the series
+#   make install    install kser and its man pages (PREFIX=/usr/local)
+#
+# Every target that needs packages calls ci/deps.sh first, which installs
+# what is missing from Debian and is quick when nothing is.
+
+.DEFAULT_GOAL := all
+SHELL := /bin/bash
+
+BUILD := build
+PREFIX ?= /usr/local
+DESTDIR ?=
+CC := gcc
+
+-include $(BUILD)/config.mk
+
+# Package flags are found once, after ci/deps.sh has installed the
+# packages; make restarts with them once this file exists.
+$(BUILD)/config.mk: ci/deps.sh
+	@ci/deps.sh
+	@mkdir -p $(BUILD)
+	@{ echo "PKG_CFLAGS := $$(pkg-config --cflags $(PKGS))"; \
+	   echo "PKG_LIBS := $$(pkg-config --libs $(PKGS)) -ldeflate -lpthread"; \
+	 } > $@.tmp && mv $@.tmp $@
+
+PKGS := libgit2 gmime-3.0 libarchive liblzma zlib libcrypto jansson
+
+WARN := -Wall -Wextra -Werror -Wno-unused-parameter -Wshadow \
+	-Wstrict-prototypes -Wmissing-prototypes -Wformat=2
+CPPFLAGS := -Itools/include -Itools/lib -D_GNU_SOURCE \
+	-DKSER_VERSION='"0.1"'
+CFLAGS_COMMON := -std=c11 $(WARN) -g $(PKG_CFLAGS)
+CFLAGS_RELEASE := $(CFLAGS_COMMON) -O2
+CFLAGS_CHECK := $(CFLAGS_COMMON) -O1 -fsanitize=address,undefined \
+	-fno-omit-frame-pointer -fno-sanitize-recover=all
+LDFLAGS_CHECK := -fsanitize=address,undefined
+
+LIB_SRCS := $(sort $(wildcard tools/lib/*.c))
+CLI_SRCS := $(sort $(wildcard tools/cli/*.c))
+UNIT_SRCS := $(sort $(wildcard tools/tests/unit/*_test.c))
+HEADERS := $(wildcard tools/include/kser/*.h tools/lib/*.h tools/cli/*.h)
+
+REL := $(BUILD)/obj
+CHK := $(BUILD)/check
+LIB_OBJS := $(LIB_SRCS:tools/%.c=$(REL)/%.o)
+CLI_OBJS := $(CLI_SRCS:tools/%.c=$(REL)/%.o)
+CHK_LIB_OBJS := $(LIB_SRCS:tools/%.c=$(CHK)/obj/%.o)
+CHK_CLI_OBJS := $(CLI_SRCS:tools/%.c=$(CHK)/obj/%.o)
+UNIT_BINS := $(UNIT_SRCS:tools/tests/unit/%.c=$(CHK)/unit/%)
+
+.PHONY: all deps kernel-deps check unit e2e run install clean
+.DELETE_ON_ERROR:
+
+all: deps $(BUILD)/kser
+
+deps:
+	@ci/deps.sh
+
+kernel-deps:
+	@ci/deps.sh --kernel
+
+$(REL)/%.o: tools/%.c $(HEADERS) $(BUILD)/config.mk
+	@mkdir -p $(@D)
+	@echo "  CC      $@"
+	@$(CC) $(CPPFLAGS) $(CFLAGS_RELEASE) -c -o $@ $<
+
+$(BUILD)/libkser.a: $(LIB_OBJS)
+	@rm -f $@
+	@echo "  AR      $@"
+	@ar rcs $@ $^
+
+$(BUILD)/kser: $(CLI_OBJS) $(BUILD)/libkser.a
+	@echo "  LD      $@"
+	@$(CC) -o $@ $(CLI_OBJS) $(BUILD)/libkser.a $(PKG_LIBS)
+
+# The test build: everything with sanitizers.
+$(CHK)/obj/%.o: tools/%.c $(HEADERS) $(BUILD)/config.mk
+	@mkdir -p $(@D)
+	@echo "  CC      $@"
+	@$(CC) $(CPPFLAGS) $(CFLAGS_CHECK) -c -o $@ $<
+
+$(CHK)/libkser.a: $(CHK_LIB_OBJS)
+	@rm -f $@
+	@echo "  AR      $@"
+	@ar rcs $@ $^
+
+$(CHK)/kser: $(CHK_CLI_OBJS) $(CHK)/libkser.a
+	@echo "  LD      $@"
+	@$(CC) $(LDFLAGS_CHECK) -o $@ $(CHK_CLI_OBJS) $(CHK)/libkser.a \
+		$(PKG_LIBS)
+
+$(CHK)/unit/%: tools/tests/unit/%.c $(CHK)/libkser.a $(HEADERS)
+	@mkdir -p $(@D)
+	@echo "  CC      $@"
+	@$(CC) $(CPPFLAGS) $(CFLAGS_CHECK) $(LDFLAGS_CHECK) -o $@ $< \
+		$(CHK)/libkser.a $(PKG_LIBS) -lcmocka
+
+check: deps kernel-deps $(CHK)/kser $(UNIT_BINS) $(BUILD)/kser
+	@tools/tests/run.sh $(CHK) $(UNIT_BINS)
+
+run: deps kernel-deps $(BUILD)/kser
+	@ci/run-series.sh
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 755 $(BUILD)/kser $(DESTDIR)$(PREFIX)/bin/kser
+	install -m 644 docs/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+
+clean:
+	rm -rf $(BUILD)

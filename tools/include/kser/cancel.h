@@ -1,0 +1,18 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef KSER_CANCEL_H
+#define KSER_CANCEL_H
+
+#include <stdbool.h>
+
+/*
+ * Long operations poll kser_cancel_requested() and stop cleanly, undoing
+ * what they started, when it turns true. The CLI requests cancellation
+ * from its SIGINT/SIGTERM handler; kser_cancel_request() is async-signal
+ * safe.
+ */
+void kser_cancel_request(int signo);
+bool kser_cancel_requested(void);
+/* The signal that requested cancellation, or 0. */
+int kser_cancel_signal(void);
+
+#endif

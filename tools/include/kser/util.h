@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef KSER_UTIL_H
+#define KSER_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct kser_buf;
+struct kser_error;
+
+/* Reads a whole file into out (replacing its contents); "-" is stdin. */
+const struct kser_error *kser_read_file(struct kser_buf *out,
+					const char *path);
+
+/* Writes a file through a temporary and a rename, so readers never see
+ * half of it. */
+const struct kser_error *kser_write_file_atomic(const char *path,
+						const void *data, size_t len);
+
+/* Removes a directory tree (not following symlinks). */
+const struct kser_error *kser_remove_tree(const char *path);
+
+/* Creates a directory and its parents, like mkdir -p. */
+const struct kser_error *kser_mkdir_p(const char *path);
+
+#endif

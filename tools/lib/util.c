@@ -1,0 +1,136 @@
+// SPDX-License-Identifier: GPL-2.0
+#define _XOPEN_SOURCE 700
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "kser/buf.h"
+#include "kser/error.h"
+#include "kser/util.h"
+
+const struct kser_error *kser_read_file(struct kser_buf *out,
+					const char *path)
+{
+	int fd = strcmp(path, "-") ? open(path, O_RDONLY | O_CLOEXEC) : 0;
+	const struct kser_error *err = NULL;
+
+	kser_buf_clear(out);
+	if (fd < 0)
+		return kser_error_errno("cannot open '%s'", path);
+	for (;;) {
+		ssize_t n;
+
+		kser_buf_grow(out, 65536);
+		if (kser_buf_check(out)) {
+			err = kser_error_nomem();
+			break;
+		}
+		n = read(fd, out->ptr + out->len, out->alloc - out->len - 1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			err = kser_error_errno("cannot read '%s'", path);
+			break;
+		}
+		if (n == 0)
+			break;
+		out->len += (size_t)n;
+		out->ptr[out->len] = '\0';
+	}
+	if (fd)
+		close(fd);
+	return err;
+}
+
+const struct kser_error *kser_write_file_atomic(const char *path,
+						const void *data, size_t len)
+{
+	struct kser_buf tmp = KSER_BUF_INIT;
+	const struct kser_error *err = NULL;
+	const char *p = data;
+	int fd;
+
+	kser_buf_printf(&tmp, "%s.tmp.%ld", path, (long)getpid());
+	if (kser_buf_check(&tmp))
+		return kser_error_nomem();
+	fd = open(tmp.ptr, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		err = kser_error_errno("cannot create '%s'", tmp.ptr);
+		goto done;
+	}
+	while (len) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			err = kser_error_errno("cannot write '%s'", tmp.ptr);
+			break;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	if (close(fd) < 0 && !err)
+		err = kser_error_errno("cannot write '%s'", tmp.ptr);
+	if (!err && rename(tmp.ptr, path) < 0)
+		err = kser_error_errno("cannot rename '%s' to '%s'", tmp.ptr,
+				       path);
+	if (err)
+		unlink(tmp.ptr);
+done:
+	kser_buf_release(&tmp);
+	return err;
+}
+
+static int remove_one(const char *path, const struct stat *st, int flag,
+		      struct FTW *ftw)
+{
+	(void)st;
+	(void)ftw;
+	if (flag == FTW_DP)
+		return rmdir(path) < 0 ? -1 : 0;
+	return unlink(path) < 0 && errno != ENOENT ? -1 : 0;
+}
+
+const struct kser_error *kser_remove_tree(const char *path)
+{
+	struct stat st;
+
+	if (lstat(path, &st) < 0)
+		return errno == ENOENT ? NULL :
+		       kser_error_errno("cannot remove '%s'", path);
+	if (nftw(path, remove_one, 16, FTW_DEPTH | FTW_PHYS) < 0)
+		return kser_error_errno("cannot remove '%s'", path);
+	return NULL;
+}
+
+const struct kser_error *kser_mkdir_p(const char *path)
+{
+	char *copy = strdup(path), *p;
+	const struct kser_error *err = NULL;
+
+	if (!copy)
+		return kser_error_nomem();
+	for (p = copy + 1; ; p++) {
+		if (*p == '/' || !*p) {
+			char c = *p;
+
+			*p = '\0';
+			if (mkdir(copy, 0777) < 0 && errno != EEXIST) {
+				err = kser_error_errno("cannot create '%s'",
+						       copy);
+				break;
+			}
+			*p = c;
+			if (!c)
+				break;
+		}
+	}
+	free(copy);
+	return err;
+}
