@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef KSER_AM_H
+#define KSER_AM_H
+
+#include <stdbool.h>
+#include <git2.h>
+
+#include "kser/apply.h"
+
+struct kser_error;
+struct kser_series;
+struct kser_series_patch;
+
+/*
+ * Commits a series on top of a base, in memory, as `git am` would: same
+ * trees, messages and authorship. No ref is touched: the caller decides
+ * what to point at the tip.
+ */
+struct kser_am_options {
+	unsigned int version;
+	bool three_way;
+	/* The committer; NULL means as git finds it (env, then config). */
+	const git_signature *committer;
+};
+
+#define KSER_AM_OPTIONS_VERSION 1
+#define KSER_AM_OPTIONS_INIT { KSER_AM_OPTIONS_VERSION, false, NULL }
+
+/* Called after each patch is committed. */
+typedef void (*kser_am_progress_fn)(const struct kser_series_patch *patch,
+				    size_t total, const git_oid *commit,
+				    const struct kser_apply_report *rep,
+				    void *arg);
+
+const struct kser_error *kser_am_apply(git_oid *tip, git_repository *repo,
+				       const struct kser_series *series,
+				       const git_oid *base,
+				       const struct kser_am_options *opts,
+				       kser_am_progress_fn progress,
+				       void *arg);
+
+/*
+ * The committer identity git would use: GIT_COMMITTER_NAME/EMAIL, else
+ * user.name/user.email; GIT_COMMITTER_DATE, else now.
+ */
+const struct kser_error *kser_committer(git_signature **out,
+					git_repository *repo);
+
+/* Parses a date as git's GIT_*_DATE accepts the common forms of it. */
+bool kser_parse_date(const char *s, git_time_t *when, int *tz_minutes);
+
+#endif

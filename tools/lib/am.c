@@ -1,0 +1,265 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <gmime/gmime.h>
+
+#include "kser/am.h"
+#include "kser/buf.h"
+#include "kser/cancel.h"
+#include "kser/error.h"
+#include "kser/mail.h"
+#include "kser/patch.h"
+#include "kser/series.h"
+
+static int local_tz_minutes(time_t t)
+{
+	struct tm tm;
+
+	localtime_r(&t, &tm);
+	return (int)(tm.tm_gmtoff / 60);
+}
+
+/* "+0130" -> 90 */
+static bool parse_tz(const char *s, int *out)
+{
+	int v;
+
+	if ((s[0] != '+' && s[0] != '-') || strlen(s) != 5 ||
+	    strspn(s + 1, "0123456789") != 4)
+		return false;
+	v = (s[1] - '0') * 600 + (s[2] - '0') * 60 + (s[3] - '0') * 10 +
+	    (s[4] - '0');
+	*out = s[0] == '-' ? -v : v;
+	return true;
+}
+
+bool kser_parse_date(const char *s, git_time_t *when, int *tz)
+{
+	char rest[16];
+	long long epoch;
+	int n = 0;
+	GDateTime *d;
+	struct tm tm;
+	const char *end;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	/* git's internal form: "@1700000000 +0100" or "1700000000 +0100". */
+	if (sscanf(s, "@%lld%n", &epoch, &n) == 1 ||
+	    (sscanf(s, "%lld%n", &epoch, &n) == 1 && s[n] == ' ' &&
+	     epoch > 100000000)) {
+		const char *p = s + n;
+
+		while (*p == ' ')
+			p++;
+		*when = (git_time_t)epoch;
+		if (!*p) {
+			*tz = 0;
+			return true;
+		}
+		if (sscanf(p, "%15s", rest) == 1 && parse_tz(rest, tz))
+			return true;
+		return false;
+	}
+	/* ISO 8601: 2024-03-25T10:00:00 +0100, or with a space. */
+	memset(&tm, 0, sizeof(tm));
+	end = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
+	if (!end)
+		end = strptime(s, "%Y-%m-%d %H:%M:%S", &tm);
+	if (end) {
+		int offset = 0;
+
+		while (*end == ' ')
+			end++;
+		if (*end && !parse_tz(end, &offset)) {
+			if (strcmp(end, "Z"))
+				return false;
+		}
+		*when = (git_time_t)timegm(&tm) - offset * 60;
+		*tz = offset;
+		return true;
+	}
+	/* RFC 2822, as in mails. */
+	d = g_mime_utils_header_decode_date(s);
+	if (!d)
+		return false;
+	*when = (git_time_t)g_date_time_to_unix(d);
+	*tz = (int)(g_date_time_get_utc_offset(d) / G_TIME_SPAN_MINUTE);
+	g_date_time_unref(d);
+	return true;
+}
+
+const struct kser_error *kser_committer(git_signature **out,
+					git_repository *repo)
+{
+	const struct kser_error *err = NULL;
+	const char *name = getenv("GIT_COMMITTER_NAME");
+	const char *email = getenv("GIT_COMMITTER_EMAIL");
+	const char *date = getenv("GIT_COMMITTER_DATE");
+	git_config *cfg = NULL;
+	git_buf cname = GIT_BUF_INIT, cemail = GIT_BUF_INIT;
+	git_time_t when;
+	int tz;
+
+	*out = NULL;
+	if ((!name || !email) && git_repository_config_snapshot(&cfg,
+								repo) < 0)
+		return kser_error_git("cannot read the git configuration");
+	if (!name && git_config_get_string_buf(&cname, cfg, "user.name") == 0)
+		name = cname.ptr;
+	if (!email &&
+	    git_config_get_string_buf(&cemail, cfg, "user.email") == 0)
+		email = cemail.ptr;
+	if (!email)
+		email = getenv("EMAIL");
+	if (!name || !*name || !email || !*email) {
+		err = kser_error_fmt(KSER_ERR_USAGE,
+				     "no committer identity: set user.name "
+				     "and user.email (git config), or "
+				     "GIT_COMMITTER_NAME and "
+				     "GIT_COMMITTER_EMAIL");
+		goto done;
+	}
+	if (date && *date) {
+		if (!kser_parse_date(date, &when, &tz)) {
+			err = kser_error_fmt(KSER_ERR_USAGE,
+					     "cannot parse GIT_COMMITTER_DATE "
+					     "'%s'", date);
+			goto done;
+		}
+	} else {
+		when = (git_time_t)time(NULL);
+		tz = local_tz_minutes((time_t)when);
+	}
+	if (git_signature_new(out, name, email, when, tz) < 0)
+		err = kser_error_git("bad committer identity '%s <%s>'",
+				     name, email);
+done:
+	git_buf_dispose(&cname);
+	git_buf_dispose(&cemail);
+	git_config_free(cfg);
+	return err;
+}
+
+static const struct kser_error *author_of(git_signature **out,
+					  const struct kser_mail *mail,
+					  const git_signature *committer)
+{
+	const char *name = mail->author_name, *email = mail->author_email;
+	git_time_t when = committer->when.time;
+	int tz = committer->when.offset;
+
+	if (!name || !*name || !email) {
+		name = committer->name;
+		email = committer->email;
+	}
+	if (mail->has_date) {
+		when = (git_time_t)mail->time;
+		tz = mail->tz_minutes;
+	}
+	if (git_signature_new(out, name, email, when, tz) < 0)
+		return kser_error_git("bad author '%s <%s>'", name, email);
+	return NULL;
+}
+
+const struct kser_error *kser_am_apply(git_oid *tip, git_repository *repo,
+				       const struct kser_series *series,
+				       const git_oid *base,
+				       const struct kser_am_options *opts,
+				       kser_am_progress_fn progress,
+				       void *arg)
+{
+	static const struct kser_am_options defaults = KSER_AM_OPTIONS_INIT;
+	struct kser_apply_options aopts = KSER_APPLY_OPTIONS_INIT;
+	const struct kser_error *err = NULL;
+	git_signature *committer = NULL, *author = NULL;
+	struct kser_buf msg = KSER_BUF_INIT;
+	git_commit *parent = NULL;
+	git_tree *tree = NULL;
+	git_oid cur, tree_oid;
+	size_t i;
+
+	if (!opts)
+		opts = &defaults;
+	aopts.three_way = opts->three_way;
+	if (!opts->committer) {
+		err = kser_committer(&committer, repo);
+		if (err)
+			return err;
+	}
+	git_oid_cpy(&cur, base);
+
+	for (i = 0; i < series->npatches; i++) {
+		const struct kser_series_patch *p = &series->patches[i];
+		const struct kser_mail *mail = p->mail;
+		struct kser_apply_report rep;
+		struct kser_patch *patch = NULL;
+
+		kser_apply_report_init(&rep);
+		if (kser_cancel_requested()) {
+			err = kser_error_fmt(KSER_ERR_CANCELLED,
+					     "interrupted");
+			goto fail;
+		}
+		if (git_commit_lookup(&parent, repo, &cur) < 0) {
+			err = kser_error_git("cannot read commit");
+			goto fail;
+		}
+		if (!mail->patch || !*mail->patch) {
+			err = kser_error_fmt(KSER_ERR_BAD_INPUT,
+					     "the mail holds no patch");
+			goto fail;
+		}
+		err = kser_patch_parse(&patch, mail->patch, mail->patch_len,
+				       1);
+		if (!err)
+			err = kser_apply_to_tree(&tree_oid, repo,
+						 git_commit_tree_id(parent),
+						 patch, &aopts, &rep);
+		kser_patch_free(patch);
+		if (err)
+			goto fail;
+		err = kser_series_commit_message(&msg, p);
+		if (err)
+			goto fail;
+		err = author_of(&author, mail, opts->committer ?
+				opts->committer : committer);
+		if (err)
+			goto fail;
+		if (git_tree_lookup(&tree, repo, &tree_oid) < 0 ||
+		    git_commit_create(&cur, repo, NULL, author,
+				      opts->committer ? opts->committer :
+				      committer, NULL, msg.ptr, tree, 1,
+				      (const git_commit **)&parent) < 0) {
+			err = kser_error_git("cannot create the commit");
+			goto fail;
+		}
+		if (progress)
+			progress(p, series->npatches, &cur, &rep, arg);
+		kser_apply_report_release(&rep);
+		git_signature_free(author);
+		author = NULL;
+		git_tree_free(tree);
+		tree = NULL;
+		git_commit_free(parent);
+		parent = NULL;
+		continue;
+fail:
+		kser_apply_report_release(&rep);
+		err = kser_error_wrap(err, "patch %u/%zu '%s'", p->number,
+				      series->npatches, mail->subject);
+		break;
+	}
+	if (!err)
+		git_oid_cpy(tip, &cur);
+	git_signature_free(author);
+	git_signature_free(committer);
+	git_tree_free(tree);
+	git_commit_free(parent);
+	kser_buf_release(&msg);
+	return err;
+}
