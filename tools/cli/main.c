@@ -1,0 +1,269 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kser: keep a Linux kernel patch series alive. One binary, git-style
+ * subcommands; only this file prints errors, once, as "kser: message".
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <git2.h>
+
+#include "kser/buf.h"
+#include "kser/cancel.h"
+#include "kser/error.h"
+#include "kser/util.h"
+#include "kser_cli.h"
+
+#ifndef KSER_VERSION
+#define KSER_VERSION "0.1"
+#endif
+
+static const struct kser_cmd *const commands[] = {
+	&kser_cmd_base,
+	&kser_cmd_apply,
+};
+
+#define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+static const char main_usage[] =
+	"usage: kser [--repo DIR] COMMAND [ARGS]\n"
+	"       kser help COMMAND\n"
+	"       kser --version\n";
+
+static void print_main_help(FILE *f)
+{
+	size_t i;
+
+	fputs(main_usage, f);
+	fputs("\nkser keeps a Linux kernel patch series alive: import a "
+	      "base, apply a series\nin memory, and (in later commands) "
+	      "verify, rebase and export it.\n\ncommands:\n", f);
+	for (i = 0; i < NCOMMANDS; i++)
+		fprintf(f, "  %-8s %s\n", commands[i]->name,
+			commands[i]->summary);
+	fputs("\nThe repository is the one git would find from the current "
+	      "directory, or\nthe one given with --repo DIR. Exit status: 0 "
+	      "success, 1 failure, 2 usage.\nSee kser(1) and kser-COMMAND(1)."
+	      "\n", f);
+}
+
+static const struct kser_cmd *find_command(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < NCOMMANDS; i++)
+		if (!strcmp(commands[i]->name, name))
+			return commands[i];
+	return NULL;
+}
+
+const struct kser_error *kser_cli_usage(const struct kser_cmd *cmd,
+					const char *fmt, ...)
+{
+	struct kser_buf b = KSER_BUF_INIT;
+	const struct kser_error *err;
+	const char *nl;
+	va_list ap;
+
+	va_start(ap, fmt);
+	kser_buf_vprintf(&b, fmt, ap);
+	va_end(ap);
+	/* The first line of the help text is the synopsis. */
+	nl = strchr(cmd->usage, '\n');
+	kser_buf_printf(&b, "\n%.*s", nl ? (int)(nl - cmd->usage) :
+			(int)strlen(cmd->usage), cmd->usage);
+	err = kser_buf_check(&b) ? kser_error_nomem() :
+	      kser_error_fmt(KSER_ERR_USAGE, "%s", b.ptr);
+	kser_buf_release(&b);
+	return err;
+}
+
+bool kser_cli_common_option(struct kser_cli *cli, int opt, const char *arg)
+{
+	if (opt == 'R') {
+		cli->repo_dir = arg;
+		return true;
+	}
+	return false;
+}
+
+static bool dir_exists(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+const struct kser_error *kser_cli_open_repo(git_repository **out,
+					    struct kser_cli *cli, bool create)
+{
+	const char *dir = cli->repo_dir;
+	int r;
+
+	*out = NULL;
+	if (dir)
+		r = git_repository_open_ext(out, dir,
+					    GIT_REPOSITORY_OPEN_NO_SEARCH,
+					    NULL);
+	else
+		r = git_repository_open_ext(out, NULL,
+					    GIT_REPOSITORY_OPEN_FROM_ENV,
+					    NULL);
+	if (r == 0)
+		return NULL;
+	if (r != GIT_ENOTFOUND || !create) {
+		if (r == GIT_ENOTFOUND)
+			return kser_error_fmt(KSER_ERR_NOT_FOUND,
+					      "not a git repository: '%s'",
+					      dir ? dir : ".");
+		return kser_error_git("cannot open the repository '%s'",
+				      dir ? dir : ".");
+	}
+	if (!dir)
+		dir = ".";
+	if (!dir_exists(dir)) {
+		const struct kser_error *err = kser_mkdir_p(dir);
+
+		if (err)
+			return err;
+		cli->created_dir = strdup(dir);
+	}
+	if (git_repository_init(out, dir, 0) < 0)
+		return kser_error_git("cannot create a repository in '%s'",
+				      dir);
+	cli->repo_created = true;
+	return NULL;
+}
+
+void kser_cli_undo_create(struct kser_cli *cli)
+{
+	struct kser_buf gitdir = KSER_BUF_INIT;
+
+	if (!cli->repo_created)
+		return;
+	if (cli->created_dir) {
+		kser_remove_tree(cli->created_dir);
+	} else {
+		kser_buf_printf(&gitdir, "%s/.git",
+				cli->repo_dir ? cli->repo_dir : ".");
+		if (!kser_buf_check(&gitdir))
+			kser_remove_tree(gitdir.ptr);
+	}
+	kser_buf_release(&gitdir);
+	cli->repo_created = false;
+}
+
+static void on_signal(int signo)
+{
+	kser_cancel_request(signo);
+}
+
+static void setup_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+static int cmd_help(int argc, char **argv)
+{
+	const struct kser_cmd *cmd;
+
+	if (argc < 2) {
+		print_main_help(stdout);
+		return 0;
+	}
+	cmd = find_command(argv[1]);
+	if (!cmd) {
+		fprintf(stderr, "kser: no such command '%s'\n%s", argv[1],
+			main_usage);
+		return 2;
+	}
+	fputs(cmd->usage, stdout);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "repo", required_argument, NULL, 'R' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct kser_cli cli = { 0 };
+	const struct kser_error *err;
+	const struct kser_cmd *cmd;
+	int opt, status;
+
+	/* Global options stop at the command name. */
+	while ((opt = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'R':
+			cli.repo_dir = optarg;
+			break;
+		case 'h':
+			print_main_help(stdout);
+			return 0;
+		case 'V':
+			printf("kser %s (libgit2 %s)\n", KSER_VERSION,
+			       LIBGIT2_VERSION);
+			return 0;
+		default:
+			fputs(main_usage, stderr);
+			return 2;
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc < 1) {
+		fputs(main_usage, stderr);
+		return 2;
+	}
+	if (!strcmp(argv[0], "help"))
+		return cmd_help(argc, argv);
+	cmd = find_command(argv[0]);
+	if (!cmd) {
+		fprintf(stderr, "kser: '%s' is not a kser command; see "
+			"'kser help'\n", argv[0]);
+		return 2;
+	}
+
+	setup_signals();
+	git_libgit2_init();
+	optind = 1;
+	err = cmd->fn(&cli, argc, argv);
+	status = 0;
+	if (err) {
+		if (cli.repo_created)
+			kser_cli_undo_create(&cli);
+		if (strcmp(err->msg, KSER_CLI_QUIET_FAILURE))
+			fprintf(stderr, "kser: %s\n", err->msg);
+		status = err->code == KSER_ERR_USAGE ? 2 : 1;
+		if (err->code == KSER_ERR_CANCELLED && kser_cancel_signal())
+			status = 128 + kser_cancel_signal();
+	}
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		if (errno != EPIPE)
+			fprintf(stderr, "kser: cannot write output: %s\n",
+				strerror(errno));
+		if (!status)
+			status = 1;
+	}
+	free(cli.created_dir);
+	git_libgit2_shutdown();
+	return status;
+}
