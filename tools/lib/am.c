@@ -153,7 +153,12 @@ static const struct kser_error *author_of(git_signature **out,
 	git_time_t when = committer->when.time;
 	int tz = committer->when.offset;
 
-	if (!name || !*name || !email) {
+	if (mail->has_from && (!email || !*email))
+		return kser_error_fmt(KSER_ERR_BAD_INPUT,
+				      "the mail has no valid author address");
+	if (!mail->has_from) {
+		/* A bare quilt patch: the committer stands in, as in
+		 * git quiltimport --author. */
 		name = committer->name;
 		email = committer->email;
 	}

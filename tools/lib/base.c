@@ -476,8 +476,8 @@ static const struct kser_error *read_tarball(struct import *im,
 		}
 		switch (type) {
 		case AE_IFDIR:
-			if (mtime > im->newest_mtime)
-				im->newest_mtime = mtime;
+			/* Directories' times are not content; a directory
+			 * source has no way to match them either. */
 			continue;
 		case AE_IFREG:
 			mode = (perm & 0100) ? GIT_FILEMODE_BLOB_EXECUTABLE
@@ -531,6 +531,21 @@ static const struct kser_error *read_tarball(struct import *im,
 	if (r != ARCHIVE_EOF) {
 		err = archive_err(a, source);
 		goto done;
+	}
+	/*
+	 * libarchive stops at the tar end marker; read the xz stream to its
+	 * end so that its checksums and index are verified too.
+	 */
+	while (xs) {
+		const void *buf;
+		la_ssize_t n = xz_read(a, xs, &buf);
+
+		if (n < 0) {
+			err = archive_err(a, source);
+			goto done;
+		}
+		if (n == 0)
+			break;
 	}
 	if (im->seq == 0)
 		err = kser_error_fmt(KSER_ERR_BAD_INPUT,
@@ -862,15 +877,20 @@ static const struct src_file *find_file(const struct src_file *files,
 static const struct kser_error *finish_files(struct import *im)
 {
 	size_t i, w, plen = 0;
-	const char *first;
+	const char *first, *slash;
+	char *prefix = NULL;
 
 	if (!im->nfiles)
 		return kser_error_fmt(KSER_ERR_BAD_INPUT, "no files");
 	first = im->files[0].path;
-	if (strchr(first, '/')) {
-		plen = (size_t)(strchr(first, '/') - first) + 1;
+	slash = strchr(first, '/');
+	if (slash) {
+		plen = (size_t)(slash - first) + 1;
+		prefix = strndup(first, plen);
+		if (!prefix)
+			return kser_error_nomem();
 		for (i = 0; i < im->nfiles; i++) {
-			if (strncmp(im->files[i].path, first, plen) != 0) {
+			if (strncmp(im->files[i].path, prefix, plen) != 0) {
 				plen = 0;
 				break;
 			}
@@ -880,10 +900,11 @@ static const struct kser_error *finish_files(struct import *im)
 		struct src_file *f = &im->files[i];
 
 		memmove(f->path, f->path + plen, strlen(f->path) - plen + 1);
-		if (f->hardlink && !strncmp(f->hardlink, first, plen))
+		if (f->hardlink && !strncmp(f->hardlink, prefix, plen))
 			memmove(f->hardlink, f->hardlink + plen,
 				strlen(f->hardlink) - plen + 1);
 	}
+	free(prefix);
 	qsort(im->files, im->nfiles, sizeof(*im->files), file_cmp);
 	for (i = 0, w = 0; i < im->nfiles; i++) {
 		if (i + 1 < im->nfiles &&

@@ -289,9 +289,23 @@ static const struct kser_error *parse_from(const char *from, char **name,
 		return kser_error_nomem();
 	at = strchr(f, '@');
 	if (!at) {
-		/* No address: git keeps the whole thing as the name. */
-		*name = cleanup_space(f);
-		*email = strdup("");
+		/* "John Doe <johndoe>": git's fallback for bogus addresses. */
+		char *bra = strchr(f, '<'), *ket = bra ? strchr(bra, '>') : NULL;
+
+		if (ket) {
+			*email = strndup(bra + 1, (size_t)(ket - bra - 1));
+			*bra = '\0';
+			n = cleanup_space(f);
+			if (n && (strlen(n) < 3 || strlen(n) > 60 ||
+				  strpbrk(n, "@<>"))) {
+				free(n);
+				n = *email ? strdup(*email) : NULL;
+			}
+			*name = n;
+		} else {
+			*name = strdup("");
+			*email = strdup("");
+		}
 		free(f);
 		return (*name && *email) ? NULL : kser_error_nomem();
 	}
@@ -875,6 +889,7 @@ const struct kser_error *kser_mail_parse(struct kser_mail **out,
 		err = kser_error_nomem();
 		goto done;
 	}
+	mail->has_from = from != NULL;
 	if (from) {
 		char *name, *email;
 

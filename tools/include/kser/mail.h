@@ -32,6 +32,7 @@ struct kser_mail {
 	size_t nreferences;
 	char *raw_subject;	/* decoded and unfolded, prefixes kept */
 	char *subject;		/* with "[PATCH ...]" and "Re:" removed */
+	bool has_from;		/* the mail named an author at all */
 	char *author_name;	/* as git am would record them */
 	char *author_email;
 	bool has_date;

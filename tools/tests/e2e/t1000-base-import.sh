@@ -1,0 +1,234 @@
+#!/bin/bash
+test_description='kser base import: exact trees, determinism, overlays'
+. "$KSER_TOP/tools/tests/e2e/lib.sh"
+
+# A small "kernel": a top-level directory, a version in the Makefile, an
+# executable, a symlink, a hard link, and a .gitignore that ignores all.
+make_tree () {
+	rm -rf "$1" && mkdir -p "$1/linux-9.8/scripts" "$1/linux-9.8/lib/sub" &&
+	(cd "$1/linux-9.8" &&
+	 printf "VERSION = 9\nPATCHLEVEL = 8\nSUBLEVEL = 7\nEXTRAVERSION = -rc1\n" >Makefile &&
+	 printf "/*\n" >.gitignore &&
+	 printf "#!/bin/sh\necho hi\n" >scripts/run.sh && chmod 755 scripts/run.sh &&
+	 printf "int x;\n" >lib/a.c &&
+	 printf "int y;\n" >lib/sub/b.c &&
+	 printf "" >lib/empty &&
+	 ln -s ../lib/a.c scripts/link.c &&
+	 ln lib/a.c lib/hard.c &&
+	 printf "config A\n\tbool\n\nconfig B\n\tbool\n\nconfig C\n\tbool\n" >Kconfig &&
+	 printf "M:\tSomeone\n" >MAINTAINERS &&
+	 touch -d "2024-01-02 03:04:05 UTC" Makefile .gitignore Kconfig \
+		MAINTAINERS scripts/run.sh lib/a.c lib/sub/b.c lib/empty &&
+	 touch -h -d "2024-01-02 03:04:05 UTC" scripts/link.c)
+}
+
+test_expect_success 'setup: source tree and tarballs' '
+	make_tree src &&
+	tar -C src -cJf k.tar.xz linux-9.8 &&
+	tar -C src -czf k.tar.gz linux-9.8 &&
+	(cd src/linux-9.8 && git init -q && git add -f -A &&
+	 git commit -q -m ref && git rev-parse HEAD^{tree} >../../expect-tree &&
+	 rm -rf .git)
+'
+
+test_expect_success 'import a .tar.xz: the tree is exactly what git add -f -A makes' '
+	kser base import --repo r1 k.tar.xz >out &&
+	git -C r1 rev-parse v9.8.7-rc1^{tree} >tree &&
+	test_cmp expect-tree tree &&
+	tail -n 1 out >id &&
+	git -C r1 rev-parse v9.8.7-rc1 >tag &&
+	test_cmp tag id &&
+	grep "imported 10 files" out &&
+	grep "(Linux 9.8.7-rc1)" out
+'
+
+test_expect_success 'modes and symlinks are kept' '
+	git -C r1 ls-tree -r v9.8.7-rc1 >ls &&
+	grep "^100755 blob .*	scripts/run.sh$" ls &&
+	grep "^120000 blob .*	scripts/link.c$" ls &&
+	grep "^100644 blob .*	lib/hard.c$" ls &&
+	git -C r1 cat-file -p v9.8.7-rc1:lib/hard.c >hard &&
+	echo "int x;" >expect && test_cmp expect hard
+'
+
+test_expect_success 'the objects are in one pack, and fsck is happy' '
+	test_path_is_missing r1/.git/objects/pack/tmp_kser_* &&
+	ls r1/.git/objects/pack/*.pack >packs &&
+	test_line_count = 1 packs &&
+	git -C r1 fsck --strict --no-dangling 2>fsck &&
+	! grep -i error fsck
+'
+
+test_expect_success 'deterministic: same commit from .tar.gz, a directory, another repo' '
+	kser base import --repo r2 k.tar.gz >out2 &&
+	kser base import --repo r3 src/linux-9.8 >out3 &&
+	tail -n 1 out >a && tail -n 1 out2 >b && tail -n 1 out3 >c &&
+	test_cmp a b && test_cmp a c
+'
+
+test_expect_success 'the commit is dated by the source and made by the import' '
+	git -C r1 log -1 --format="%an <%ae> %ad" --date=raw v9.8.7-rc1 >who &&
+	echo "kser base import <kser@localhost> 1704164645 +0000" >expect &&
+	test_cmp expect who
+'
+
+test_expect_success 'importing again leaves the tag as it is' '
+	kser base import --repo r1 k.tar.xz >again &&
+	grep "^unchanged: refs/tags/v9.8.7-rc1" again &&
+	tail -n 1 again >b && test_cmp a b
+'
+
+test_expect_success '--label names the tag; a tag pointing elsewhere needs --force' '
+	kser base import --repo r1 --label base-x k.tar.xz &&
+	git -C r1 rev-parse base-x >x &&
+	test_cmp a x &&
+	make_tree src2 && echo "int z;" >src2/linux-9.8/lib/a.c &&
+	refs_of r1 >before &&
+	test_expect_code 1 kser base import --repo r1 --label base-x src2/linux-9.8 2>err &&
+	grep "tag .base-x. already exists" err &&
+	refs_of r1 >after && test_cmp before after &&
+	kser base import --repo r1 --label base-x --force src2/linux-9.8 &&
+	git -C r1 rev-parse base-x >y && ! test_cmp x y
+'
+
+test_expect_success 'setup: an overlay' '
+	mkdir -p ov/files/lib/new ov/patches &&
+	printf "int n;\n" >ov/files/lib/new/n.c &&
+	printf "#!/bin/sh\n" >ov/files/lib/new/tool.sh && chmod 755 ov/files/lib/new/tool.sh &&
+	cat >ov/patches/0001-kconfig.patch <<-\EOP
+	diff --git a/Kconfig b/Kconfig
+	--- a/Kconfig
+	+++ b/Kconfig
+	@@ -3,6 +3,9 @@
+	 
+	 config B
+	 	bool
+	+
+	+config NEW
+	+	bool
+	 
+	 config C
+	 	bool
+	EOP
+'
+
+test_expect_success 'an overlay adds a second commit: its files and its edits' '
+	kser base import --repo r4 --overlay ov k.tar.xz >out &&
+	grep "2 new files, 1 patches" out &&
+	git -C r4 rev-parse v9.8.7-rc1^ >parent &&
+	git -C r1 rev-parse v9.8.7-rc1 >expect && test_cmp expect parent &&
+	git -C r4 diff --stat v9.8.7-rc1^ v9.8.7-rc1 >stat &&
+	grep "Kconfig *| 3 +++" stat &&
+	grep "lib/new/n.c" stat &&
+	git -C r4 ls-tree -r v9.8.7-rc1 lib/new/tool.sh >ls &&
+	grep "^100755" ls
+'
+
+test_expect_success 'the overlay applies to a tree with unrelated changes (offsets), as git apply does' '
+	make_tree src3 &&
+	printf "config Z\n\tbool\n\n" | cat - src3/linux-9.8/Kconfig >k &&
+	mv k src3/linux-9.8/Kconfig &&
+	kser base import --repo r5 --overlay ov src3/linux-9.8 &&
+	git -C r5 show v9.8.7-rc1:Kconfig >kc &&
+	grep "config NEW" kc && grep "config Z" kc &&
+	cp src3/linux-9.8/Kconfig gitk &&
+	sed "s,a/Kconfig,a/gitk,;s,b/Kconfig,b/gitk," ov/patches/0001-kconfig.patch >p &&
+	git apply p && test_cmp gitk kc
+'
+
+test_expect_success 'overlay import is deterministic' '
+	kser base import --repo r6 --overlay ov k.tar.gz >out6 &&
+	tail -n 1 out >a && tail -n 1 out6 >b && test_cmp a b
+'
+
+test_expect_success 'an overlay file that the tree already has is refused' '
+	mkdir -p ov2/files/lib && cp ov/files/lib/new/n.c ov2/files/lib/a.c &&
+	test_expect_code 1 kser base import --repo r7 --overlay ov2 k.tar.xz 2>err &&
+	grep "overlay file .lib/a.c. already exists" err &&
+	test_path_is_missing r7
+'
+
+test_expect_success 'an overlay patch that does not apply is refused, naming it' '
+	mkdir -p ov3/patches &&
+	sed "s/^ config B/ config X/" ov/patches/0001-kconfig.patch >ov3/patches/0001-bad.patch &&
+	test_expect_code 1 kser base import --repo r8 --overlay ov3 k.tar.xz 2>err &&
+	grep "overlay patch .0001-bad.patch.: .Kconfig.: hunk #1" err &&
+	test_path_is_missing r8
+'
+
+test_expect_success 'not a tarball: a clear error, and a new repository is removed' '
+	echo "hello" >notatar.tar.xz &&
+	test_expect_code 1 kser base import --repo r9 notatar.tar.xz 2>err &&
+	grep "^kser: .notatar.tar.xz.:" err &&
+	test_path_is_missing r9
+'
+
+test_expect_success 'a truncated .tar.xz is refused and leaves no ref' '
+	git init -q r10 &&
+	size=$(wc -c <k.tar.xz) &&
+	head -c $((size / 2)) k.tar.xz >trunc.tar.xz &&
+	test_expect_code 1 kser base import --repo r10 trunc.tar.xz 2>err &&
+	grep -i "truncated\|corrupt" err &&
+	refs_of r10 >refs && test_must_be_empty refs &&
+	test_path_is_missing r10/.git/objects/pack/tmp_kser_* &&
+	ls r10/.git/objects/pack >packs && test_must_be_empty packs
+'
+
+make_hostile () {
+	python3 - "$@" <<-\EOP
+	import io, sys, tarfile
+	out, kind = sys.argv[1], sys.argv[2]
+	with tarfile.open(out, "w:gz") as t:
+	    def add(name, data=b"x\n", typ=tarfile.REGTYPE):
+	        i = tarfile.TarInfo(name)
+	        i.type = typ
+	        i.size = len(data) if typ == tarfile.REGTYPE else 0
+	        t.addfile(i, io.BytesIO(data) if typ == tarfile.REGTYPE else None)
+	    add("top/ok.c")
+	    if kind == "dotdot":
+	        add("top/../../evil")
+	    elif kind == "absolute":
+	        add("/etc/evil")
+	    elif kind == "dotgit":
+	        add("top/.git/config")
+	    elif kind == "device":
+	        add("top/dev", typ=tarfile.CHRTYPE)
+	    elif kind == "fifo":
+	        add("top/fifo", typ=tarfile.FIFOTYPE)
+	EOP
+}
+
+for kind in dotdot absolute dotgit device fifo
+do
+	test_expect_success "a tarball with a hostile entry ($kind) is refused" "
+		make_hostile $kind.tar.gz $kind &&
+		git init -q h-$kind &&
+		test_expect_code 1 kser base import --repo h-$kind $kind.tar.gz 2>err &&
+		cat err &&
+		grep \"^kser: \" err &&
+		refs_of h-$kind >refs && test_must_be_empty refs &&
+		test_path_is_missing evil && test_path_is_missing ../evil
+	"
+done
+
+test_expect_success 'the hostile errors say what is wrong' '
+	kser base import --repo h-x dotdot.tar.gz 2>err; grep "unsafe path.*\.\." err &&
+	kser base import --repo h-x absolute.tar.gz 2>err; grep "absolute path" err &&
+	kser base import --repo h-x dotgit.tar.gz 2>err; grep "\.git. component" err &&
+	kser base import --repo h-x device.tar.gz 2>err; grep "character device" err
+'
+
+test_expect_success 'an .xz cut in its trailer is refused too (checksums unverified)' '
+	size=$(wc -c <k.tar.xz) &&
+	head -c $((size - 8)) k.tar.xz >trunc2.tar.xz &&
+	test_expect_code 1 kser base import --repo r12 trunc2.tar.xz 2>err &&
+	grep -i "truncated\|corrupt" err &&
+	test_path_is_missing r12
+'
+
+test_expect_success 'a missing source is an error naming it' '
+	test_expect_code 1 kser base import --repo r11 /nonexistent.tar.xz 2>err &&
+	grep "/nonexistent.tar.xz" err
+'
+
+test_done

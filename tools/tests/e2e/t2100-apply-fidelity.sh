@@ -1,0 +1,265 @@
+#!/bin/bash
+test_description='kser apply makes the commits git am makes
+
+Every case is applied by git am and by kser apply onto the same base with
+the same committer identity and date; the resulting commit IDs must be
+equal, which means equal trees, messages and authorship.'
+. "$KSER_TOP/tools/tests/e2e/lib.sh"
+
+# Applies the mails in $2... with git am and kser apply in repo $1, onto
+# tag "base", and compares the tips. Extra options for both go in AM_OPTS.
+# With EXPECT=fail, git am must fail, and kser must fail on the same patch.
+same_as_git_am () {
+	local repo=$1 f abs=() n && shift &&
+	for f in "$@"; do abs+=("$PWD/$f"); done &&
+	git -C "$repo" checkout -q --detach base &&
+	if git -C "$repo" am -q ${AM_OPTS:-} "${abs[@]}" >am.out 2>&1
+	then
+		test "${EXPECT:-ok}" = ok &&
+		git -C "$repo" rev-parse HEAD >expect &&
+		kser apply --repo "$repo" --onto base --branch "k$test_count" \
+			${AM_OPTS:-} "${abs[@]}" >out &&
+		tail -n 1 out >actual &&
+		test_cmp expect actual
+	else
+		cat am.out &&
+		git -C "$repo" am --abort &&
+		test "${EXPECT:-ok}" = fail &&
+		n=$(sed -n "s/^Patch failed at 0*\([0-9]*\) .*/\1/p" am.out) &&
+		test -n "$n" &&
+		test_expect_code 1 kser apply --repo "$repo" --onto base \
+			--branch "k$test_count" ${AM_OPTS:-} "${abs[@]}" 2>err &&
+		cat err &&
+		grep "^kser: patch $n/" err &&
+		test_must_fail git -C "$repo" rev-parse --verify -q "k$test_count"
+	fi
+}
+
+# Re-encodes a mail's body (python's email package): qp or base64.
+reencode () {
+	python3 - "$1" "$2" <<-\EOP
+	import sys, email, email.policy, email.charset
+	path, cte = sys.argv[1], sys.argv[2]
+	raw = open(path, "rb").read()
+	first, rest = raw.split(b"\n", 1) if raw.startswith(b"From ") else (b"", raw)
+	msg = email.message_from_bytes(rest, policy=email.policy.compat32)
+	body = msg.get_payload(decode=True)
+	del msg["Content-Transfer-Encoding"]
+	cs = email.charset.Charset("utf-8")
+	cs.body_encoding = email.charset.QP if cte == "qp" else email.charset.BASE64
+	msg.set_payload(body.decode("utf-8"), charset=cs)
+	out = msg.as_bytes()
+	open(path, "wb").write((first + b"\n" if first else b"") + out)
+	EOP
+}
+
+test_expect_success 'setup: a repository with every kind of change' '
+	git init -q repo &&
+	(cd repo &&
+	 test_seq 1 40 >numbers &&
+	 printf "one\r\ntwo\r\nthree\r\n" >dos.txt &&
+	 printf "keep\n" >old-name &&
+	 printf "#!/bin/sh\n" >script && chmod 644 script &&
+	 printf "no newline" >noeol &&
+	 head -c 3000 /dev/zero | tr "\0" "a" >big &&
+	 head -c 20000 /dev/urandom >blob.bin &&
+	 printf "gone\n" >doomed &&
+	 ln -s numbers link &&
+	 git add . && test_tick && git commit -q -m base && git tag base &&
+
+	 sed -i "s/^5$/five/;s/^30$/thirty/" numbers &&
+	 test_tick && git commit -q -a -m "numbers: two hunks" &&
+	 git mv old-name "new name with spaces" &&
+	 echo more >>"new name with spaces" &&
+	 test_tick && git commit -q -m "rename with an edit" &&
+	 chmod 755 script && test_tick && git commit -q -a -m "script: make executable" &&
+	 printf "now with newline\n" >noeol && test_tick && git commit -q -a -m "noeol: end with a newline" &&
+	 head -c 500 /dev/urandom >new.bin && printf "\x03more" >>blob.bin &&
+	 git add . && test_tick && git commit -q -m "binary: add one, change one" &&
+	 git rm -q doomed && test_tick && git commit -q -m "remove doomed" &&
+	 mkdir -p "dir/ünïcödé" && echo x >"dir/ünïcödé/fïlé.txt" &&
+	 printf "tab\there\n" >"tab	name" &&
+	 git add . && test_tick && git commit -q -m "add files with non-ASCII and tab names" &&
+	 rm link && ln -s big link && test_tick && git commit -q -a -m "link: point elsewhere" &&
+	 : >empty && git add empty && test_tick && git commit -q -m "add an empty file" &&
+	 echo "y" >>big && test_tick &&
+	 GIT_AUTHOR_NAME="Jörg Müller-Lüdenscheidt" GIT_AUTHOR_EMAIL=joerg@example.de \
+		git commit -q -a -m "big: grow
+
+	Ein Körper mit Umlauten: äöü ß.
+
+	Signed-off-by: Jörg Müller-Lüdenscheidt <joerg@example.de>" &&
+	 cp numbers copy-of-numbers && echo copy >>copy-of-numbers &&
+	 git add . && test_tick && git commit -q -m "copy numbers" &&
+	 git rm -q -r dir && test_tick && git commit -q -m "remove a directory" &&
+	 git tag nocr &&
+	 printf "four\r\n" >>dos.txt && test_tick && git commit -q -a -m "dos: add a CRLF line" &&
+	 git tag tip)
+'
+
+test_expect_success 'plain format-patch files, one by one' '
+	git -C repo format-patch -q -o ../fp base..nocr &&
+	git -C repo format-patch -q -o ../fpall base..tip &&
+	same_as_git_am repo fp/*.patch
+'
+
+test_expect_success 'CRLF content: mailsplit drops the CRs, so both fail' '
+	EXPECT=fail same_as_git_am repo fpall/*.patch
+'
+
+test_expect_success '--binary is the default: binary deltas and literals' '
+	grep -l "GIT binary patch" fp/*.patch >bin &&
+	test_line_count -ge 1 bin &&
+	grep -h "^delta \|^literal " fp/*.patch >kinds &&
+	grep "^literal" kinds && grep "^delta" kinds
+'
+
+test_expect_success 'with --keep-cr, CRLF content applies in both' '
+	AM_OPTS=--keep-cr same_as_git_am repo fpall/*.patch
+'
+
+test_expect_success 'one mbox holding the whole series' '
+	git -C repo format-patch -q --stdout base..nocr >series.mbox &&
+	same_as_git_am repo series.mbox
+'
+
+test_expect_success 'full index lines and detected copies and renames' '
+	git -C repo format-patch -q --full-index -C -C -M --stdout base..nocr >full.mbox &&
+	grep "^copy from " full.mbox &&
+	same_as_git_am repo full.mbox
+'
+
+test_expect_success 'non-ASCII author (RFC 2047) and body (8bit)' '
+	grep "^From: =?UTF-8?q?J=C3=B6rg" series.mbox &&
+	git -C repo log -1 --format=%an nocr~2 >name &&
+	echo "Jörg Müller-Lüdenscheidt" >expect && test_cmp expect name
+'
+
+test_expect_success 'quoted-printable mails' '
+	mkdir qp && cp fp/*.patch qp/ &&
+	for f in qp/*.patch; do reencode "$f" qp || return 1; done &&
+	grep -l "Content-Transfer-Encoding: quoted-printable" qp/*.patch >l &&
+	test_line_count -ge 10 l &&
+	same_as_git_am repo qp/*.patch
+'
+
+test_expect_success 'base64 mails' '
+	mkdir b64 && cp fp/*.patch b64/ &&
+	for f in b64/*.patch; do reencode "$f" base64 || return 1; done &&
+	grep -l "Content-Transfer-Encoding: base64" b64/*.patch >l &&
+	test_line_count -ge 10 l &&
+	same_as_git_am repo b64/*.patch
+'
+
+test_expect_success 'a quoted CR is content: it survives mailsplit in both' '
+	git -C repo format-patch -q -1 tip -o ../crlf1 &&
+	python3 - crlf1/*.patch >qcr.patch <<-\EOP &&
+	import sys, quopri
+	raw = open(sys.argv[1], "rb").read()
+	head, body = raw.split(b"\n\n", 1)
+	head += (b"\nMIME-Version: 1.0\nContent-Type: text/plain; charset=UTF-8"
+	         b"\nContent-Transfer-Encoding: quoted-printable")
+	out = []
+	for line in body.split(b"\n"):
+	    cr = line.endswith(b"\r")
+	    enc = quopri.encodestring(line[:-1] if cr else line).rstrip(b"\n")
+	    out.append(enc + (b"=0D" if cr else b""))
+	sys.stdout.buffer.write(head + b"\n\n" + b"\n".join(out))
+	EOP
+	grep "=0D$" qcr.patch &&
+	git -C repo tag -f base nocr >/dev/null &&
+	same_as_git_am repo qcr.patch &&
+	git -C repo tag -f base $(git -C repo rev-list --max-parents=0 tip) >/dev/null
+'
+
+test_expect_success 'multipart mails: the patch as an attachment' '
+	git -C repo format-patch -q --attach -o ../att base..nocr &&
+	grep -l "^Content-Type: multipart/mixed" att/*.patch >l &&
+	test_line_count -ge 10 l &&
+	same_as_git_am repo att/*.patch
+'
+
+test_expect_success 'multipart mails: the patch inline' '
+	git -C repo format-patch -q --inline -o ../inl base..nocr &&
+	same_as_git_am repo inl/*.patch
+'
+
+test_expect_success 'in-body From: a patch sent by someone else' '
+	git -C repo format-patch -q --from="Sender Person <sender@example.org>" \
+		-o ../from base..nocr &&
+	grep -l "^From: A U Thor" from/*.patch >l &&
+	test_line_count -ge 1 l &&
+	same_as_git_am repo from/*.patch &&
+	git -C repo log -1 --format="%an" k$test_count >who &&
+	echo "A U Thor" >expect && test_cmp expect who
+'
+
+test_expect_success 'subject prefixes, folded long subjects, RFC and versions' '
+	git -C repo checkout -q tip &&
+	(cd repo && echo z >>numbers && test_tick &&
+	 git commit -q -a -m "a rather long subject line that will certainly be folded by format-patch [with brackets] inside it" &&
+	 git format-patch -q -v3 --subject-prefix="RFC PATCH net-next" -1 -o ../pre) &&
+	grep "^Subject: \[RFC PATCH net-next v3\]" pre/*.patch &&
+	git -C repo tag base2 HEAD^ &&
+	git -C repo tag -f base base2 &&
+	same_as_git_am repo pre/*.patch &&
+	git -C repo tag -f base $(git -C repo rev-parse base~0^{commit}) >/dev/null
+'
+
+test_expect_success 'a patch that applies at an offset' '
+	git -C repo checkout -q --detach $(git -C repo rev-list -1 tip~0) &&
+	git -C repo tag -f base $(git -C repo rev-list --max-parents=0 tip) >/dev/null &&
+	git -C repo checkout -q -b shifted base &&
+	(cd repo && { printf "a\nb\nc\n"; cat numbers; } >n && mv n numbers &&
+	 test_tick && git commit -q -a -m shift) &&
+	git -C repo tag -f base shifted >/dev/null &&
+	git -C repo format-patch -q -1 $(git -C repo rev-list --reverse base..nocr | head -n 1) -o ../one &&
+	same_as_git_am repo one/*.patch &&
+	grep "note: .numbers.: hunk #1 applied at offset +3" out
+'
+
+test_expect_success 'scissors, when asked for' '
+	git -C repo tag -f base $(git -C repo rev-list --max-parents=0 tip) >/dev/null &&
+	sed "/^$/,\$!b;0,/^$/s/^$/\nchatter above the cut\n\n-- >8 --\nSubject: the real subject\n/" \
+		fp/0001-*.patch >sc.patch &&
+	grep "^-- >8 --" sc.patch &&
+	AM_OPTS=--scissors same_as_git_am repo sc.patch &&
+	git -C repo log -1 --format=%s k$test_count >s &&
+	echo "the real subject" >expect && test_cmp expect s
+'
+
+test_expect_success 'a quilt-style traditional diff inside a mail' '
+	cat >trad.patch <<-\EOF &&
+	From: Quilt User <quilt@example.org>
+	Subject: [PATCH] numbers: a traditional diff
+	Date: Mon, 4 Mar 2024 10:00:00 +0100
+
+	Made with diff -u, not git.
+
+	Index: numbers
+	===================================================================
+	--- a/numbers	2024-03-04 10:00:00.000000000 +0100
+	+++ b/numbers	2024-03-04 10:00:01.000000000 +0100
+	@@ -9,7 +9,7 @@
+	 9
+	 10
+	 11
+	-12
+	+twelve
+	 13
+	 14
+	 15
+	EOF
+	same_as_git_am repo trad.patch
+'
+
+test_expect_success 'when git am fails, kser fails on the same patch' '
+	sed "s/^-12$/-99/" trad.patch >bad.patch &&
+	git -C repo checkout -q --detach base &&
+	test_must_fail git -C repo am -q "$PWD/bad.patch" &&
+	git -C repo am --abort &&
+	test_expect_code 1 kser apply --repo repo --onto base --branch bad bad.patch 2>err &&
+	grep "patch 1/1 .numbers: a traditional diff.: .numbers.: hunk #1" err
+'
+
+test_done

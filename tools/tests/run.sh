@@ -1,0 +1,76 @@
+#!/bin/bash
+# Runs every test of kser and ends with one line "N passed, N failed".
+#
+#   tools/tests/run.sh CHECKDIR UNIT_BINARY...
+#
+# CHECKDIR holds the sanitizer build of kser (CHECKDIR/kser), which the
+# end-to-end tests run. Each unit binary prints TAP (cmocka); each
+# tools/tests/e2e/t*.sh is a sharness script and prints TAP too.
+# KSER_TESTS=t0100 limits the end-to-end tests to names matching it.
+set -u
+top=$(cd "$(dirname "$0")/../.." && pwd)
+chk=$(cd "$1" && pwd)
+shift
+
+passed=0
+failed=0
+failures=()
+
+count() {
+	local name=$1 log=$2 status=$3
+	local ok notok
+	ok=$(grep -c '^ok ' "$log")
+	notok=$(grep -c '^not ok ' "$log")
+	passed=$((passed + ok))
+	failed=$((failed + notok))
+	if [ "$notok" -gt 0 ]; then
+		failures+=("$name")
+		grep '^not ok ' "$log" | sed "s|^|  $name: |"
+	elif [ "$status" -ne 0 ]; then
+		# A crash or sanitizer report outside any test case.
+		failed=$((failed + 1))
+		failures+=("$name")
+		echo "  $name: exited with status $status"
+		tail -n 20 "$log" | sed 's/^/    /'
+	fi
+}
+
+logdir=$chk/logs
+rm -rf "$logdir"
+mkdir -p "$logdir"
+
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=99
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+
+echo "unit tests:"
+for bin in "$@"; do
+	name=$(basename "$bin")
+	log=$logdir/$name.log
+	CMOCKA_MESSAGE_OUTPUT=TAP "$bin" >"$log" 2>&1
+	status=$?
+	count "$name" "$log" "$status"
+	printf '  %-28s %s\n' "$name" "$(grep -c '^ok ' "$log") ok"
+done
+
+echo "end-to-end tests:"
+e2e=$chk/e2e
+mkdir -p "$e2e"
+export KSER_TOP=$top
+export KSER_BIN=$chk/kser
+export KSER_RELEASE_BIN=$top/build/kser
+for t in "$top"/tools/tests/e2e/t[0-9]*.sh; do
+	name=$(basename "$t" .sh)
+	case $name in *${KSER_TESTS:-}*) ;; *) continue ;; esac
+	log=$logdir/$name.log
+	(cd "$e2e" && SHARNESS_TEST_DIRECTORY=$e2e \
+		SHARNESS_BUILD_DIRECTORY=$chk bash "$t" -v) >"$log" 2>&1
+	status=$?
+	count "$name" "$log" "$status"
+	printf '  %-28s %s\n' "$name" "$(grep -c '^ok ' "$log") ok"
+done
+
+if [ ${#failures[@]} -gt 0 ]; then
+	echo "failed: ${failures[*]} (logs in $logdir)"
+fi
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
