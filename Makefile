@@ -44,7 +44,8 @@ LDFLAGS_CHECK := -fsanitize=address,undefined
 LIB_SRCS := $(sort $(wildcard tools/lib/*.c))
 CLI_SRCS := $(sort $(wildcard tools/cli/*.c))
 UNIT_SRCS := $(sort $(wildcard tools/tests/unit/*_test.c))
-HEADERS := $(wildcard tools/include/kser/*.h tools/lib/*.h tools/cli/*.h)
+HEADERS := $(wildcard tools/include/kser/*.h tools/lib/*.h tools/cli/*.h \
+	tools/tests/unit/*.h)
 
 REL := $(BUILD)/obj
 CHK := $(BUILD)/check

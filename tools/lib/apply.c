@@ -203,6 +203,15 @@ static const struct kser_error *hunk_failure(const struct image *img,
 		at = img->nr - pre->nr;
 	kser_buf_printf(&why, "hunk #%zu (%.*s) does not apply: ", nth,
 			(int)h->header_len, h->header);
+	if ((match_beginning || match_end) &&
+	    find_pos(img, pre, at, false, false, &i)) {
+		kser_buf_printf(&why, "its context is at line %zu, but a hunk "
+				"%s must apply at the %s of the file", i + 1,
+				match_beginning ? "starting at line 1" :
+				"without trailing context",
+				match_beginning ? "start" : "end");
+		goto done;
+	}
 	if (pre->nr > img->nr) {
 		kser_buf_printf(&why, "it needs %zu lines of context and the "
 				"file has %zu", pre->nr, img->nr);

@@ -1,0 +1,154 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The small modules everything stands on: buffers, errors, paths. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kser/buf.h"
+#include "kser/path.h"
+#include "test_helpers.h"
+
+static void buf_grows_and_stays_terminated(void **state)
+{
+	struct kser_buf b = KSER_BUF_INIT;
+	int i;
+
+	(void)state;
+	assert_string_equal(kser_buf_cstr(&b), "");
+	for (i = 0; i < 1000; i++)
+		kser_buf_printf(&b, "%d,", i);
+	assert_null(kser_buf_check(&b));
+	assert_int_equal(b.ptr[b.len], '\0');
+	assert_true(strncmp(b.ptr, "0,1,2,", 6) == 0);
+	assert_int_equal(strlen(b.ptr), b.len);
+	kser_buf_truncate(&b, 3);
+	assert_string_equal(b.ptr, "0,1");
+	kser_buf_puts(&b, "  \n\t");
+	kser_buf_rtrim(&b);
+	assert_string_equal(b.ptr, "0,1");
+	kser_buf_release(&b);
+}
+
+static void buf_detach_hands_over(void **state)
+{
+	struct kser_buf b = KSER_BUF_INIT;
+	char *s;
+
+	(void)state;
+	s = kser_buf_detach(&b);
+	assert_string_equal(s, "");
+	free(s);
+	kser_buf_put(&b, "ab\0cd", 5);
+	assert_int_equal(b.len, 5);
+	s = kser_buf_detach(&b);
+	assert_memory_equal(s, "ab\0cd", 5);
+	assert_null(b.ptr);
+	assert_int_equal(b.len, 0);
+	free(s);
+}
+
+static void buf_oom_is_sticky(void **state)
+{
+	struct kser_buf b = KSER_BUF_INIT;
+
+	(void)state;
+	kser_buf_puts(&b, "x");
+	kser_buf_grow(&b, SIZE_MAX - 1);
+	assert_true(b.oom);
+	kser_buf_puts(&b, "more");
+	assert_string_equal(b.ptr, "x");
+	assert_non_null(kser_buf_check(&b));
+	assert_int_equal(kser_buf_check(&b)->code, KSER_ERR_NOMEM);
+	assert_null(kser_buf_detach(&b));
+}
+
+static void error_wrap_and_ring(void **state)
+{
+	const struct kser_error *e, *w;
+	int i;
+
+	(void)state;
+	e = kser_error_fmt(KSER_ERR_APPLY, "hunk #%d failed", 2);
+	w = kser_error_wrap(e, "patch %d/%d", 3, 10);
+	assert_int_equal(w->code, KSER_ERR_APPLY);
+	assert_string_equal(w->msg, "patch 3/10: hunk #2 failed");
+	assert_null(kser_error_wrap(NULL, "x"));
+	/* Wrapping an error over and over reuses slots safely. */
+	for (i = 0; i < 20; i++)
+		w = kser_error_wrap(w, "l%d", i);
+	assert_true(strstr(w->msg, "l19: l18: ") == w->msg);
+	errno = ENOENT;
+	e = kser_error_errno("cannot open '%s'", "x");
+	assert_int_equal(e->code, KSER_ERR_ERRNO);
+	assert_int_equal(e->errno_value, ENOENT);
+	assert_string_equal(e->msg, "cannot open 'x': No such file or directory");
+}
+
+static void error_long_messages_are_cut(void **state)
+{
+	char big[10000];
+	const struct kser_error *e;
+
+	(void)state;
+	memset(big, 'a', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	e = kser_error_fmt(KSER_ERR_GENERIC, "%s", big);
+	assert_true(strlen(e->msg) < sizeof(big));
+	assert_string_equal(e->msg + strlen(e->msg) - 3, "...");
+}
+
+static void path_check_refuses_what_git_would(void **state)
+{
+	static const char *const bad[] = {
+		"", "/etc/passwd", "..", "../x", "a/../b", "a/..", ".git",
+		".git/config", "a/.git/x", "a/.GIT/x", "a//b", "a/./b", "./a",
+		"a/",
+	};
+	static const char *const good[] = {
+		"a", "a/b/c.c", ".gitignore", "a/.gitattributes", "...",
+		"a/..b", "x.git", "..a", "ünï/cödé",
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		const struct kser_error *e = kser_path_check(bad[i]);
+
+		if (!e)
+			fail_msg("'%s' was accepted", bad[i]);
+		assert_int_equal(e->code, KSER_ERR_BAD_INPUT);
+	}
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+		assert_ok(kser_path_check(good[i]));
+}
+
+static void path_normalize_drops_dots_and_empties(void **state)
+{
+	char a[] = "./linux/./a//b/";
+	char b[] = "/abs/x";
+	char c[] = "x/../y";
+
+	(void)state;
+	kser_path_normalize(a);
+	assert_string_equal(a, "linux/a/b");
+	kser_path_normalize(b);
+	assert_string_equal(b, "/abs/x");
+	kser_path_normalize(c);
+	assert_string_equal(c, "x/../y");
+	assert_non_null(kser_path_check(c));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(buf_grows_and_stays_terminated),
+		cmocka_unit_test(buf_detach_hands_over),
+		cmocka_unit_test(buf_oom_is_sticky),
+		cmocka_unit_test(error_wrap_and_ring),
+		cmocka_unit_test(error_long_messages_are_cut),
+		cmocka_unit_test(path_check_refuses_what_git_would),
+		cmocka_unit_test(path_normalize_drops_dots_and_empties),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

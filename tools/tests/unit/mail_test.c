@@ -1,0 +1,283 @@
+// SPDX-License-Identifier: GPL-2.0
+/* git mailsplit and git mailinfo semantics, and b4-style series logic. */
+#include <stdlib.h>
+#include <string.h>
+
+#include <git2.h>
+
+#include "kser/mail.h"
+#include "kser/series.h"
+#include "test_helpers.h"
+
+static struct kser_mail *parse_opts(const char *raw,
+				    const struct kser_mail_options *o)
+{
+	struct kser_mail *m = NULL;
+
+	assert_ok(kser_mail_parse(&m, raw, strlen(raw), o));
+	return m;
+}
+
+static struct kser_mail *parse(const char *raw)
+{
+	return parse_opts(raw, NULL);
+}
+
+static void mbox_split_on_from_lines_only(void **state)
+{
+	static const char mbox[] =
+		"\n\nFrom abc Mon Sep 17 00:00:00 2001\r\n"
+		"Subject: one\r\n\r\nFrom the start, a sentence.\r\n"
+		"From 0123 Tue Nov 19 10:00:00 2024\n"
+		"Subject: two\n\nbody\n";
+	struct kser_mail_options keep = KSER_MAIL_OPTIONS_INIT;
+	struct kser_raw_mails mails;
+
+	(void)state;
+	assert_ok(kser_mbox_split(&mails, mbox, strlen(mbox), NULL));
+	assert_int_equal(mails.n, 2);
+	assert_non_null(strstr(mails.v[0].text, "a sentence.\n"));
+	assert_null(strchr(mails.v[0].text, '\r'));
+	assert_true(strncmp(mails.v[1].text, "From 0123", 9) == 0);
+	kser_raw_mails_release(&mails);
+
+	keep.keep_cr = true;
+	assert_ok(kser_mbox_split(&mails, mbox, strlen(mbox), &keep));
+	assert_non_null(strstr(mails.v[0].text, "sentence.\r\n"));
+	kser_raw_mails_release(&mails);
+
+	/* No From line: one bare mail, whatever it contains. */
+	assert_ok(kser_mbox_split(&mails, "Subject: x\n\nFrom 1 Mon Sep 17 "
+				  "00:00:00 2001\n", 45, NULL));
+	assert_int_equal(mails.n, 1);
+	kser_raw_mails_release(&mails);
+}
+
+static void subject_and_author_as_git_am(void **state)
+{
+	struct kser_mail *m = parse(
+		"From: \"M\\\"uller, J\\u00f6rg\" <jm@example.org>\n"
+		"Subject: Re: [PATCH net-next v2 3/7] net: fix\n"
+		"   a   thing [really]\n"
+		"Date: Tue, 19 Nov 2024 10:00:00 +0130\n"
+		"Message-ID: <id@x>\n"
+		"In-Reply-To: <parent@x>\n"
+		"References: <root@x>\n <parent@x>\n"
+		"\n"
+		"Body line.\n");
+
+	(void)state;
+	assert_string_equal(m->subject, "net: fix a thing [really]");
+	assert_string_equal(m->author_email, "jm@example.org");
+	assert_string_equal(m->author_name, "M\"uller, Ju00f6rg");
+	assert_string_equal(m->message_id, "id@x");
+	assert_string_equal(m->in_reply_to, "parent@x");
+	assert_int_equal(m->nreferences, 2);
+	assert_string_equal(m->references[0], "root@x");
+	assert_true(m->has_date);
+	assert_int_equal(m->tz_minutes, 90);
+	assert_int_equal(m->time, 1732005000);
+	kser_mail_free(m);
+}
+
+static void names_git_would_replace(void **state)
+{
+	struct kser_mail *a = parse("From: Jo <jo@x.org>\nSubject: s\n\n");
+	struct kser_mail *b = parse("From: jo@x.org (Joanna Doe)\n"
+				    "Subject: s\n\n");
+	struct kser_mail *c = parse("From: Bogus Person <bogus>\n"
+				    "Subject: s\n\n");
+	char *clean = kser_ident_clean("  \"Doe, J.\" <");
+
+	(void)state;
+	assert_string_equal(a->author_name, "jo@x.org");	/* too short */
+	assert_string_equal(b->author_name, "Joanna Doe");
+	assert_string_equal(c->author_email, "bogus");
+	assert_string_equal(c->author_name, "Bogus Person");
+	assert_string_equal(clean, "Doe, J");
+	free(clean);
+	kser_mail_free(a);
+	kser_mail_free(b);
+	kser_mail_free(c);
+}
+
+static void message_patch_split_and_inbody_headers(void **state)
+{
+	struct kser_mail *m = parse(
+		"From: Sender <s@x.org>\n"
+		"Subject: [PATCH] outer subject\n\n"
+		"\n"
+		"From: Real Author <ra@x.org>\n"
+		"Subject: inner\n"
+		" continued\n"
+		"\n"
+		"The log.\n"
+		"\n"
+		"Signed-off-by: Real Author <ra@x.org>\n"
+		"---\n"
+		" f | 1 +\n"
+		"\n"
+		"diff --git a/f b/f\n");
+
+	(void)state;
+	assert_string_equal(m->author_name, "Real Author");
+	assert_string_equal(m->subject, "inner continued");
+	assert_string_equal(m->message,
+			    "The log.\n\nSigned-off-by: Real Author "
+			    "<ra@x.org>\n");
+	assert_true(strncmp(m->patch, "---\n f | 1 +", 12) == 0);
+	kser_mail_free(m);
+}
+
+static void scissors_only_when_asked(void **state)
+{
+	static const char raw[] =
+		"From: A <a@x.org>\nSubject: [PATCH] outer\n\n"
+		"Chatter.\n\n-- >8 --\nSubject: real\n\nLog.\n---\ndiff -u\n";
+	struct kser_mail_options o = KSER_MAIL_OPTIONS_INIT;
+	struct kser_mail *plain = parse(raw), *cut;
+	struct kser_buf msg = KSER_BUF_INIT;
+
+	(void)state;
+	o.scissors = true;
+	cut = parse_opts(raw, &o);
+	assert_string_equal(plain->subject, "outer");
+	assert_non_null(strstr(plain->message, "Chatter."));
+	assert_string_equal(cut->subject, "real");
+	assert_string_equal(cut->message, "Log.\n");
+	assert_ok(kser_mail_commit_message(&msg, cut));
+	assert_string_equal(msg.ptr, "real\n\nLog.\n");
+	kser_buf_release(&msg);
+	kser_mail_free(plain);
+	kser_mail_free(cut);
+}
+
+static void mime_bodies_are_decoded(void **state)
+{
+	struct kser_mail *qp = parse(
+		"From: A <a@x.org>\nSubject: =?iso-8859-1?q?caf=E9?=\n"
+		"MIME-Version: 1.0\n"
+		"Content-Type: text/plain; charset=iso-8859-1\n"
+		"Content-Transfer-Encoding: quoted-printable\n\n"
+		"Caf=E9 au lait, a long line that was soft=\n-broken.\n");
+	struct kser_mail *multi = parse(
+		"From: A <a@x.org>\nSubject: [PATCH] m\n"
+		"MIME-Version: 1.0\n"
+		"Content-Type: multipart/mixed; boundary=\"b\"\n\n"
+		"--b\nContent-Type: text/plain\n\nThe message.\n"
+		"--b\nContent-Type: text/x-patch\n"
+		"Content-Transfer-Encoding: base64\n\n"
+		"LS0tCmRpZmYgLS1naXQgYS9mIGIvZgo=\n"
+		"--b--\n");
+
+	(void)state;
+	assert_string_equal(qp->subject, "caf\xc3\xa9");
+	assert_string_equal(qp->message, "Caf\xc3\xa9 au lait, a long line "
+			    "that was soft-broken.\n");
+	assert_string_equal(multi->message, "The message.\n");
+	assert_string_equal(multi->patch, "---\ndiff --git a/f b/f\n");
+	kser_mail_free(qp);
+	kser_mail_free(multi);
+}
+
+static void not_a_mail(void **state)
+{
+	struct kser_mail *m = NULL;
+
+	(void)state;
+	assert_err(kser_mail_parse(&m, "just text\n", 10, NULL),
+		   KSER_ERR_BAD_INPUT, "not a mail");
+	assert_null(m);
+	assert_false(kser_mail_looks_like_mail("\x00\x01", 2));
+	assert_true(kser_mail_looks_like_mail("\n\nX-Foo: bar\n", 12));
+}
+
+static void subject_prefixes(void **state)
+{
+	struct kser_subject_info i;
+
+	(void)state;
+	kser_subject_parse(&i, "[RFC PATCH net-next v3 02/10] x: y");
+	assert_true(i.is_patch && i.rfc && !i.is_reply);
+	assert_int_equal(i.version, 3);
+	assert_int_equal(i.number, 2);
+	assert_int_equal(i.total, 10);
+	assert_string_equal(i.tags, "net-next");
+	kser_subject_parse(&i, "Re: [PATCHv2 0/4] cover");
+	assert_true(i.is_reply && i.is_patch && i.has_counter);
+	assert_int_equal(i.version, 2);
+	assert_int_equal(i.number, 0);
+	kser_subject_parse(&i, "[PATCH RESEND] single");
+	assert_true(i.resend && !i.has_counter);
+	assert_int_equal(i.version, 1);
+	kser_subject_parse(&i, "plain subject [not a prefix 1/2]");
+	assert_false(i.is_patch || i.has_counter);
+}
+
+static void trailers_join_the_trailer_block(void **state)
+{
+	struct kser_mail *m = parse(
+		"From: A U Thor <a@x.org>\nSubject: [PATCH 1/1] s\n\n"
+		"Why.\n\nSigned-off-by: A U Thor <a@x.org>\n"
+		"Reviewed-by: R <r@x.org>\n---\ndiff -u\n");
+	struct kser_mail *n = parse(
+		"From: A U Thor <a@x.org>\nSubject: [PATCH 1/1] s\n\n"
+		"No trailers here.\n---\ndiff -u\n");
+	char *t[] = { "Reviewed-by: R <r@x.org>", "Acked-by: M <m@x.org>" };
+	struct kser_series_patch p = { m, 1, t, 2 };
+	struct kser_series_patch q = { n, 1, t, 1 };
+	struct kser_buf msg = KSER_BUF_INIT;
+
+	(void)state;
+	assert_ok(kser_series_commit_message(&msg, &p));
+	assert_string_equal(msg.ptr, "s\n\nWhy.\n\nSigned-off-by: A U Thor "
+			    "<a@x.org>\nReviewed-by: R <r@x.org>\n"
+			    "Acked-by: M <m@x.org>\n");
+	assert_ok(kser_series_commit_message(&msg, &q));
+	assert_string_equal(msg.ptr, "s\n\nNo trailers here.\n\n"
+			    "Reviewed-by: R <r@x.org>\n");
+	kser_buf_release(&msg);
+	kser_mail_free(m);
+	kser_mail_free(n);
+}
+
+static void branch_names(void **state)
+{
+	struct kser_mail *m = parse("From: A <a@x.org>\n"
+				    "Subject: [PATCH v3 0/10] Allocation "
+				    "APIs: a *much* longer title than "
+				    "anyone needs\n\n");
+	struct kser_series s = { 0 };
+	char *name;
+
+	(void)state;
+	s.version = 3;
+	s.cover = m;
+	name = kser_series_branch_name(&s);
+	assert_string_equal(name, "allocation-apis-a-much-longer-title-than-v3");
+	free(name);
+	kser_mail_free(m);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(mbox_split_on_from_lines_only),
+		cmocka_unit_test(subject_and_author_as_git_am),
+		cmocka_unit_test(names_git_would_replace),
+		cmocka_unit_test(message_patch_split_and_inbody_headers),
+		cmocka_unit_test(scissors_only_when_asked),
+		cmocka_unit_test(mime_bodies_are_decoded),
+		cmocka_unit_test(not_a_mail),
+		cmocka_unit_test(subject_prefixes),
+		cmocka_unit_test(trailers_join_the_trailer_block),
+		cmocka_unit_test(branch_names),
+	};
+
+	int failed;
+
+	git_libgit2_init();
+	failed = cmocka_run_group_tests(tests, NULL, NULL);
+	git_libgit2_shutdown();
+	return failed;
+}

@@ -1,0 +1,269 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Objects and trees: the pack writer, the tree editor, apply_to_tree. */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <git2.h>
+
+#include "kser/apply.h"
+#include "kser/patch.h"
+#include "kser/util.h"
+#include "kser_lib_pack.h"
+#include "kser_lib_treeedit.h"
+#include "test_helpers.h"
+
+struct fixture {
+	char dir[64];
+	git_repository *repo;
+};
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+
+	snprintf(f->dir, sizeof(f->dir), "/tmp/kser-unit-XXXXXX");
+	if (!mkdtemp(f->dir) || git_repository_init(&f->repo, f->dir, 1) < 0)
+		return -1;
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	git_repository_free(f->repo);
+	kser_remove_tree(f->dir);
+	free(f);
+	return 0;
+}
+
+struct adder {
+	struct kser_pack_writer *pw;
+	int first;
+};
+
+static void *add_many(void *arg)
+{
+	struct adder *a = arg;
+	char buf[64];
+	int i;
+
+	for (i = 0; i < 500; i++) {
+		/* Half the objects are shared between the threads. */
+		int n = i % 2 ? i : a->first + i;
+		git_oid oid;
+
+		snprintf(buf, sizeof(buf), "object %d\n", n);
+		if (kser_pack_writer_add(a->pw, &oid, GIT_OBJECT_BLOB, buf,
+					 strlen(buf)))
+			break;
+	}
+	kser_pack_thread_cleanup();
+	return NULL;
+}
+
+static void pack_writer_round_trip(void **state)
+{
+	struct fixture *f = *state;
+	struct kser_pack_writer *pw = NULL;
+	struct adder a = { NULL, 0 }, b = { NULL, 100000 };
+	pthread_t ta, tb;
+	git_oid oid, check;
+	git_blob *blob = NULL;
+	char hexname[128];
+
+	assert_ok(kser_pack_writer_new(&pw, f->repo, 1));
+	a.pw = b.pw = pw;
+	pthread_create(&ta, NULL, add_many, &a);
+	pthread_create(&tb, NULL, add_many, &b);
+	pthread_join(ta, NULL);
+	pthread_join(tb, NULL);
+	/* 250 odd shared + 250 + 250 distinct even ones. */
+	assert_int_equal(kser_pack_writer_count(pw), 750);
+	assert_ok(kser_pack_writer_add(pw, &oid, GIT_OBJECT_BLOB, "", 0));
+	assert_ok(kser_pack_writer_commit(pw));
+	kser_pack_writer_free(pw);
+	kser_pack_thread_cleanup();
+
+	git_odb_hash(&check, "", 0, GIT_OBJECT_BLOB);
+	assert_true(git_oid_equal(&oid, &check));
+	git_odb_hash(&check, "object 100002\n", 14, GIT_OBJECT_BLOB);
+	assert_int_equal(git_blob_lookup(&blob, f->repo, &check), 0);
+	assert_int_equal(git_blob_rawsize(blob), 14);
+	assert_memory_equal(git_blob_rawcontent(blob), "object 100002\n", 14);
+	git_blob_free(blob);
+	snprintf(hexname, sizeof(hexname), "%s/objects/pack", f->dir);
+	assert_int_equal(access(hexname, F_OK), 0);
+}
+
+static void pack_writer_abort_leaves_nothing(void **state)
+{
+	struct fixture *f = *state;
+	struct kser_pack_writer *pw = NULL;
+	git_oid oid;
+	git_odb *odb = NULL;
+
+	assert_ok(kser_pack_writer_new(&pw, f->repo, 1));
+	assert_ok(kser_pack_writer_add(pw, &oid, GIT_OBJECT_BLOB, "gone", 4));
+	kser_pack_writer_free(pw);
+	kser_pack_thread_cleanup();
+	assert_int_equal(git_repository_odb(&odb, f->repo), 0);
+	git_odb_refresh(odb);
+	assert_false(git_odb_exists(odb, &oid));
+	git_odb_free(odb);
+}
+
+static git_oid blob(git_repository *repo, const char *s)
+{
+	git_oid oid;
+
+	assert_int_equal(git_blob_create_from_buffer(&oid, repo, s,
+						     strlen(s)), 0);
+	return oid;
+}
+
+static char *read_path(git_repository *repo, const git_oid *tree,
+		       const char *path)
+{
+	git_tree *t = NULL;
+	git_tree_entry *e = NULL;
+	git_blob *b = NULL;
+	char *s = NULL;
+
+	assert_int_equal(git_tree_lookup(&t, repo, tree), 0);
+	if (git_tree_entry_bypath(&e, t, path) == 0 &&
+	    git_blob_lookup(&b, repo, git_tree_entry_id(e)) == 0)
+		s = strndup(git_blob_rawcontent(b), git_blob_rawsize(b));
+	git_blob_free(b);
+	git_tree_entry_free(e);
+	git_tree_free(t);
+	return s;
+}
+
+static void tree_edit_touches_only_changed_paths(void **state)
+{
+	struct fixture *f = *state;
+	struct kser_tree_edit ed;
+	git_oid t1, t2, b1 = blob(f->repo, "one\n"), b2 = blob(f->repo, "two\n");
+	git_tree *root = NULL;
+	char *s;
+
+	kser_tree_edit_init(&ed);
+	assert_ok(kser_tree_edit_set(&ed, "a/b/c.txt", GIT_FILEMODE_BLOB, &b1));
+	assert_ok(kser_tree_edit_set(&ed, "a/other", GIT_FILEMODE_BLOB, &b1));
+	assert_ok(kser_tree_edit_set(&ed, "top", GIT_FILEMODE_BLOB_EXECUTABLE,
+				     &b2));
+	assert_ok(kser_tree_edit_write(&t1, f->repo, NULL, &ed));
+	kser_tree_edit_release(&ed);
+
+	kser_tree_edit_init(&ed);
+	assert_ok(kser_tree_edit_remove(&ed, "a/b/c.txt"));
+	assert_ok(kser_tree_edit_set(&ed, "a/b", GIT_FILEMODE_BLOB, &b2));
+	assert_ok(kser_tree_edit_write(&t2, f->repo, &t1, &ed));
+	kser_tree_edit_release(&ed);
+
+	s = read_path(f->repo, &t2, "a/b");
+	assert_string_equal(s, "two\n");
+	free(s);
+	s = read_path(f->repo, &t2, "a/other");
+	assert_string_equal(s, "one\n");
+	free(s);
+	assert_int_equal(git_tree_lookup(&root, f->repo, &t2), 0);
+	assert_int_equal(git_tree_entry_filemode(
+				 git_tree_entry_byname(root, "top")),
+			 GIT_FILEMODE_BLOB_EXECUTABLE);
+	git_tree_free(root);
+
+	/* Removing the last file of a directory removes the directory. */
+	kser_tree_edit_init(&ed);
+	assert_ok(kser_tree_edit_remove(&ed, "a/b"));
+	assert_ok(kser_tree_edit_remove(&ed, "a/other"));
+	assert_ok(kser_tree_edit_write(&t1, f->repo, &t2, &ed));
+	kser_tree_edit_release(&ed);
+	assert_int_equal(git_tree_lookup(&root, f->repo, &t1), 0);
+	assert_int_equal(git_tree_entrycount(root), 1);
+	git_tree_free(root);
+
+	/* A file cannot become a directory while it is still there. */
+	kser_tree_edit_init(&ed);
+	assert_ok(kser_tree_edit_set(&ed, "top/sub", GIT_FILEMODE_BLOB, &b1));
+	assert_err(kser_tree_edit_write(&t2, f->repo, &t1, &ed),
+		   KSER_ERR_APPLY, "'top' is a file");
+	kser_tree_edit_release(&ed);
+}
+
+static void apply_to_tree_rename_delete_mode(void **state)
+{
+	struct fixture *f = *state;
+	struct kser_tree_edit ed;
+	struct kser_patch *p = NULL;
+	struct kser_apply_report rep;
+	git_oid base, out, b1 = blob(f->repo, "1\n2\n3\n");
+	static const char text[] =
+		"diff --git a/x b/y\n"
+		"similarity index 60%\n"
+		"rename from x\n"
+		"rename to y\n"
+		"--- a/x\n+++ b/y\n"
+		"@@ -1,3 +1,3 @@\n 1\n-2\n+two\n 3\n"
+		"diff --git a/z b/z\n"
+		"deleted file mode 100644\n"
+		"--- a/z\n+++ /dev/null\n"
+		"@@ -1,3 +0,0 @@\n-1\n-2\n-3\n"
+		"diff --git a/m b/m\n"
+		"old mode 100644\n"
+		"new mode 100755\n";
+	git_tree *t = NULL;
+	char *s;
+
+	kser_tree_edit_init(&ed);
+	assert_ok(kser_tree_edit_set(&ed, "x", GIT_FILEMODE_BLOB, &b1));
+	assert_ok(kser_tree_edit_set(&ed, "z", GIT_FILEMODE_BLOB, &b1));
+	assert_ok(kser_tree_edit_set(&ed, "m", GIT_FILEMODE_BLOB, &b1));
+	assert_ok(kser_tree_edit_write(&base, f->repo, NULL, &ed));
+	kser_tree_edit_release(&ed);
+
+	assert_ok(kser_patch_parse(&p, text, strlen(text), 1));
+	kser_apply_report_init(&rep);
+	assert_ok(kser_apply_to_tree(&out, f->repo, &base, p, NULL, &rep));
+	assert_int_equal(rep.nfiles, 3);
+	kser_apply_report_release(&rep);
+	s = read_path(f->repo, &out, "y");
+	assert_string_equal(s, "1\ntwo\n3\n");
+	free(s);
+	assert_null(read_path(f->repo, &out, "x"));
+	assert_null(read_path(f->repo, &out, "z"));
+	assert_int_equal(git_tree_lookup(&t, f->repo, &out), 0);
+	assert_int_equal(git_tree_entry_filemode(git_tree_entry_byname(t, "m")),
+			 GIT_FILEMODE_BLOB_EXECUTABLE);
+	git_tree_free(t);
+
+	/* Applying again fails: x is gone; nothing is half-applied. */
+	assert_err(kser_apply_to_tree(&base, f->repo, &out, p, NULL, NULL),
+		   KSER_ERR_APPLY, "'x' does not exist in the tree");
+	kser_patch_free(p);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(pack_writer_round_trip, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(pack_writer_abort_leaves_nothing,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			tree_edit_touches_only_changed_paths, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			apply_to_tree_rename_delete_mode, setup, teardown),
+	};
+	int failed;
+
+	git_libgit2_init();
+	failed = cmocka_run_group_tests(tests, NULL, NULL);
+	git_libgit2_shutdown();
+	return failed;
+}
