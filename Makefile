@@ -31,7 +31,8 @@ $(BUILD)/config.mk: ci/deps.sh
 
 PKGS := libgit2 gmime-3.0 libarchive liblzma zlib libcrypto jansson
 
-WARN := -Wall -Wextra -Werror -Wno-unused-parameter -Wshadow \
+WARN := -Wall -Wextra -Werror -Wno-unused-parameter \
+	-Wno-missing-field-initializers -Wshadow \
 	-Wstrict-prototypes -Wmissing-prototypes -Wformat=2
 CPPFLAGS := -Itools/include -Itools/lib -D_GNU_SOURCE \
 	-DKSER_VERSION='"0.1"'

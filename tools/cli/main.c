@@ -28,6 +28,7 @@
 static const struct kser_cmd *const commands[] = {
 	&kser_cmd_base,
 	&kser_cmd_apply,
+	&kser_cmd_verify,
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -207,7 +208,11 @@ int main(int argc, char **argv)
 	struct kser_cli cli = { 0 };
 	const struct kser_error *err;
 	const struct kser_cmd *cmd;
+	const char *self = strrchr(argv[0], '/');
 	int opt, status;
+
+	if (!strcmp(self ? self + 1 : argv[0], "kser-cc"))
+		return kser_cc_wrapper(argc, argv);
 
 	/* Global options stop at the command name. */
 	while ((opt = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {

@@ -1,0 +1,333 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "kser/buf.h"
+#include "kser/error.h"
+#include "kser/proc.h"
+#include "kser/settings.h"
+#include "kser/verify.h"
+#include "kser_cli.h"
+
+static const char verify_usage[] =
+	"usage: kser verify [--repo DIR] [--series DIR] [--checks LIST] "
+	"[--json FILE] [--junit FILE] [--no-cache] [--jobs N] RANGE\n"
+	"\n"
+	"Build, KUnit-test and checkpatch every commit of RANGE (BASE..TIP).\n"
+	"\n"
+	"Each commit is built for ARCH=um with the series' .kunitconfig in a\n"
+	"persistent build directory through ccache (the base too, as the\n"
+	"reference for warnings), booted to run its KUnit suites, and its\n"
+	"patch is checked with the tree's scripts/checkpatch.pl while it\n"
+	"builds. A patch fails its build if it adds a compiler warning the\n"
+	"previous commit did not have. Results are cached in the repository\n"
+	"(refs/kser/verify/) by what determines them: nothing runs twice.\n"
+	"The user's work tree, index and branches are never touched.\n"
+	"\n"
+	"  --repo DIR       the repository (default: as git finds it)\n"
+	"  --series DIR     the series' settings (DIR/series.conf)\n"
+	"  --checks LIST    comma-separated: build, kunit, checkpatch, and\n"
+	"                   build:NAME, kunit:NAME for further configurations\n"
+	"  --json FILE      write one record per patch and check\n"
+	"  --junit FILE     write JUnit XML\n"
+	"  --no-cache       run every check again\n"
+	"  --jobs N         make -jN (default: one per CPU)\n"
+	"\n"
+	"Exit status: 0 when every check of every patch passed, 1 otherwise.\n";
+
+struct ui {
+	bool tty;
+	size_t cur_row, cur_check;
+	uint64_t check_start, run_start;
+	bool live;
+	/* Durations seen, per kind, for the estimate. */
+	double sum[3];
+	size_t count[3];
+};
+
+static const char *cell(const struct kser_verify_result *r, char *buf,
+			size_t len)
+{
+	switch (r->status) {
+	case KSER_VERIFY_NA:
+		return "-";
+	case KSER_VERIFY_PENDING:
+		return "not run";
+	case KSER_VERIFY_SKIPPED:
+		return "skipped";
+	case KSER_VERIFY_RUNNING:
+		return "...";
+	default:
+		break;
+	}
+	snprintf(buf, len, "%-4s %s", r->status == KSER_VERIFY_PASS ? "ok" :
+		 r->status == KSER_VERIFY_FAIL ? "FAIL" :
+		 r->status == KSER_VERIFY_TIMEOUT ? "TIME" : "ERR", "");
+	if (r->cached)
+		snprintf(buf + strlen(buf), len - strlen(buf), "cached");
+	else
+		snprintf(buf + strlen(buf), len - strlen(buf), "%.1fs",
+			 r->seconds);
+	return buf;
+}
+
+static double estimate_left(const struct ui *ui,
+			    const struct kser_verify_report *r)
+{
+	double left = 0;
+	size_t i, j;
+
+	for (i = 0; i < r->nrows; i++)
+		for (j = 0; j < r->nchecks; j++) {
+			const struct kser_verify_result *x =
+				&r->rows[i].results[j];
+			int k = r->checks[j].kind;
+
+			if (x->status != KSER_VERIFY_PENDING &&
+			    x->status != KSER_VERIFY_RUNNING)
+				continue;
+			if (ui->count[k])
+				left += ui->sum[k] / (double)ui->count[k];
+		}
+	return left;
+}
+
+static void clear_live(struct ui *ui)
+{
+	if (ui->live) {
+		fputs("\r\033[K", stderr);
+		ui->live = false;
+	}
+}
+
+static void on_event(enum kser_verify_event ev,
+		     const struct kser_verify_report *r, size_t row,
+		     size_t check, const char *note, void *arg)
+{
+	struct ui *ui = arg;
+	uint64_t now = kser_now_ms();
+
+	switch (ev) {
+	case KSER_VERIFY_EVENT_START:
+		ui->run_start = now;
+		fprintf(stderr, "verifying %zu patches on %.12s: %zu checks "
+			"each, %zu results from the cache\n", r->nrows - 1,
+			git_oid_tostr_s(&r->rows[0].commit), r->nchecks,
+			r->from_cache);
+		break;
+	case KSER_VERIFY_EVENT_CHECK_START:
+		ui->cur_row = row;
+		ui->cur_check = check;
+		ui->check_start = now;
+		if (!ui->tty)
+			fprintf(stderr, "[%u/%zu] %s: running\n",
+				r->rows[row].number, r->nrows - 1,
+				r->checks[check].id);
+		break;
+	case KSER_VERIFY_EVENT_CHECK_DONE: {
+		const struct kser_verify_result *x = &r->rows[row].results[check];
+		int k = r->checks[check].kind;
+
+		/* The base's cold build says nothing about the patches'. */
+		if (!x->cached && (x->status == KSER_VERIFY_PASS ||
+				   x->status == KSER_VERIFY_FAIL) && row) {
+			ui->sum[k] += x->seconds;
+			ui->count[k]++;
+		}
+		clear_live(ui);
+		fprintf(stderr, "[%u/%zu] %s: %s (%.1f s)%s%s\n",
+			r->rows[row].number, r->nrows - 1, r->checks[check].id,
+			kser_verify_status_name(x->status), x->seconds,
+			x->summary && x->status != KSER_VERIFY_PASS ? ": " : "",
+			x->summary && x->status != KSER_VERIFY_PASS ?
+			x->summary : "");
+		break;
+	}
+	case KSER_VERIFY_EVENT_TICK:
+		if (ui->tty) {
+			double el = (double)(now - ui->check_start) / 1000.0;
+			double left = estimate_left(ui, r);
+
+			fprintf(stderr, "\r\033[K[%u/%zu] %s %s  %d:%02d",
+				r->rows[ui->cur_row].number, r->nrows - 1,
+				r->checks[ui->cur_check].id,
+				r->rows[ui->cur_row].subject, (int)el / 60,
+				(int)el % 60);
+			if (left > 0)
+				fprintf(stderr, "  about %d:%02d left",
+					(int)left / 60, (int)left % 60);
+			ui->live = true;
+		}
+		break;
+	case KSER_VERIFY_EVENT_NOTE:
+		clear_live(ui);
+		fprintf(stderr, "kser: note: %s\n", note);
+		break;
+	}
+}
+
+static void print_table(const struct kser_verify_report *r)
+{
+	size_t i, j, width = 20;
+	char buf[64];
+
+	for (i = 0; i < r->nrows; i++)
+		if (strlen(r->rows[i].subject) > width)
+			width = strlen(r->rows[i].subject);
+	if (width > 50)
+		width = 50;
+	printf("%4s  %-*s", "#", (int)width, "patch");
+	for (j = 0; j < r->nchecks; j++)
+		printf("  %-14s", r->checks[j].id);
+	printf("\n");
+	for (i = 0; i < r->nrows; i++) {
+		const struct kser_verify_row *row = &r->rows[i];
+
+		if (row->number)
+			printf("%4u  ", row->number);
+		else
+			printf("%4s  ", "base");
+		printf("%-*.*s", (int)width, (int)width, row->subject);
+		for (j = 0; j < r->nchecks; j++)
+			printf("  %-14s", cell(&row->results[j], buf,
+					       sizeof(buf)));
+		printf("\n");
+	}
+}
+
+static void print_failures(const struct kser_verify_report *r)
+{
+	size_t i, j;
+	bool first = true;
+
+	for (i = 0; i < r->nrows; i++)
+		for (j = 0; j < r->nchecks; j++) {
+			const struct kser_verify_result *x =
+				&r->rows[i].results[j];
+
+			if (x->status == KSER_VERIFY_PASS ||
+			    x->status == KSER_VERIFY_NA)
+				continue;
+			if (first)
+				printf("\n");
+			first = false;
+			printf("%s %s: %s: %s\n", r->rows[i].number ?
+			       "patch" : "base", r->rows[i].subject,
+			       r->checks[j].id, x->summary ? x->summary :
+			       kser_verify_status_name(x->status));
+			if (x->log_path && x->status != KSER_VERIFY_PENDING)
+				printf("    log: %s\n", x->log_path);
+		}
+}
+
+static const struct kser_error *cmd_verify(struct kser_cli *cli, int argc,
+					   char **argv)
+{
+	static const struct option opts[] = {
+		{ "repo", required_argument, NULL, 'R' },
+		{ "series", required_argument, NULL, 's' },
+		{ "checks", required_argument, NULL, 'c' },
+		{ "json", required_argument, NULL, 'J' },
+		{ "junit", required_argument, NULL, 'U' },
+		{ "no-cache", no_argument, NULL, 'n' },
+		{ "jobs", required_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct kser_verify_options vo = KSER_VERIFY_OPTIONS_INIT;
+	struct kser_verify_report rep = { 0 };
+	struct kser_settings settings = { 0 };
+	const struct kser_error *err = NULL, *werr;
+	const char *series = NULL, *json = NULL, *junit = NULL;
+	git_repository *repo = NULL;
+	struct ui ui = { 0 };
+	int opt;
+
+	while ((opt = getopt_long(argc, argv, "j:h", opts, NULL)) != -1) {
+		if (kser_cli_common_option(cli, opt, optarg))
+			continue;
+		switch (opt) {
+		case 's':
+			series = optarg;
+			break;
+		case 'c':
+			vo.checks = optarg;
+			break;
+		case 'J':
+			json = optarg;
+			break;
+		case 'U':
+			junit = optarg;
+			break;
+		case 'n':
+			vo.no_cache = true;
+			break;
+		case 'j': {
+			char *end;
+			long n = strtol(optarg, &end, 10);
+
+			if (*end || n < 1 || n > 1024)
+				return kser_cli_usage(&kser_cmd_verify,
+						      "bad --jobs '%s'",
+						      optarg);
+			vo.jobs = (unsigned int)n;
+			break;
+		}
+		case 'h':
+			fputs(verify_usage, stdout);
+			return NULL;
+		default:
+			return kser_cli_usage(&kser_cmd_verify,
+					      "unknown option");
+		}
+	}
+	if (optind != argc - 1)
+		return kser_cli_usage(&kser_cmd_verify,
+				      "verify takes one RANGE (BASE..TIP)");
+
+	err = series ? kser_settings_load(&settings, series) :
+		       kser_settings_defaults(&settings);
+	if (err)
+		return err;
+	vo.settings = &settings;
+	err = kser_cli_open_repo(&repo, cli, false);
+	if (err)
+		goto done;
+	ui.tty = isatty(2);
+	vo.event = on_event;
+	vo.event_arg = &ui;
+	err = kser_verify(&rep, repo, argv[optind], &vo);
+	clear_live(&ui);
+	if (rep.rows && rep.rows[0].results) {
+		print_table(&rep);
+		print_failures(&rep);
+		printf("\n%s: %zu checks ran, %zu from the cache, %.1f s\n",
+		       rep.passed && !err ? "all passed" : "FAILED", rep.ran,
+		       rep.from_cache, rep.seconds);
+		/* Reports are written even when interrupted. */
+		if (json && (werr = kser_verify_write_json(&rep, json)) &&
+		    !err)
+			err = werr;
+		if (junit && (werr = kser_verify_write_junit(&rep, junit)) &&
+		    !err)
+			err = werr;
+	}
+	if (!err && !rep.passed)
+		err = kser_error_fmt(KSER_ERR_GENERIC,
+				     KSER_CLI_QUIET_FAILURE);
+done:
+	kser_verify_report_release(&rep);
+	kser_settings_release(&settings);
+	git_repository_free(repo);
+	return err;
+}
+
+const struct kser_cmd kser_cmd_verify = {
+	.name = "verify",
+	.fn = cmd_verify,
+	.summary = "build, KUnit-test and checkpatch every patch of a range",
+	.usage = verify_usage,
+};

@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef KSER_WORKTREE_H
+#define KSER_WORKTREE_H
+
+#include <stddef.h>
+#include <git2.h>
+
+struct kser_error;
+
+/*
+ * kser's own checkout of a tree, for builds: never the user's work tree.
+ * Moving it to another tree rewrites only the paths that differ, so that
+ * kbuild rebuilds only what a patch touched. A state file beside the
+ * directory records the tree it holds; a move that was interrupted is
+ * detected and the directory is written anew.
+ */
+struct kser_worktree;
+
+const struct kser_error *kser_worktree_open(struct kser_worktree **out,
+					    git_repository *repo,
+					    const char *dir);
+void kser_worktree_free(struct kser_worktree *wt);
+
+const char *kser_worktree_path(const struct kser_worktree *wt);
+
+/* Moves the checkout to tree; *written counts the files written. */
+const struct kser_error *kser_worktree_move(struct kser_worktree *wt,
+					    const git_oid *tree,
+					    size_t *written);
+
+#endif

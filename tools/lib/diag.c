@@ -1,0 +1,336 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kser/buf.h"
+#include "kser/diag.h"
+#include "kser/error.h"
+
+void kser_diags_release(struct kser_diags *d)
+{
+	size_t i;
+
+	for (i = 0; i < d->n; i++) {
+		free(d->v[i].level);
+		free(d->v[i].type);
+		free(d->v[i].file);
+		free(d->v[i].text);
+		free(d->v[i].fingerprint);
+	}
+	free(d->v);
+	memset(d, 0, sizeof(*d));
+}
+
+const struct kser_error *kser_diags_add(struct kser_diags *d,
+					const char *level, const char *type,
+					const char *file, unsigned int line,
+					const char *text)
+{
+	struct kser_diag *x;
+
+	if (d->n == d->alloc) {
+		size_t alloc = d->alloc ? d->alloc * 2 : 16;
+		struct kser_diag *v = realloc(d->v, alloc * sizeof(*v));
+
+		if (!v)
+			return kser_error_nomem();
+		d->v = v;
+		d->alloc = alloc;
+	}
+	x = &d->v[d->n];
+	memset(x, 0, sizeof(*x));
+	x->level = strdup(level);
+	x->type = type ? strdup(type) : NULL;
+	x->file = file ? strdup(file) : NULL;
+	x->line = line;
+	x->text = strdup(text);
+	if (!x->level || !x->text || (type && !x->type) ||
+	    (file && !x->file)) {
+		free(x->level);
+		free(x->type);
+		free(x->file);
+		free(x->text);
+		return kser_error_nomem();
+	}
+	d->n++;
+	return NULL;
+}
+
+static size_t line_at(const char *text, size_t len, size_t pos,
+		      const char **line)
+{
+	const char *nl = memchr(text + pos, '\n', len - pos);
+	size_t n = nl ? (size_t)(nl - text - pos) : len - pos;
+
+	*line = text + pos;
+	return n;
+}
+
+static void lower(char *s)
+{
+	for (; *s; s++)
+		*s = (char)tolower((unsigned char)*s);
+}
+
+const struct kser_error *
+kser_checkpatch_parse(struct kser_diags *out,
+		      struct kser_checkpatch_totals *totals,
+		      const char *text, size_t len)
+{
+	const struct kser_error *err = NULL;
+	size_t pos = 0;
+
+	memset(totals, 0, sizeof(*totals));
+	while (pos < len && !err) {
+		const char *l;
+		size_t n = line_at(text, len, pos, &l);
+		const char *c1, *c2;
+
+		pos += n + 1;
+		if (n > 7 && !strncmp(l, "total: ", 7)) {
+			char buf[160];
+
+			snprintf(buf, sizeof(buf), "%.*s", (int)n, l);
+			totals->found = sscanf(buf, "total: %u errors, %u "
+					       "warnings, %u checks, %u lines",
+					       &totals->errors,
+					       &totals->warnings,
+					       &totals->checks,
+					       &totals->lines) >= 2;
+			if (!totals->found)
+				totals->found = sscanf(buf, "total: %u errors,"
+						       " %u warnings, %u "
+						       "lines",
+						       &totals->errors,
+						       &totals->warnings,
+						       &totals->lines) == 3;
+			continue;
+		}
+		if (!(n > 6 && (!strncmp(l, "ERROR:", 6) ||
+				!strncmp(l, "WARNING:", 8) ||
+				!strncmp(l, "CHECK:", 6))))
+			continue;
+		c1 = memchr(l, ':', n);
+		c2 = memchr(c1 + 1, ':', n - (size_t)(c1 + 1 - l));
+		{
+			char level[16], type[64], *msg, *file = NULL;
+			unsigned int fline = 0;
+			const char *m = c2 ? c2 + 1 : c1 + 1;
+			const char *nl2;
+			size_t n2;
+
+			snprintf(level, sizeof(level), "%.*s", (int)(c1 - l),
+				 l);
+			lower(level);
+			if (c2)
+				snprintf(type, sizeof(type), "%.*s",
+					 (int)(c2 - c1 - 1), c1 + 1);
+			while (m < l + n && *m == ' ')
+				m++;
+			msg = strndup(m, (size_t)(l + n - m));
+			/* "#12: FILE: lib/x.c:34:" */
+			if (pos < len) {
+				n2 = line_at(text, len, pos, &nl2);
+				if (n2 > 1 && nl2[0] == '#') {
+					const char *f = memmem(nl2, n2,
+							       "FILE: ", 6);
+
+					if (f) {
+						const char *p = f + 6;
+						const char *colon =
+							memchr(p, ':', (size_t)
+							       (nl2 + n2 - p));
+
+						if (colon) {
+							file = strndup(p, (size_t)
+								       (colon - p));
+							fline = (unsigned int)
+								strtoul(colon + 1,
+									NULL, 10);
+						}
+					}
+					pos += n2 + 1;
+				}
+			}
+			if (!msg)
+				err = kser_error_nomem();
+			else
+				err = kser_diags_add(out, level,
+						     c2 ? type : NULL, file,
+						     fline, msg);
+			free(msg);
+			free(file);
+		}
+	}
+	return err;
+}
+
+/* "../src/lib/x.c" or "/abs/src/lib/x.c" -> "lib/x.c" */
+static char *tree_path(const char *path, size_t n, const char *srcdir)
+{
+	size_t sl = srcdir ? strlen(srcdir) : 0;
+
+	if (sl && n > sl + 1 && !strncmp(path, srcdir, sl) && path[sl] == '/')
+		return strndup(path + sl + 1, n - sl - 1);
+	while (n > 2 && !strncmp(path, "./", 2)) {
+		path += 2;
+		n -= 2;
+	}
+	if (sl && n > 3 && !strncmp(path, "../", 3)) {
+		/* kbuild with O= names sources relative to the build dir. */
+		const char *base = strrchr(srcdir, '/');
+		size_t bl = base ? strlen(base + 1) : 0;
+
+		if (bl && n > 3 + bl + 1 && !strncmp(path + 3, base + 1, bl) &&
+		    path[3 + bl] == '/')
+			return strndup(path + 4 + bl, n - 4 - bl);
+	}
+	return strndup(path, n);
+}
+
+const struct kser_error *kser_gcc_parse(struct kser_diags *out,
+					const char *text, size_t len,
+					const char *srcdir, bool want_warnings)
+{
+	const struct kser_error *err = NULL;
+	size_t pos = 0;
+
+	while (pos < len && !err) {
+		const char *l, *p, *kind, *msg, *flag;
+		size_t n = line_at(text, len, pos, &l);
+		unsigned long line;
+		char *file = NULL, *m = NULL, *f = NULL;
+		bool warning;
+		const char *colon;
+
+		pos += n + 1;
+		/* path:line:col: (fatal error|error|warning): message */
+		colon = memchr(l, ':', n);
+		if (!colon || colon == l)
+			continue;
+		p = colon + 1;
+		if (p >= l + n || !isdigit((unsigned char)*p))
+			goto linker;
+		line = strtoul(p, (char **)&p, 10);
+		if (*p == ':' && isdigit((unsigned char)p[1]))
+			strtoul(p + 1, (char **)&p, 10);
+		if (*p != ':')
+			continue;
+		p++;
+		while (p < l + n && *p == ' ')
+			p++;
+		kind = p;
+		if ((size_t)(l + n - kind) > 9 && !strncmp(kind, "warning: ", 9)) {
+			warning = true;
+			msg = kind + 9;
+		} else if ((size_t)(l + n - kind) > 7 &&
+			   !strncmp(kind, "error: ", 7)) {
+			warning = false;
+			msg = kind + 7;
+		} else if ((size_t)(l + n - kind) > 13 &&
+			   !strncmp(kind, "fatal error: ", 13)) {
+			warning = false;
+			msg = kind + 13;
+		} else {
+			continue;
+		}
+		if (warning && !want_warnings)
+			continue;
+		file = tree_path(l, (size_t)(colon - l), srcdir);
+		m = strndup(msg, (size_t)(l + n - msg));
+		if (!file || !m) {
+			err = kser_error_nomem();
+			goto next;
+		}
+		/* A trailing "[-Wflag]" is the type. */
+		flag = strrchr(m, '[');
+		if (flag && !strncmp(flag, "[-W", 3) && strchr(flag, ']')) {
+			f = strndup(flag + 1, (size_t)(strchr(flag, ']') -
+						       flag - 1));
+			while (flag > m && flag[-1] == ' ')
+				flag--;
+			m[flag - m] = '\0';
+		}
+		err = kser_diags_add(out, warning ? "warning" : "error", f,
+				     file, (unsigned int)line, m);
+		goto next;
+linker:
+		/* "ld: lib/x.o: in function `f':" is context; the error
+		 * follows as "x.c:(.text+0x1): undefined reference ...". */
+		if (memmem(l, n, "undefined reference to", 22) ||
+		    memmem(l, n, "multiple definition of", 22)) {
+			m = strndup(l, n);
+			err = m ? kser_diags_add(out, "error", "link", NULL, 0,
+						 m) : kser_error_nomem();
+		}
+next:
+		free(file);
+		free(m);
+		free(f);
+	}
+	return err;
+}
+
+/* The line'th line of a file, whitespace collapsed; "" if unreadable. */
+static char *source_line(const char *srcdir, const char *file,
+			 unsigned int line)
+{
+	struct kser_buf path = KSER_BUF_INIT, out = KSER_BUF_INIT;
+	char buf[4096];
+	unsigned int cur = 1;
+	bool space = false;
+	FILE *fp;
+
+	kser_buf_printf(&path, "%s/%s", srcdir, file);
+	fp = kser_buf_check(&path) ? NULL : fopen(path.ptr, "r");
+	kser_buf_release(&path);
+	if (!fp)
+		return strdup("");
+	while (cur < line && fgets(buf, sizeof(buf), fp))
+		if (strchr(buf, '\n'))
+			cur++;
+	if (cur == line && fgets(buf, sizeof(buf), fp)) {
+		const char *s;
+
+		for (s = buf; *s && *s != '\n'; s++) {
+			if (isspace((unsigned char)*s)) {
+				space = out.len > 0;
+				continue;
+			}
+			if (space)
+				kser_buf_putc(&out, ' ');
+			space = false;
+			kser_buf_putc(&out, *s);
+		}
+	}
+	fclose(fp);
+	return kser_buf_detach(&out);
+}
+
+const struct kser_error *kser_diags_fingerprint(struct kser_diags *d,
+						const char *srcdir)
+{
+	size_t i;
+
+	for (i = 0; i < d->n; i++) {
+		struct kser_diag *x = &d->v[i];
+		struct kser_buf fp = KSER_BUF_INIT;
+		char *src;
+
+		if (x->fingerprint)
+			continue;
+		src = x->file && x->line ? source_line(srcdir, x->file,
+						       x->line) : strdup("");
+		if (!src)
+			return kser_error_nomem();
+		kser_buf_printf(&fp, "%s|%s|%s|%s", x->file ? x->file : "",
+				x->text, x->type ? x->type : "", src);
+		free(src);
+		x->fingerprint = kser_buf_detach(&fp);
+		if (!x->fingerprint)
+			return kser_error_nomem();
+	}
+	return NULL;
+}

@@ -1,0 +1,269 @@
+#!/bin/bash
+test_description='kser verify: checks, cache, warnings, failures, interruption'
+. "$KSER_TOP/tools/tests/e2e/lib.sh"
+. "$KSER_TOP/tools/tests/e2e/minikernel.sh"
+
+# The series settings: short timeouts so that hangs are quick to test.
+cat >series.conf <<-\EOF
+[series]
+	kunitconfig = .kunitconfig
+	checkpatch = --strict
+[verify]
+	buildTimeout = 20
+	kunitTimeout = 5
+EOF
+
+verify () {
+	kser verify --repo repo --series series.conf --jobs 2 "$@"
+}
+
+# kbuild, like make, cannot build in a path with spaces, and sharness's
+# trash directory has one: builds go to a directory of their own.
+vdir=$(mktemp -d /tmp/kser-t3000.XXXXXX)
+trap 'rm -rf "$vdir"' EXIT
+
+test_expect_success 'a verify directory with a space is refused, saying why' '
+	git init -q spaced && make_minikernel spaced && commit_all spaced one &&
+	echo x >>spaced/include.h && commit_all spaced two &&
+	test_expect_code 2 kser verify --repo spaced HEAD~1..HEAD 2>err &&
+	grep "kbuild cannot build in .* set kser.verifyDir" err
+'
+
+test_expect_success 'setup: a mini kernel and a three-patch series' '
+	git init -q repo &&
+	git -C repo config kser.verifyDir "$vdir" &&
+	make_minikernel repo && commit_all repo "base" && git -C repo tag base &&
+	printf "int c(void)\n{\n\treturn 3;\n}\n" >repo/lib/c.c &&
+	commit_all repo "lib: add c" &&
+	printf "/* a comment */\n" >>repo/lib/a.c &&
+	commit_all repo "lib: comment a" &&
+	printf "int d(void)\n{\n\treturn 4;\n}\n" >repo/lib/d.c &&
+	commit_all repo "lib: add d" &&
+	git -C repo tag good &&
+	git -C repo status --porcelain >status-before &&
+	refs_of repo | grep -v refs/kser >refs-before
+'
+
+test_expect_success 'every patch passes: table, exit 0, one row per patch' '
+	verify base..good >out 2>err &&
+	cat out &&
+	grep "^   1  lib: add c  *ok  *[0-9.]*s  *ok  *[0-9.]*s  *ok  *[0-9.]*s" out &&
+	grep "^   3  lib: add d" out &&
+	grep "^base  base" out &&
+	grep "^all passed: 10 checks ran, 0 from the cache" out
+'
+
+test_expect_success 'the user'"'"'s work tree, index and refs are untouched' '
+	git -C repo status --porcelain >status-after &&
+	test_cmp status-before status-after &&
+	refs_of repo | grep -v refs/kser >refs-after &&
+	test_cmp refs-before refs-after &&
+	test_path_is_missing repo/build-default &&
+	test_path_is_dir "$vdir/build-default" &&
+	test_path_is_file "$vdir/src/lib/c.c"
+'
+
+test_expect_success 'results are stored in the repository under refs/kser/verify' '
+	git -C repo for-each-ref refs/kser/verify >cache &&
+	test_line_count = 10 cache
+'
+
+test_expect_success 'a second run answers from the cache and runs nothing' '
+	verify base..good >out 2>err &&
+	grep "^all passed: 0 checks ran, 10 from the cache" out &&
+	grep "^   2  lib: comment a *ok  *cached  *ok  *cached  *ok  *cached" out
+'
+
+test_expect_success '--json: one record per patch and check, with the documented fields' '
+	verify --json r.json --junit r.xml base..good >out &&
+	python3 - <<-\EOP
+	import json
+	r = json.load(open("r.json"))
+	assert r["kser_verify"] == 1 and r["passed"] is True
+	assert r["checks"] == ["build", "kunit", "checkpatch"]
+	recs = r["records"]
+	assert len(recs) == 10, len(recs)
+	for x in recs:
+	    for k in ("patch", "commit", "subject", "check", "status",
+	              "duration", "cached", "summary", "messages", "log"):
+	        assert k in x, (k, x)
+	k = [x for x in recs if x["check"] == "kunit" and x["patch"] == 1][0]
+	assert k["details"]["passed"] == 1 and k["details"]["skipped"] == 1
+	assert k["details"]["suites"][0]["name"] == "mini"
+	EOP
+	grep "<testsuite name=\"kser verify\" tests=\"10\" failures=\"0\"" r.xml &&
+	grep -c "<testcase " r.xml >n && echo 10 >expect && test_cmp expect n
+'
+
+test_expect_success 'amending a patch in the middle reruns only from there' '
+	git -C repo checkout -q -b amend good~1 &&
+	printf "/* another comment */\n" >>repo/lib/a.c &&
+	git -C repo add -A && test_tick &&
+	git -C repo commit -q --amend --no-edit &&
+	git -C repo cherry-pick good >/dev/null &&
+	verify base..amend >out 2>err &&
+	grep "^   1  lib: add c  *ok  *cached  *ok  *cached  *ok  *cached" out &&
+	grep "^   2  lib: comment a  *ok  *[0-9.]*s  *ok  *[0-9.]*s  *ok  *[0-9.]*s" out &&
+	grep "^   3  lib: add d  *ok  *[0-9.]*s  *ok  *[0-9.]*s  *ok  *cached" out &&
+	grep "^all passed: 5 checks ran, 5 from the cache" out
+'
+
+test_expect_success 'a patch that adds a warning fails its build, by fingerprint' '
+	git -C repo checkout -q -b warn good &&
+	printf "int e(void)\n{\n\tint unused;\n\treturn 5;\n}\n" >repo/lib/e.c &&
+	commit_all repo "lib: add e with a warning" &&
+	test_expect_code 1 verify base..warn >out 2>err &&
+	grep "^   4  lib: add e with a warning  *FAIL" out &&
+	grep "new warning: lib/e.c:3: unused variable .unused." out &&
+	python3 -c "print(1)" >/dev/null
+'
+
+test_expect_success 'a warning that only moves is not new' '
+	{ printf "/* moved down */\n\n"; cat repo/lib/e.c; } >e && mv e repo/lib/e.c &&
+	commit_all repo "lib: move the warning down" &&
+	test_expect_code 1 verify base..warn >out 2>err &&
+	grep "^   5  lib: move the warning down  *ok" out &&
+	{ verify --json w.json base..warn >/dev/null 2>&1; true; } &&
+	python3 - <<-\EOP
+	import json
+	r = json.load(open("w.json"))
+	b = [x for x in r["records"] if x["patch"] == 5 and x["check"] == "build"][0]
+	assert b["status"] == "pass", b
+	assert len(b["details"]["warnings"]) == 1, b
+	assert b["details"]["new_warnings"] == [], b
+	EOP
+'
+
+test_expect_success 'fixing one warning and adding another is still a new warning' '
+	sed -i "s/int unused;/int unused2 = 0; (void)unused2;/" repo/lib/e.c &&
+	printf "int f(void)\n{\n\tint also_unused;\n\treturn 6;\n}\n" >repo/lib/f.c &&
+	commit_all repo "lib: swap one warning for another" &&
+	test_expect_code 1 verify base..warn >out 2>err &&
+	grep "^   6  lib: swap one warning for another  *FAIL" out &&
+	grep "new warning: lib/f.c:3: unused variable .also_unused." out
+'
+
+test_expect_success 'a build error: file:line: message, and KUnit is skipped' '
+	git -C repo checkout -q -b broken good &&
+	printf "int g(void)\n{\n\treturn undefined_thing;\n}\n" >repo/lib/g.c &&
+	commit_all repo "lib: add g, broken" &&
+	test_expect_code 1 verify base..broken >out 2>err &&
+	grep "^   4  lib: add g, broken  *FAIL  *[0-9.]*s  *skipped  *ok" out &&
+	grep "lib/g.c:3: .undefined_thing. undeclared" out &&
+	grep "log: $vdir/logs/4-build.log" out
+'
+
+test_expect_success 'a failing KUnit case is named' '
+	git -C repo checkout -q -b kfail good &&
+	sed -i "s/    ok 1 mini_one/    not ok 1 mini_one # expected 2, got 3/;s/^\(.*\)ok 1 mini$/\1not ok 1 mini/" repo/ktap.txt &&
+	commit_all repo "mini: break a test" &&
+	test_expect_code 1 verify base..kfail >out 2>err &&
+	grep "^   4  mini: break a test  *ok  *[0-9.]*s  *FAIL" out &&
+	grep "1 failed, 0 passed: mini.mini_one failed (expected 2, got 3)" out
+'
+
+test_expect_success 'a kernel crash is reported with the line that says so' '
+	git -C repo checkout -q -b crash good &&
+	python3 - repo/ktap.txt <<-\EOP &&
+	import sys
+	p = sys.argv[1]
+	lines = open(p).read().splitlines()[:7]
+	lines.append("[    0.3] Kernel panic - not syncing: Segfault with no mm")
+	open(p, "w").write("\n".join(lines) + "\n")
+	EOP
+	commit_all repo "mini: crash" &&
+	test_expect_code 1 verify base..crash >out 2>err &&
+	grep "crash: .*Kernel panic - not syncing" out
+'
+
+test_expect_success 'a kernel that hangs is stopped by the timeout' '
+	git -C repo checkout -q -b hang good &&
+	echo HANG >>repo/ktap.txt && commit_all repo "mini: hang" &&
+	test_expect_code 1 verify --checks build,kunit base..hang >out 2>err &&
+	grep "^   4  mini: hang  *ok  *[0-9.]*s  *TIME" out &&
+	grep "did not finish within 5 s" out
+'
+
+test_expect_success 'a checkpatch finding fails the patch and names type, file and line' '
+	git -C repo checkout -q -b style good &&
+	printf "int h(void)\n{\n\treturn 8; /* BADSTYLE */\n}\n" >repo/lib/h.c &&
+	commit_all repo "lib: add h" &&
+	test_expect_code 1 verify base..style >out 2>err &&
+	grep "0 errors, 1 warnings, 0 checks: BAD_STYLE lib/h.c:3: do not write BADSTYLE" out
+'
+
+test_expect_success '--checks runs only what it names; unknown names are usage errors' '
+	verify --checks checkpatch base..good >out 2>err &&
+	head -n 1 out >h && grep "checkpatch" h && ! grep "build" h &&
+	test_expect_code 2 verify --checks build,frobnicate base..good 2>err &&
+	grep "unknown check .frobnicate." err
+'
+
+test_expect_success '--no-cache runs everything again' '
+	verify --no-cache base..good >out 2>err &&
+	grep "^all passed: 10 checks ran, 0 from the cache" out
+'
+
+test_expect_success 'a range that is not linear is refused before any work' '
+	git -C repo checkout -q -b side base &&
+	printf "x\n" >repo/side.txt && commit_all repo side &&
+	git -C repo checkout -q good &&
+	git -C repo merge -q --no-edit side &&
+	git -C repo tag merged &&
+	test_expect_code 1 verify base..merged 2>err &&
+	grep "the range is not linear: [0-9a-f]* is a merge" err
+'
+
+test_expect_success 'a tree without checkpatch.pl or kunit is refused before any work' '
+	git init -q notkernel && git -C notkernel config kser.verifyDir "$vdir-nk" &&
+	echo x >notkernel/f && commit_all notkernel one &&
+	echo y >notkernel/f && commit_all notkernel two &&
+	test_expect_code 1 kser verify --repo notkernel HEAD~1..HEAD 2>err &&
+	grep "has no scripts/checkpatch.pl: not a kernel tree" err
+'
+
+test_expect_success 'missing build tools are named before any work' '
+	mkdir -p nobin &&
+	for t in make gcc ld bison bc perl python3 git; do
+		ln -sf "$(command -v $t)" nobin/$t || return 1
+	done &&
+	test_expect_code 1 env PATH="$PWD/nobin" "$KSER_BIN" verify --repo repo \
+		--series series.conf base..good 2>err &&
+	grep "missing tools: flex" err
+'
+
+test_expect_success 'a build that hangs is stopped by the timeout' '
+	git -C repo checkout -q -b slow good &&
+	printf "/* SLOW_BUILD */\nint s(void)\n{\n\treturn 0;\n}\n" >repo/lib/s.c &&
+	commit_all repo "lib: add s, slowly" &&
+	sed "s/buildTimeout = 20/buildTimeout = 2/" series.conf >fast.conf &&
+	test_expect_code 1 kser verify --repo repo --series fast.conf base..slow >out 2>err &&
+	grep "^   4  lib: add s, slowly  *TIME" out
+'
+
+test_expect_success 'an interrupted verify keeps what finished and leaves the repository alone' '
+	git -C repo checkout -q slow &&
+	git -C repo status --porcelain >st1 &&
+	refs_of repo | grep -v refs/kser >r1 &&
+	git -C repo for-each-ref refs/kser >c1 &&
+	(kser verify --repo repo --series series.conf --no-cache base..slow \
+		>out 2>err & echo $! >pid) &&
+	for i in $(test_seq 1 100); do
+		grep -q "^\[4/4\] build: running" err && break; sleep 0.2
+	done &&
+	grep -q "^\[4/4\] build: running" err &&
+	kill -INT $(cat pid) &&
+	for i in $(test_seq 1 100); do
+		kill -0 $(cat pid) 2>/dev/null || break; sleep 0.2
+	done &&
+	! kill -0 $(cat pid) 2>/dev/null &&
+	grep "^kser: interrupted" err &&
+	grep "^   3  lib: add d  *ok  *[0-9.]*s" out &&
+	git -C repo status --porcelain >st2 && test_cmp st1 st2 &&
+	refs_of repo | grep -v refs/kser >r2 && test_cmp r1 r2 &&
+	ps -eo args | grep -v grep >ps && ! grep "sleep 60" ps &&
+	verify --checks build base..good >out2 2>err2 &&
+	grep "^all passed: 0 checks ran" out2
+'
+
+test_done
