@@ -1,0 +1,244 @@
+// SPDX-License-Identifier: GPL-2.0
+/* kser verify's parsers: KTAP, checkpatch.pl, gcc; and the settings. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <git2.h>
+
+#include "kser/diag.h"
+#include "kser/ktap.h"
+#include "kser/settings.h"
+#include "kser/util.h"
+#include "test_helpers.h"
+
+static void ktap_kunit_output(void **state)
+{
+	static const char out[] =
+		"[    0.000000] Linux version 6.12.117\n"
+		"[    0.310000] KTAP version 1\n"
+		"[    0.310001] 1..2\n"
+		"[    0.310002]     KTAP version 1\n"
+		"[    0.310003]     # Subtest: ctnr_vec\n"
+		"[    0.310004]     # module: ctnr\n"
+		"[    0.310005]     1..3\n"
+		"[    0.310006]     ok 1 push_grows\n"
+		"[    0.310007]     # extend: EXPECTATION FAILED at vec.c:12\n"
+		"[    0.310008]     not ok 2 extend_len # len was 3, want 4\n"
+		"[    0.310009]         KTAP version 1\n"
+		"[    0.310010]         # Subtest: params\n"
+		"[    0.310011]         ok 1 small\n"
+		"[    0.310012]         ok 2 large # SKIP no memory\n"
+		"[    0.310013]     ok 3 params\n"
+		"[    0.310014] # ctnr_vec: pass:2 fail:1 skip:0 total:3\n"
+		"[    0.310015] not ok 1 ctnr_vec\n"
+		"[    0.310016]     KTAP version 1\n"
+		"[    0.310017]     # Subtest: ctnr_box\n"
+		"[    0.310018]     1..1\n"
+		"[    0.310019]     ok 1 new_zeroed\n"
+		"[    0.310020] ok 2 ctnr_box\n"
+		"[    0.320000] reboot: System halted\n";
+	struct kser_ktap_result r;
+
+	(void)state;
+	assert_ok(kser_ktap_parse(&r, out, strlen(out)));
+	assert_true(r.found);
+	assert_false(r.crashed);
+	assert_int_equal(r.root.nchildren, 2);
+	assert_string_equal(r.root.children[0].name, "ctnr_vec");
+	assert_int_equal(r.root.children[0].status, KSER_KTAP_FAIL);
+	assert_int_equal(r.root.children[0].nchildren, 3);
+	assert_string_equal(r.root.children[0].children[1].diagnostic,
+			    "len was 3, want 4");
+	assert_int_equal(r.root.children[0].children[2].nchildren, 2);
+	assert_int_equal(r.root.children[0].children[2].children[1].status,
+			 KSER_KTAP_SKIP);
+	assert_string_equal(r.root.children[1].name, "ctnr_box");
+	/* Leaves: push_grows, extend_len, small, large, new_zeroed. */
+	assert_int_equal(r.passed, 3);
+	assert_int_equal(r.failed, 1);
+	assert_int_equal(r.skipped, 1);
+	kser_ktap_result_release(&r);
+}
+
+static void ktap_crash_mid_suite(void **state)
+{
+	static const char out[] =
+		"KTAP version 1\n1..2\n"
+		"    KTAP version 1\n    # Subtest: s1\n    1..3\n"
+		"    ok 1 a\n"
+		"BUG: kernel NULL pointer dereference, address: 0000\n"
+		"Kernel panic - not syncing: Fatal exception\n";
+	struct kser_ktap_result r;
+
+	(void)state;
+	assert_ok(kser_ktap_parse(&r, out, strlen(out)));
+	assert_true(r.crashed);
+	assert_non_null(strstr(r.crash_line, "BUG: kernel NULL pointer"));
+	assert_int_equal(r.passed, 1);
+	assert_true(r.missing >= 2);
+	kser_ktap_result_release(&r);
+}
+
+static void ktap_missing_suites_and_none(void **state)
+{
+	static const char plan_only[] = "TAP version 14\n1..3\nok 1 x\n";
+	struct kser_ktap_result r;
+
+	(void)state;
+	assert_ok(kser_ktap_parse(&r, plan_only, strlen(plan_only)));
+	assert_true(r.crashed);
+	assert_int_equal(r.root.nchildren, 3);
+	assert_int_equal(r.root.children[2].status, KSER_KTAP_MISSING);
+	kser_ktap_result_release(&r);
+	assert_ok(kser_ktap_parse(&r, "no tap here\n", 12));
+	assert_false(r.found);
+	kser_ktap_result_release(&r);
+}
+
+static void checkpatch_messages(void **state)
+{
+	static const char out[] =
+		"WARNING:COMMIT_LOG_LONG_LINE: Prefer a maximum 75 chars per "
+		"line (possible unwrapped commit description?)\n"
+		"#9: \nThis is a very long line...\n\n"
+		"CHECK:PARENTHESIS_ALIGNMENT: Alignment should match open "
+		"parenthesis\n"
+		"#52: FILE: lib/ctnr/vec.c:120:\n+\tfoo(a,\n+\t\tb);\n\n"
+		"ERROR:CODE_INDENT: code indent should use tabs where "
+		"possible\n#60: FILE: include/linux/ctnr.h:7:\n+        x;\n\n"
+		"total: 1 errors, 1 warnings, 1 checks, 140 lines checked\n";
+	struct kser_diags d = { 0 };
+	struct kser_checkpatch_totals t;
+
+	(void)state;
+	assert_ok(kser_checkpatch_parse(&d, &t, out, strlen(out)));
+	assert_true(t.found);
+	assert_int_equal(t.errors, 1);
+	assert_int_equal(t.warnings, 1);
+	assert_int_equal(t.checks, 1);
+	assert_int_equal(t.lines, 140);
+	assert_int_equal(d.n, 3);
+	assert_string_equal(d.v[0].level, "warning");
+	assert_string_equal(d.v[0].type, "COMMIT_LOG_LONG_LINE");
+	assert_null(d.v[0].file);
+	assert_string_equal(d.v[1].level, "check");
+	assert_string_equal(d.v[1].file, "lib/ctnr/vec.c");
+	assert_int_equal(d.v[1].line, 120);
+	assert_string_equal(d.v[2].type, "CODE_INDENT");
+	assert_string_equal(d.v[2].file, "include/linux/ctnr.h");
+	kser_diags_release(&d);
+}
+
+static void gcc_diagnostics(void **state)
+{
+	static const char out[] =
+		"  CC      lib/ctnr/vec.o\n"
+		"In file included from ../src/lib/ctnr/vec.c:3:\n"
+		"../src/include/linux/ctnr.h:10:5: warning: unused variable "
+		"'x' [-Wunused-variable]\n"
+		"   10 |  int x;\n"
+		"/abs/src/lib/ctnr/box.c:44:12: error: 'y' undeclared (first "
+		"use in this function)\n"
+		"lib/a.c:3:1: fatal error: nope.h: No such file or directory\n"
+		"ld: lib/b.o: in function `f':\n"
+		"b.c:(.text+0x5): undefined reference to `g'\n"
+		"make[2]: *** [scripts/Makefile.build:229: lib/a.o] Error 1\n";
+	struct kser_diags d = { 0 }, e = { 0 };
+
+	(void)state;
+	assert_ok(kser_gcc_parse(&d, out, strlen(out), "/abs/src", true));
+	assert_int_equal(d.n, 4);
+	assert_string_equal(d.v[0].level, "warning");
+	assert_string_equal(d.v[0].file, "include/linux/ctnr.h");
+	assert_int_equal(d.v[0].line, 10);
+	assert_string_equal(d.v[0].type, "-Wunused-variable");
+	assert_string_equal(d.v[0].text, "unused variable 'x'");
+	assert_string_equal(d.v[1].file, "lib/ctnr/box.c");
+	assert_string_equal(d.v[1].level, "error");
+	assert_string_equal(d.v[2].text, "nope.h: No such file or directory");
+	assert_string_equal(d.v[3].type, "link");
+	assert_ok(kser_gcc_parse(&e, out, strlen(out), "/abs/src", false));
+	assert_int_equal(e.n, 3);
+	kser_diags_release(&d);
+	kser_diags_release(&e);
+}
+
+static void fingerprints_ignore_line_numbers(void **state)
+{
+	char dir[] = "/tmp/kser-fp-XXXXXX";
+	struct kser_diags a = { 0 }, b = { 0 };
+	char path[128];
+	FILE *f;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/x.c", dir);
+	f = fopen(path, "w");
+	fputs("int f(void)\n{\n\tint   unused;\n\treturn 0;\n}\n"
+	      "/* pad */\n\n\tint  unused;\n", f);
+	fclose(f);
+	assert_ok(kser_diags_add(&a, "warning", "-Wunused-variable", "x.c",
+				 3, "unused variable 'unused'"));
+	assert_ok(kser_diags_add(&b, "warning", "-Wunused-variable", "x.c",
+				 8, "unused variable 'unused'"));
+	assert_ok(kser_diags_fingerprint(&a, dir));
+	assert_ok(kser_diags_fingerprint(&b, dir));
+	/* Same file, message and (whitespace-normalised) source line. */
+	assert_string_equal(a.v[0].fingerprint, b.v[0].fingerprint);
+	assert_non_null(strstr(a.v[0].fingerprint, "int unused;"));
+	kser_diags_release(&a);
+	kser_diags_release(&b);
+	kser_remove_tree(dir);
+}
+
+static void settings_from_git_config(void **state)
+{
+	char dir[] = "/tmp/kser-set-XXXXXX";
+	char path[128];
+	struct kser_settings s;
+	FILE *f;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/series.conf", dir);
+	f = fopen(path, "w");
+	fputs("[series]\n\tname = alloc-apis\n\tkunitconfig = lib/x/.kunitconfig\n"
+	      "\tcheckpatch = --strict --max-line-length=100\n"
+	      "[verify \"nofork\"]\n\tkunitconfig = lib/x/nofork.kunitconfig\n"
+	      "[verify]\n\tkunitTimeout = 42\n", f);
+	fclose(f);
+	assert_ok(kser_settings_load(&s, dir));
+	assert_string_equal(s.name, "alloc-apis");
+	assert_string_equal(s.checkpatch, "--strict --max-line-length=100");
+	assert_int_equal(s.nconfigs, 2);
+	assert_string_equal(s.configs[0].kunitconfig, "lib/x/.kunitconfig");
+	assert_string_equal(s.configs[1].name, "nofork");
+	assert_string_equal(s.configs[1].arch, "um");
+	assert_int_equal(s.kunit_timeout, 42);
+	assert_int_equal(s.build_timeout, 3600);
+	kser_settings_release(&s);
+	assert_err(kser_settings_load(&s, "/nonexistent/series.conf"),
+		   KSER_ERR_ERRNO, "cannot read the series settings");
+	kser_remove_tree(dir);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(ktap_kunit_output),
+		cmocka_unit_test(ktap_crash_mid_suite),
+		cmocka_unit_test(ktap_missing_suites_and_none),
+		cmocka_unit_test(checkpatch_messages),
+		cmocka_unit_test(gcc_diagnostics),
+		cmocka_unit_test(fingerprints_ignore_line_numbers),
+		cmocka_unit_test(settings_from_git_config),
+	};
+	int failed;
+
+	git_libgit2_init();
+	failed = cmocka_run_group_tests(tests, NULL, NULL);
+	git_libgit2_shutdown();
+	return failed;
+}
