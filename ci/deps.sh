@@ -11,7 +11,7 @@ libgit2-dev libgmime-3.0-dev libglib2.0-dev libarchive-dev libjansson-dev
 liblzma-dev zlib1g-dev libssl-dev libdeflate-dev
 libcmocka-dev sharness perl python3 xz-utils"
 kernel_pkgs="linux-source-6.12 ccache flex bison bc libelf-dev libssl-dev
-b4 hyperfine"
+b4 hyperfine python3-ply python3-git"
 
 want=$pkgs
 for arg in "$@"; do

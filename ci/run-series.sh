@@ -1,30 +1,61 @@
 #!/bin/bash
-# The main job (make run): for every series under series/, import the base
-# its newest version names, with the kernel overlay, into the work
-# repository build/work/linux, and apply that version with kser.
+# The main job (make run), and the series part of make check.
 #
-# Settings come from series/<name>/series.conf (git-config syntax).
+#   ci/run-series.sh [--json FILE] [--all-versions]
+#
+# For every series under series/: import the base its newest version
+# names, with the kernel overlay, into the work repository build/work/linux
+# (deterministic, so the commit IDs are those in the cover letters); apply
+# that version with kser apply; verify every patch with kser verify (build,
+# KUnit on UML, checkpatch), and print the table. --all-versions does the
+# same for every version, each on its own base. Exits 1 if any check of any
+# patch failed.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 kser=$top/build/kser
 repo=${KSER_WORK_REPO:-$top/build/work/linux}
+json=
+all=false
 
+while [ $# -gt 0 ]; do
+	case $1 in
+	--json) json=$2; shift 2 ;;
+	--all-versions) all=true; shift ;;
+	*) echo "usage: run-series.sh [--json FILE] [--all-versions]" >&2; exit 2 ;;
+	esac
+done
+
+status=0
+first=true
 for conf in "$top"/series/*/series.conf; do
 	dir=$(dirname "$conf")
 	cfg () { git config -f "$conf" "$@"; }
 	name=$(cfg series.name)
-	newest=$(cfg --name-only --get-regexp '^version\..*\.base$' |
-		sed 's/^version\.\(.*\)\.base$/\1/' | sort -n | tail -n 1)
-	base=$(cfg "version.$newest.base")
-	pkg=$(cfg "base.$base.package")
+	versions=$(cfg --name-only --get-regexp '^version\..*\.base$' |
+		sed 's/^version\.\(.*\)\.base$/\1/' | sort -n)
+	$all || versions=$(echo "$versions" | tail -n 1)
 	overlay=$top/$(cfg series.overlay)
 
-	echo "== $name v$newest on $base ($pkg)"
-	tarball=$("$top/ci/fetch-base.sh" "$pkg")
-	"$kser" base import --repo "$repo" --overlay "$overlay" --label "$base" \
-		--force "$tarball"
-	"$kser" apply --repo "$repo" --onto "$base" --branch "$name-v$newest" \
-		--force "$dir/v$newest"
-	echo "== $name v$newest is branch $name-v$newest in $repo"
-	echo "   git -C $repo log --oneline $base..$name-v$newest"
+	for v in $versions; do
+		base=$(cfg "version.$v.base")
+		pkg=$(cfg "base.$base.package")
+		branch=$name-v$v
+		echo "== $name v$v on $base ($pkg)"
+		tarball=$("$top/ci/fetch-base.sh" "$pkg")
+		"$kser" base import --repo "$repo" --overlay "$overlay" \
+			--label "$base" --force "$tarball"
+		"$kser" apply --repo "$repo" --onto "$base" --branch "$branch" \
+			--force "$dir/v$v"
+		out=()
+		if [ -n "$json" ]; then
+			# One JSON file per version; the first keeps the name.
+			if $first; then out=(--json "$json")
+			else out=(--json "$json.$name-v$v"); fi
+		fi
+		first=false
+		"$kser" verify --repo "$repo" --series "$dir" "${out[@]}" \
+			"$base..$branch" || status=1
+		echo "== $name v$v: branch $branch in $repo"
+	done
 done
+exit $status

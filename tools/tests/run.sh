@@ -69,6 +69,41 @@ for t in "$top"/tools/tests/e2e/t[0-9]*.sh; do
 	printf '  %-28s %s\n' "$name" "$(grep -c '^ok ' "$log") ok"
 done
 
+# The series: every check of every patch of the newest version, each one
+# a test. KSER_SKIP_SERIES=1 leaves it out (for quick runs by hand).
+if [ -z "${KSER_SKIP_SERIES:-}" ] && [ -z "${KSER_TESTS:-}" ]; then
+	echo "series (kser verify of the newest version of each series):"
+	rm -f "$chk"/series.json*
+	"$top/ci/run-series.sh" --json "$chk/series.json" \
+		>"$logdir/series.log" 2>&1
+	status=$?
+	sed -n '/^ *# *patch/,/^$/p' "$logdir/series.log" | sed 's/^/  /'
+	if ls "$chk"/series.json* >/dev/null 2>&1; then
+		counts=$(python3 - "$chk"/series.json* <<-\EOP
+		import json, sys
+		ok = bad = 0
+		for p in sys.argv[1:]:
+		    for r in json.load(open(p))["records"]:
+		        if r["status"] == "pass":
+		            ok += 1
+		        else:
+		            bad += 1
+		            print(f"  not ok: patch {r['patch']} {r['check']}: "
+		                  f"{r['summary']}", file=sys.stderr)
+		print(ok, bad)
+		EOP
+		)
+		passed=$((passed + ${counts% *}))
+		failed=$((failed + ${counts#* }))
+		[ "${counts#* }" -eq 0 ] || failures+=(series)
+	fi
+	if [ $status -ne 0 ] && ! grep -q '^all passed\|^FAILED' "$logdir/series.log"; then
+		failed=$((failed + 1))
+		failures+=(series)
+		tail -n 20 "$logdir/series.log" | sed 's/^/    /'
+	fi
+fi
+
 if [ ${#failures[@]} -gt 0 ]; then
 	echo "failed: ${failures[*]} (logs in $logdir)"
 fi

@@ -1,0 +1,87 @@
+#!/bin/bash
+# kser verify versus the loop maintainers write today, on the alloc-apis
+# series:
+#
+#   (a) kser verify with an empty result cache and a warm build directory
+#   (b) git rebase --exec 'kunit.py run ... && checkpatch.pl -g HEAD' in a
+#       checked-out tree with its own, equally warm, build directory
+#   (c) kser verify again: everything from the cache
+#   (d) kser verify after amending one patch in the middle
+#
+# and prints the ratios. Both sides build through ccache.
+#
+#   tools/bench/verify.sh [VERSION]
+. "$(dirname "$0")/lib.sh"
+conf=$top/series/alloc-apis/series.conf
+version=${1:-$(git config -f "$conf" --name-only --get-regexp '^version\..*\.base$' |
+	sed 's/^version\.\(.*\)\.base$/\1/' | sort -n | tail -n 1)}
+base=$(git config -f "$conf" "version.$version.base")
+pkg=$(git config -f "$conf" "base.$base.package")
+kunitconfig=$(git config -f "$conf" series.kunitconfig)
+repo=$bench/verify-repo
+loop=$bench/verify-loop
+loop_build=$bench/verify-loop-build
+branch=bench-v$version
+time_of () { local s=$(date +%s.%N); "$@"; python3 -c "print(f'{$(date +%s.%N) - $s:.1f}')"; }
+
+tarball=$("$top/ci/fetch-base.sh" "$pkg")
+if ! git -C "$repo" rev-parse -q --verify "$branch" >/dev/null 2>&1; then
+	rm -rf "$repo"
+	"$kser" base import --repo "$repo" --overlay "$top/kernel-overlay" \
+		--label "$base" "$tarball" >/dev/null
+	"$kser" apply --repo "$repo" --onto "$base" --branch "$branch" \
+		"$top/series/alloc-apis/v$version" >/dev/null
+fi
+range=$base..$branch
+n=$(git -C "$repo" rev-list --count "$range")
+echo "verify: $n patches of alloc-apis v$version on $base"
+
+drop_cache () {
+	git -C "$repo" for-each-ref --format='delete %(refname)' refs/kser/verify |
+		git -C "$repo" update-ref --stdin
+}
+kv () { "$kser" verify --repo "$repo" --series "$top/series/alloc-apis" "$@" >/dev/null 2>&1 || true; }
+
+# Warm both build directories: kser's (all patches), and the loop's.
+echo "verify: warming the build directories (untimed)"
+kv "$range"
+if [ ! -d "$loop" ]; then
+	git -C "$repo" worktree add -q --detach "$loop" "$branch"
+fi
+git -C "$loop" checkout -q --detach "$branch"
+(cd "$loop" && python3 tools/testing/kunit/kunit.py run --kunitconfig="$kunitconfig" \
+	--build_dir="$loop_build" --make_options "CC=ccache gcc" --jobs "$(nproc)" >/dev/null 2>&1) || true
+
+drop_cache
+a=$(time_of kv "$range")
+echo "verify: (a) kser verify, empty cache, warm build: $a s"
+
+loop_cmd="python3 tools/testing/kunit/kunit.py run --kunitconfig=$kunitconfig --build_dir=$loop_build --make_options 'CC=ccache gcc' --jobs $(nproc) >/dev/null && perl scripts/checkpatch.pl --strict -q -g HEAD >/dev/null"
+git -C "$loop" checkout -q --detach "$branch"
+b=$(time_of git -C "$loop" -c user.name=b -c user.email=b@x rebase -q --force-rebase --exec "$loop_cmd" "$base" >/dev/null 2>&1)
+git -C "$loop" rebase --abort >/dev/null 2>&1 || true
+echo "verify: (b) git rebase --exec kunit.py run + checkpatch.pl: $b s"
+
+c=$(time_of kv "$range")
+echo "verify: (c) kser verify again, cached: $c s"
+
+# (d): amend the middle patch (a comment in a file it touches), rebase the rest.
+mid=$(( (n + 1) / 2 ))
+git -C "$repo" checkout -q -f --detach "$branch~$((n - mid))"
+file=$(git -C "$repo" diff --name-only HEAD~ HEAD -- '*.c' | head -n 1)
+printf '/* amended for the benchmark */\n' >>"$repo/$file"
+git -C "$repo" -c user.name=b -c user.email=b@x commit -q -a --amend --no-edit
+git -C "$repo" -c user.name=b -c user.email=b@x cherry-pick -q "$branch~$((n - mid))..$branch" >/dev/null
+git -C "$repo" branch -q -f "$branch-amended" HEAD
+git -C "$repo" checkout -q -f --detach "$base"
+d=$(time_of kv "$base..$branch-amended")
+echo "verify: (d) kser verify after amending patch $mid of $n: $d s"
+
+python3 - "$a" "$b" "$c" "$d" "$n" "$mid" <<-\EOP
+import sys
+a, b, c, d = map(float, sys.argv[1:5])
+n, mid = int(sys.argv[5]), int(sys.argv[6])
+print(f"verify: (b)/(a) = {b / a:.2f}: kser verify is {b / a:.1f}x faster than the loop (goal: 1.5x)")
+print(f"verify: (c) = {c:.2f} s cached (goal: under 1 s)")
+print(f"verify: (d)/(a) = {d / a:.2f}; patches {mid}..{n} are {(n - mid + 1) / n:.2f} of the series")
+EOP
