@@ -563,8 +563,51 @@ static bool in_selected(const struct kser_mailset_entry *e,
  * following the reply chain up; NULL when it answers something else.
  */
 static const struct kser_mailset_entry *
+thread_target(const struct kser_mailset *set,
+	      const struct kser_mailset_entry *e, unsigned int version);
+
+/* The patch of the selected version a subject like "Re: [PATCH v2 4/10]"
+ * names, or NULL. */
+static const struct kser_mailset_entry *
+subject_target(const struct kser_mailset *set,
+	       const struct kser_mailset_entry *e, unsigned int version)
+{
+	size_t i;
+
+	if (!e->info.has_counter || e->info.version != version)
+		return NULL;
+	for (i = set->n; i-- > 0;) {
+		const struct kser_mailset_entry *p = &set->v[i];
+
+		if (in_selected(p, version) &&
+		    p->info.number == e->info.number &&
+		    p->info.total == e->info.total)
+			return p;
+	}
+	return NULL;
+}
+
+/*
+ * What a follow-up answers: the reply chain decides, as in b4; but when
+ * it leads to the cover letter (or nowhere) while the subject names a
+ * patch of the series, the subject wins: patches sent without their own
+ * Message-Id are answered "in reply to" the cover letter.
+ */
+static const struct kser_mailset_entry *
 followup_target(const struct kser_mailset *set,
 		const struct kser_mailset_entry *e, unsigned int version)
+{
+	const struct kser_mailset_entry *t = thread_target(set, e, version);
+	const struct kser_mailset_entry *s = subject_target(set, e, version);
+
+	if (s && (!t || t->role == KSER_ROLE_COVER))
+		return s;
+	return t;
+}
+
+static const struct kser_mailset_entry *
+thread_target(const struct kser_mailset *set,
+	      const struct kser_mailset_entry *e, unsigned int version)
 {
 	const struct kser_mailset_entry *cur = e;
 	size_t depth, i;
