@@ -1700,6 +1700,12 @@ static void run_build(struct ctx *c, size_t row, size_t check,
 	char *kc;
 
 	memset(jobs, 0, sizeof(jobs));
+	if (!tree_has(c->repo, &c->rep->rows[row].tree, vc->kunitconfig)) {
+		res->status = KSER_VERIFY_ERROR;
+		set_summary(res, "the commit has no kunitconfig '%s'",
+			    vc->kunitconfig);
+		return;
+	}
 	err = configure(c, row, check, &jobs[0], false);
 	if (!err) {
 		seconds += jobs[0].seconds;

@@ -19,6 +19,7 @@ make_minikernel () {
 	>@mkdir -p $(dir $@)
 	>@echo "  CC      $@"
 	>@if grep -q SLOW_BUILD $<; then sleep 60; fi
+	>@if grep -q PAUSE_BUILD $<; then sleep 1; fi
 	>$(CC) -Wall -I. -c $< -o $@
 	$(O)/linux: $(OBJS) ktap.txt
 	>@cp ktap.txt $(O)/ktap.txt

@@ -226,6 +226,21 @@ test_expect_success 'an .xz cut in its trailer is refused too (checksums unverif
 	test_path_is_missing r12
 '
 
+test_expect_success 'Ctrl-C during an import of the 6.12 tarball: exit 130, no ref, no pack' '
+	tarball=$("$KSER_TOP/ci/fetch-base.sh" linux-source-6.12=6.12.117-1~deb12u1) &&
+	git init -q big &&
+	(kser base import --repo big "$tarball" >out 2>err & echo $! >pid) &&
+	sleep 3 &&
+	kill -INT $(cat pid) &&
+	for i in $(test_seq 1 100); do
+		kill -0 $(cat pid) 2>/dev/null || break; sleep 0.1
+	done &&
+	! kill -0 $(cat pid) 2>/dev/null &&
+	grep "^kser: interrupted" err &&
+	refs_of big >refs && test_must_be_empty refs &&
+	ls big/.git/objects/pack >packs && test_must_be_empty packs
+'
+
 test_expect_success 'a missing source is an error naming it' '
 	test_expect_code 1 kser base import --repo r11 /nonexistent.tar.xz 2>err &&
 	grep "/nonexistent.tar.xz" err

@@ -204,6 +204,36 @@ test_expect_success '--no-cache runs everything again' '
 	grep "^all passed: 10 checks ran, 0 from the cache" out
 '
 
+test_expect_success 'a second configuration from the settings adds its own columns' '
+	git -C repo checkout -q -b second good &&
+	printf "CONFIG_KUNIT=y\n" >repo/second.kunitconfig &&
+	commit_all repo "add a second configuration" &&
+	printf "int q(void)\n{\n\treturn 9;\n}\n" >repo/lib/q.c &&
+	commit_all repo "lib: add q" &&
+	{ cat series.conf; printf "[verify \"lean\"]\n\tkunitconfig = second.kunitconfig\n"; } >two.conf &&
+	kser verify --repo repo --series two.conf second~1..second >out 2>err &&
+	head -n 1 out >h &&
+	grep "build  *kunit  *checkpatch  *build:lean  *kunit:lean" h &&
+	grep "^   1  lib: add q  *ok.*ok.*ok.*ok.*ok" out &&
+	test_path_is_dir "$vdir/build-lean" &&
+	grep "^CONFIG_KUNIT=y$" "$vdir/build-lean/.config" &&
+	! grep MINI "$vdir/build-lean/.config"
+'
+
+test_expect_success 'a configuration whose kunitconfig a commit lacks is an error there' '
+	test_expect_code 1 kser verify --repo repo --series two.conf good..second >out 2>err &&
+	grep "the commit has no kunitconfig .second.kunitconfig." out
+'
+
+test_expect_success 'on a terminal, a live line shows the patch, check and time' '
+	git -C repo checkout -q -b pause good &&
+	printf "/* PAUSE_BUILD */\nint p(void)\n{\n\treturn 0;\n}\n" >repo/lib/p.c &&
+	commit_all repo "lib: add p, with a pause" &&
+	script -qec "$KSER_BIN verify --repo repo --series series.conf --checks build base..pause" tty.out >/dev/null &&
+	grep -a "\[4/4\] build lib: add p, with a pause  0:0" tty.out &&
+	grep -a "$(printf "\r\033\\[K")" tty.out
+'
+
 test_expect_success 'a range that is not linear is refused before any work' '
 	git -C repo checkout -q -b side base &&
 	printf "x\n" >repo/side.txt && commit_all repo side &&
