@@ -19,6 +19,7 @@
 
 #include "kser/apply.h"
 #include "kser/error.h"
+#include "kser/util.h"
 #include "kser/patch.h"
 #include "kser/path.h"
 #include "kser_lib_treeedit.h"
@@ -57,15 +58,12 @@ static void image_release(struct image *img)
 static const struct kser_error *image_push(struct image *img, const char *p,
 					   size_t len, bool patched)
 {
-	if (img->nr == img->alloc) {
-		size_t alloc = img->alloc ? img->alloc * 2 : 64;
-		struct line *n = realloc(img->lines, alloc * sizeof(*n));
+	const struct kser_error *err = kser_array_grow(
+		(void **)&img->lines, &img->alloc, img->nr,
+		sizeof(*img->lines), 64);
 
-		if (!n)
-			return kser_error_nomem();
-		img->lines = n;
-		img->alloc = alloc;
-	}
+	if (err)
+		return err;
 	img->lines[img->nr].p = p;
 	img->lines[img->nr].len = len;
 	img->lines[img->nr].patched = patched;

@@ -29,6 +29,7 @@
 #include "kser/buf.h"
 #include "kser/cancel.h"
 #include "kser/error.h"
+#include "kser/util.h"
 #include "kser/path.h"
 #include "kser_lib_overlay.h"
 #include "kser_lib_pack.h"
@@ -92,15 +93,12 @@ static void job_free(struct job *j)
 static const struct kser_error *files_push(struct import *im,
 					   const struct src_file *f)
 {
-	if (im->nfiles == im->files_alloc) {
-		size_t alloc = im->files_alloc ? im->files_alloc * 2 : 16384;
-		struct src_file *p = realloc(im->files, alloc * sizeof(*p));
+	const struct kser_error *err = kser_array_grow(
+		(void **)&im->files, &im->files_alloc, im->nfiles,
+		sizeof(*im->files), 16384);
 
-		if (!p)
-			return kser_error_nomem();
-		im->files = p;
-		im->files_alloc = alloc;
-	}
+	if (err)
+		return err;
 	im->files[im->nfiles++] = *f;
 	return NULL;
 }

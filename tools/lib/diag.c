@@ -7,6 +7,7 @@
 #include "kser/buf.h"
 #include "kser/diag.h"
 #include "kser/error.h"
+#include "kser/util.h"
 
 void kser_diags_release(struct kser_diags *d)
 {
@@ -30,15 +31,11 @@ const struct kser_error *kser_diags_add(struct kser_diags *d,
 {
 	struct kser_diag *x;
 
-	if (d->n == d->alloc) {
-		size_t alloc = d->alloc ? d->alloc * 2 : 16;
-		struct kser_diag *v = realloc(d->v, alloc * sizeof(*v));
+	const struct kser_error *err = kser_array_grow(
+		(void **)&d->v, &d->alloc, d->n, sizeof(*d->v), 16);
 
-		if (!v)
-			return kser_error_nomem();
-		d->v = v;
-		d->alloc = alloc;
-	}
+	if (err)
+		return err;
 	x = &d->v[d->n];
 	memset(x, 0, sizeof(*x));
 	x->level = strdup(level);

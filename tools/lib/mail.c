@@ -14,6 +14,7 @@
 #include <gmime/gmime.h>
 
 #include "kser/error.h"
+#include "kser/util.h"
 #include "kser/mail.h"
 
 static void gmime_init_once(void)
@@ -108,15 +109,11 @@ void kser_raw_mails_release(struct kser_raw_mails *mails)
 static const struct kser_error *push_mail(struct kser_raw_mails *out,
 					  struct kser_buf *b)
 {
-	if (out->n == out->alloc) {
-		size_t alloc = out->alloc ? out->alloc * 2 : 16;
-		struct kser_raw_mail *v = realloc(out->v, alloc * sizeof(*v));
+	const struct kser_error *err = kser_array_grow(
+		(void **)&out->v, &out->alloc, out->n, sizeof(*out->v), 16);
 
-		if (!v)
-			return kser_error_nomem();
-		out->v = v;
-		out->alloc = alloc;
-	}
+	if (err)
+		return err;
 	out->v[out->n].len = b->len;
 	out->v[out->n].text = kser_buf_detach(b);
 	if (!out->v[out->n].text)

@@ -81,15 +81,9 @@ static const struct kser_error *list_dir(struct names *out, const char *path)
 	while ((de = readdir(d))) {
 		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
 			continue;
-		if (out->n == out->alloc) {
-			size_t alloc = out->alloc ? out->alloc * 2 : 32;
-			char **v = realloc(out->v, alloc * sizeof(*v));
-
-			if (!v)
-				goto nomem;
-			out->v = v;
-			out->alloc = alloc;
-		}
+		if (kser_array_grow((void **)&out->v, &out->alloc, out->n,
+				    sizeof(*out->v), 32))
+			goto nomem;
 		out->v[out->n] = strdup(de->d_name);
 		if (!out->v[out->n])
 			goto nomem;

@@ -316,11 +316,16 @@ typedef const struct kser_error *(*header_fn)(struct parser *p,
 					      struct kser_file_patch *fp,
 					      const char *arg, size_t len);
 
-static const struct kser_error *hdr_old_name(struct parser *p,
-					     struct kser_file_patch *fp,
-					     const char *arg, size_t len)
+/*
+ * "--- a/x" or "+++ b/x": /dev/null makes the file new (or deleted);
+ * otherwise the name, unless rename or copy headers have given it.
+ */
+static const struct kser_error *hdr_name(struct parser *p,
+					 struct kser_file_patch *fp,
+					 const char *arg, size_t len, bool old)
 {
 	const struct kser_error *err;
+	char **slot = old ? &fp->old_path : &fp->new_path;
 	bool dev_null;
 	char *name;
 
@@ -328,40 +333,33 @@ static const struct kser_error *hdr_old_name(struct parser *p,
 	if (err)
 		return err;
 	if (dev_null) {
-		fp->is_new = true;
-		free(fp->old_path);
-		fp->old_path = NULL;
+		if (old)
+			fp->is_new = true;
+		else
+			fp->is_delete = true;
+		free(*slot);
+		*slot = NULL;
 	} else if (!fp->is_rename && !fp->is_copy) {
-		free(fp->old_path);
-		fp->old_path = name;
+		free(*slot);
+		*slot = name;
 		name = NULL;
 	}
 	free(name);
 	return NULL;
 }
 
+static const struct kser_error *hdr_old_name(struct parser *p,
+					     struct kser_file_patch *fp,
+					     const char *arg, size_t len)
+{
+	return hdr_name(p, fp, arg, len, true);
+}
+
 static const struct kser_error *hdr_new_name(struct parser *p,
 					     struct kser_file_patch *fp,
 					     const char *arg, size_t len)
 {
-	const struct kser_error *err;
-	bool dev_null;
-	char *name;
-
-	err = parse_name(p, arg, len, p->strip, &name, &dev_null);
-	if (err)
-		return err;
-	if (dev_null) {
-		fp->is_delete = true;
-		free(fp->new_path);
-		fp->new_path = NULL;
-	} else if (!fp->is_rename && !fp->is_copy) {
-		free(fp->new_path);
-		fp->new_path = name;
-		name = NULL;
-	}
-	free(name);
-	return NULL;
+	return hdr_name(p, fp, arg, len, false);
 }
 
 static const struct kser_error *hdr_old_mode(struct parser *p,

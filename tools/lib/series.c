@@ -152,17 +152,10 @@ static const struct kser_error *push_entry(struct kser_mailset *set,
 {
 	struct kser_mailset_entry *e;
 
-	if (set->n == set->alloc) {
-		size_t alloc = set->alloc ? set->alloc * 2 : 32;
-		struct kser_mailset_entry *v = realloc(set->v,
-						       alloc * sizeof(*v));
-
-		if (!v) {
-			kser_mail_free(mail);
-			return kser_error_nomem();
-		}
-		set->v = v;
-		set->alloc = alloc;
+	if (kser_array_grow((void **)&set->v, &set->alloc, set->n,
+			    sizeof(*set->v), 32)) {
+		kser_mail_free(mail);
+		return kser_error_nomem();
 	}
 	e = &set->v[set->n++];
 	memset(e, 0, sizeof(*e));

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "kser/error.h"
+#include "kser/util.h"
 #include "kser_lib_treeedit.h"
 
 void kser_tree_edit_init(struct kser_tree_edit *ed)
@@ -41,16 +42,12 @@ const struct kser_error *kser_tree_edit_set(struct kser_tree_edit *ed,
 	if (!c) {
 		char *p;
 
-		if (ed->nchanges == ed->alloc) {
-			size_t alloc = ed->alloc ? ed->alloc * 2 : 16;
-			struct kser_tree_change *n =
-				realloc(ed->changes, alloc * sizeof(*n));
+		const struct kser_error *err = kser_array_grow(
+			(void **)&ed->changes, &ed->alloc, ed->nchanges,
+			sizeof(*ed->changes), 16);
 
-			if (!n)
-				return kser_error_nomem();
-			ed->changes = n;
-			ed->alloc = alloc;
-		}
+		if (err)
+			return err;
 		p = strdup(path);
 		if (!p)
 			return kser_error_nomem();

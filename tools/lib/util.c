@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -85,6 +86,25 @@ const struct kser_error *kser_write_file_atomic(const char *path,
 done:
 	kser_buf_release(&tmp);
 	return err;
+}
+
+const struct kser_error *kser_array_grow(void **v, size_t *alloc, size_t n,
+					 size_t elem, size_t first)
+{
+	size_t want;
+	void *p;
+
+	if (n < *alloc)
+		return NULL;
+	want = *alloc ? *alloc * 2 : first;
+	if (want <= n || want > SIZE_MAX / elem)
+		return kser_error_nomem();
+	p = realloc(*v, want * elem);
+	if (!p)
+		return kser_error_nomem();
+	*v = p;
+	*alloc = want;
+	return NULL;
 }
 
 static int remove_one(const char *path, const struct stat *st, int flag,

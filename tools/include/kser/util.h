@@ -20,6 +20,14 @@ const struct kser_error *kser_write_file_atomic(const char *path,
 /* Removes a directory tree (not following symlinks). */
 const struct kser_error *kser_remove_tree(const char *path);
 
+/*
+ * Makes room for one more element in the array *v of *n elements, of which
+ * *alloc are allocated, doubling from `first`. The array is untouched when
+ * memory runs out.
+ */
+const struct kser_error *kser_array_grow(void **v, size_t *alloc, size_t n,
+					 size_t elem, size_t first);
+
 /* Creates a directory and its parents, like mkdir -p. */
 const struct kser_error *kser_mkdir_p(const char *path);
 
