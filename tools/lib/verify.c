@@ -565,8 +565,12 @@ static const struct kser_error *setup_state(struct ctx *c)
 	{
 		char *lock = path_join(c->state_dir, "lock");
 
-		c->lock_fd = lock ? open(lock, O_RDWR | O_CREAT | O_CLOEXEC,
-					 0644) : -1;
+		/*
+		 * Not O_CLOEXEC: builds inherit the lock, so that if kser is
+		 * killed outright, the next run waits for its orphans rather
+		 * than building beside them in the same directory.
+		 */
+		c->lock_fd = lock ? open(lock, O_RDWR | O_CREAT, 0644) : -1;
 		free(lock);
 		if (c->lock_fd < 0) {
 			err = kser_error_errno("cannot create the lock");

@@ -296,4 +296,18 @@ test_expect_success 'an interrupted verify keeps what finished and leaves the re
 	grep "^all passed: 0 checks ran" out2
 '
 
+test_expect_success 'kser killed outright: its orphaned build keeps the lock' '
+	(kser verify --repo repo --series series.conf --no-cache --checks build \
+		base..slow >out 2>err & echo $! >pid) &&
+	for i in $(test_seq 1 100); do
+		grep -q "^\[4/4\] build: running" err && break; sleep 0.2
+	done &&
+	kill -KILL $(cat pid) &&
+	test_expect_code 1 kser verify --repo repo --series series.conf base..good 2>err2 &&
+	grep "another kser verify is running" err2 &&
+	pkill -f "sleep 60" ; sleep 1 &&
+	verify --checks build base..good >out3 2>err3 &&
+	grep "^all passed" out3
+'
+
 test_done
