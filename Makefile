@@ -116,3 +116,27 @@ install: all
 
 clean:
 	rm -rf $(BUILD)
+
+# Fuzzing (clang and libFuzzer): make fuzz FUZZ_RUNS=N runs each target
+# N times from the seeds in tools/tests/fuzz/seeds/; not part of check.
+FUZZ := $(BUILD)/fuzz
+FUZZ_RUNS ?= 200000
+FUZZ_TARGETS := patch mail ktap
+FUZZ_CFLAGS := -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined \
+	$(PKG_CFLAGS)
+
+$(FUZZ)/%_fuzz: tools/tests/fuzz/%_fuzz.c $(LIB_SRCS) $(HEADERS)
+	@mkdir -p $(@D)
+	@echo "  FUZZ    $@"
+	@clang $(CPPFLAGS) $(FUZZ_CFLAGS) -o $@ $< $(LIB_SRCS) $(PKG_LIBS)
+
+.PHONY: fuzz
+fuzz: deps $(FUZZ_TARGETS:%=$(FUZZ)/%_fuzz)
+	@ci/deps.sh --fuzz
+	@for t in $(FUZZ_TARGETS); do \
+		mkdir -p $(FUZZ)/corpus-$$t && \
+		echo "fuzz: $$t, $(FUZZ_RUNS) runs" && \
+		$(FUZZ)/$${t}_fuzz -runs=$(FUZZ_RUNS) -max_len=16384 \
+			-artifact_prefix=$(FUZZ)/$$t- $(FUZZ)/corpus-$$t \
+			tools/tests/fuzz/seeds/$$t 2>&1 | tail -n 3 || exit 1; \
+	done

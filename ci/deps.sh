@@ -4,6 +4,7 @@
 #
 #   ci/deps.sh            build and test dependencies
 #   ci/deps.sh --kernel   also the kernel sources and kernel-build tools
+#   ci/deps.sh --fuzz     also clang and libFuzzer (make fuzz)
 set -eu
 
 pkgs="gcc make pkg-config git
@@ -17,6 +18,7 @@ want=$pkgs
 for arg in "$@"; do
 	case $arg in
 	--kernel) want="$want $kernel_pkgs" ;;
+	--fuzz) want="$want clang libclang-rt-14-dev" ;;
 	*) echo "deps.sh: unknown option '$arg'" >&2; exit 2 ;;
 	esac
 done

@@ -65,6 +65,14 @@ static size_t line_at(const char *text, size_t len, size_t pos,
 	return n;
 }
 
+/* Does the line (not NUL-terminated) of length n start with prefix? */
+static bool has_prefix(const char *l, size_t n, const char *prefix)
+{
+	size_t k = strlen(prefix);
+
+	return n >= k && !memcmp(l, prefix, k);
+}
+
 static void lower(char *s)
 {
 	for (; *s; s++)
@@ -86,7 +94,7 @@ kser_checkpatch_parse(struct kser_diags *out,
 		const char *c1, *c2;
 
 		pos += n + 1;
-		if (n > 7 && !strncmp(l, "total: ", 7)) {
+		if (has_prefix(l, n, "total: ")) {
 			char buf[160];
 
 			snprintf(buf, sizeof(buf), "%.*s", (int)n, l);
@@ -105,9 +113,8 @@ kser_checkpatch_parse(struct kser_diags *out,
 						       &totals->lines) == 3;
 			continue;
 		}
-		if (!(n > 6 && (!strncmp(l, "ERROR:", 6) ||
-				!strncmp(l, "WARNING:", 8) ||
-				!strncmp(l, "CHECK:", 6))))
+		if (!has_prefix(l, n, "ERROR:") && !has_prefix(l, n, "WARNING:") &&
+		    !has_prefix(l, n, "CHECK:"))
 			continue;
 		c1 = memchr(l, ':', n);
 		c2 = memchr(c1 + 1, ':', n - (size_t)(c1 + 1 - l));
@@ -210,10 +217,18 @@ const struct kser_error *kser_gcc_parse(struct kser_diags *out,
 		p = colon + 1;
 		if (p >= l + n || !isdigit((unsigned char)*p))
 			goto linker;
-		line = strtoul(p, (char **)&p, 10);
-		if (*p == ':' && isdigit((unsigned char)p[1]))
-			strtoul(p + 1, (char **)&p, 10);
-		if (*p != ':')
+		/* line, then maybe :column; the line need not end in NUL. */
+		line = 0;
+		while (p < l + n && isdigit((unsigned char)*p) &&
+		       line < 100000000)
+			line = line * 10 + (unsigned long)(*p++ - '0');
+		if (p + 1 < l + n && *p == ':' &&
+		    isdigit((unsigned char)p[1])) {
+			p++;
+			while (p < l + n && isdigit((unsigned char)*p))
+				p++;
+		}
+		if (p >= l + n || *p != ':')
 			continue;
 		p++;
 		while (p < l + n && *p == ' ')

@@ -186,22 +186,29 @@ static const struct kser_error *parse_name(const struct parser *p,
 		n = (size_t)r;
 	} else {
 		const char *tab = memchr(s, '\t', len);
+		size_t rest = tab ? len - (size_t)(tab - s) : 0;
 
 		n = tab ? (size_t)(tab - s) : len;
 		while (n && (s[n - 1] == ' ' || s[n - 1] == '\r'))
 			n--;
-		buf = strndup(s, n);
+		buf = malloc(n + 1);
 		if (!buf)
 			return kser_error_nomem();
+		memcpy(buf, s, n);
+		buf[n] = '\0';
 		/* GNU diff -N marks a missing side with the epoch. */
 		if (dev_null && tab &&
-		    (memmem(tab, len - n, "1970-01-01 00:00:00", 19) ||
-		     memmem(tab, len - n, "1969-12-31 ", 11)) &&
-		    memmem(tab, len - n, "00:00:00", 8)) {
+		    (memmem(tab, rest, "1970-01-01 00:00:00", 19) ||
+		     memmem(tab, rest, "1969-12-31 ", 11)) &&
+		    memmem(tab, rest, "00:00:00", 8)) {
 			*dev_null = true;
 			free(buf);
 			return NULL;
 		}
+	}
+	if (memchr(buf, '\0', n)) {
+		free(buf);
+		return parse_error(p, "file name contains a NUL byte");
 	}
 	if (n == 9 && !memcmp(buf, "/dev/null", 9)) {
 		free(buf);

@@ -272,6 +272,20 @@ static void delta_copy_and_insert(void **state)
 	kser_buf_release(&out);
 }
 
+/* Found by fuzzing: a name with a NUL byte made strndup() allocate less
+ * than the parser then read. */
+static void nul_in_file_name(void **state)
+{
+	static const char text[] =
+		"diff --git a/f b/f\n--- a/f\n+++ b/x\0yz\n@@ -1 +1 @@\n-a\n+b\n";
+	struct kser_patch *p = NULL;
+
+	(void)state;
+	assert_err(kser_patch_parse(&p, text, sizeof(text) - 1, 1),
+		   KSER_ERR_BAD_INPUT, "NUL byte");
+	assert_null(p);
+}
+
 static void unquote(void **state)
 {
 	char out[32];
@@ -299,6 +313,7 @@ int main(void)
 		cmocka_unit_test(patched_lines_are_not_matched_again),
 		cmocka_unit_test(failure_names_the_line),
 		cmocka_unit_test(delta_copy_and_insert),
+		cmocka_unit_test(nul_in_file_name),
 		cmocka_unit_test(unquote),
 	};
 

@@ -97,6 +97,20 @@ static void ktap_missing_suites_and_none(void **state)
 	kser_ktap_result_release(&r);
 }
 
+/* Found by fuzzing: a plan of four billion made the parser allocate a
+ * result for each missing test. */
+static void ktap_absurd_plan(void **state)
+{
+	static const char out[] = "KTAP version 1\n1..4000000000\nok 1 a\n";
+	struct kser_ktap_result r;
+
+	(void)state;
+	assert_ok(kser_ktap_parse(&r, out, strlen(out)));
+	assert_true(r.crashed);
+	assert_true(r.root.nchildren <= 17);
+	kser_ktap_result_release(&r);
+}
+
 static void checkpatch_messages(void **state)
 {
 	static const char out[] =
@@ -165,6 +179,39 @@ static void gcc_diagnostics(void **state)
 	kser_diags_release(&e);
 }
 
+/* Found by fuzzing: "file:12" at the very end of an unterminated buffer
+ * was read past its end. */
+static void gcc_line_at_buffer_end(void **state)
+{
+	char *buf = malloc(9);
+	struct kser_diags d = { 0 };
+
+	(void)state;
+	memcpy(buf, "x.c:12:3:", 9);
+	assert_ok(kser_gcc_parse(&d, buf, 9, "/src", true));
+	assert_int_equal(d.n, 0);
+	memcpy(buf, "lib/y:123", 9);
+	assert_ok(kser_gcc_parse(&d, buf, 9, "/src", true));
+	assert_int_equal(d.n, 0);
+	free(buf);
+}
+
+/* Found by fuzzing: "WARNING" without its colon at the end of an
+ * unterminated buffer was compared past its end. */
+static void checkpatch_cut_line(void **state)
+{
+	char *buf = malloc(7);
+	struct kser_diags d = { 0 };
+	struct kser_checkpatch_totals t;
+
+	(void)state;
+	memcpy(buf, "WARNING", 7);
+	assert_ok(kser_checkpatch_parse(&d, &t, buf, 7));
+	assert_int_equal(d.n, 0);
+	assert_false(t.found);
+	free(buf);
+}
+
 static void fingerprints_ignore_line_numbers(void **state)
 {
 	char dir[] = "/tmp/kser-fp-XXXXXX";
@@ -230,8 +277,11 @@ int main(void)
 		cmocka_unit_test(ktap_kunit_output),
 		cmocka_unit_test(ktap_crash_mid_suite),
 		cmocka_unit_test(ktap_missing_suites_and_none),
+		cmocka_unit_test(ktap_absurd_plan),
 		cmocka_unit_test(checkpatch_messages),
 		cmocka_unit_test(gcc_diagnostics),
+		cmocka_unit_test(gcc_line_at_buffer_end),
+		cmocka_unit_test(checkpatch_cut_line),
 		cmocka_unit_test(fingerprints_ignore_line_numbers),
 		cmocka_unit_test(settings_from_git_config),
 	};
