@@ -58,7 +58,12 @@ echo "verify: (a) kser verify, empty cache, warm build: $a s"
 
 loop_cmd="python3 tools/testing/kunit/kunit.py run --kunitconfig=$kunitconfig --build_dir=$loop_build --make_options 'CC=ccache gcc' --jobs $(nproc) >/dev/null && perl scripts/checkpatch.pl --strict -q -g HEAD >/dev/null"
 git -C "$loop" checkout -q --detach "$branch"
-b=$(time_of git -C "$loop" -c user.name=b -c user.email=b@x rebase -q --force-rebase --exec "$loop_cmd" "$base" >/dev/null 2>&1)
+the_loop () {
+	git -C "$loop" -c user.name=b -c user.email=b@x rebase -q --force-rebase \
+		--exec "$loop_cmd" "$base" >"$bench/verify-loop.log" 2>&1 ||
+		{ echo "the loop failed; see $bench/verify-loop.log" >&2; exit 1; }
+}
+b=$(time_of the_loop)
 git -C "$loop" rebase --abort >/dev/null 2>&1 || true
 echo "verify: (b) git rebase --exec kunit.py run + checkpatch.pl: $b s"
 
@@ -71,7 +76,7 @@ git -C "$repo" checkout -q -f --detach "$branch~$((n - mid))"
 file=$(git -C "$repo" diff --name-only HEAD~ HEAD -- '*.c' | head -n 1)
 printf '/* amended for the benchmark */\n' >>"$repo/$file"
 git -C "$repo" -c user.name=b -c user.email=b@x commit -q -a --amend --no-edit
-git -C "$repo" -c user.name=b -c user.email=b@x cherry-pick -q "$branch~$((n - mid))..$branch" >/dev/null
+git -C "$repo" -c user.name=b -c user.email=b@x cherry-pick "$branch~$((n - mid))..$branch" >/dev/null
 git -C "$repo" branch -q -f "$branch-amended" HEAD
 git -C "$repo" checkout -q -f --detach "$base"
 d=$(time_of kv "$base..$branch-amended")
