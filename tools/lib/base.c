@@ -75,6 +75,7 @@ struct import {
 	/* Top-level Makefiles seen, for the kernel version. */
 	char *makefile[2];	/* "Makefile", "<dir>/Makefile" */
 	char *makefile_dir;	/* the <dir> of makefile[1] */
+	char *stripped;		/* the top directory removed, "" if none */
 };
 
 static void src_file_release(struct src_file *f)
@@ -902,7 +903,10 @@ static const struct kser_error *finish_files(struct import *im)
 			memmove(f->hardlink, f->hardlink + plen,
 				strlen(f->hardlink) - plen + 1);
 	}
+	im->stripped = plen ? strndup(prefix, plen - 1) : strdup("");
 	free(prefix);
+	if (!im->stripped)
+		return kser_error_nomem();
 	qsort(im->files, im->nfiles, sizeof(*im->files), file_cmp);
 	for (i = 0, w = 0; i < im->nfiles; i++) {
 		if (i + 1 < im->nfiles &&
@@ -1066,11 +1070,11 @@ static const struct kser_error *set_tag(struct kser_base_result *res,
 		err = kser_buf_check(&log);
 	if (err)
 		goto done;
-	if (!git_reference_name_is_valid(&(int){ 0 }, name.ptr)) {
+	{
 		int valid = 0;
 
-		git_reference_name_is_valid(&valid, name.ptr);
-		if (!valid) {
+		if (git_reference_name_is_valid(&valid, name.ptr) < 0 ||
+		    !valid) {
 			err = kser_error_fmt(KSER_ERR_USAGE,
 					     "'%s' is not a valid tag name",
 					     res->label);
@@ -1219,20 +1223,21 @@ kser_base_import(struct kser_base_result *out, git_repository *repo,
 		goto done;
 
 	/* The kernel's version names the import. */
-	if (im.makefile[0])
+	if (!*im.stripped && im.makefile[0])
 		res.kernel_version = kernel_version(im.makefile[0]);
-	else if (im.makefile[1] && im.makefile_dir &&
-		 im.files[0].path[0] && !strchr(im.files[0].path, '/') &&
-		 find_file(im.files, im.nfiles, "Makefile"))
+	else if (*im.stripped && im.makefile[1] &&
+		 !strcmp(im.makefile_dir, im.stripped))
 		res.kernel_version = kernel_version(im.makefile[1]);
-	if (opts->label)
+	if (opts->label) {
 		res.label = strdup(opts->label);
-	else if (res.kernel_version)
-		res.label = malloc(strlen(res.kernel_version) + 2),
-		res.label ? (void)sprintf(res.label, "v%s",
-					  res.kernel_version) : (void)0;
-	else
+	} else if (res.kernel_version) {
+		struct kser_buf l = KSER_BUF_INIT;
+
+		kser_buf_printf(&l, "v%s", res.kernel_version);
+		res.label = kser_buf_detach(&l);
+	} else {
 		res.label = label_from_source(source);
+	}
 	if (!res.label) {
 		err = kser_error_nomem();
 		goto done;
@@ -1288,6 +1293,7 @@ done:
 	free(im.makefile[0]);
 	free(im.makefile[1]);
 	free(im.makefile_dir);
+	free(im.stripped);
 	kser_pack_writer_free(im.pw);
 	kser_pack_thread_cleanup();
 	pthread_mutex_destroy(&im.lock);

@@ -755,7 +755,7 @@ static const struct kser_error *cache_store(struct ctx *c,
 	const struct kser_error *err = NULL;
 	struct kser_buf ref = KSER_BUF_INIT, log = KSER_BUF_INIT;
 	git_treebuilder *tb = NULL;
-	git_oid blob, tree, out;
+	git_oid blob, tree;
 	git_reference *r = NULL;
 	char *json = NULL;
 
@@ -794,7 +794,6 @@ static const struct kser_error *cache_store(struct ctx *c,
 	    git_reference_create(&r, c->repo, ref.ptr, &tree, 1,
 				 "kser verify") < 0)
 		err = kser_error_git("cannot store a result");
-	(void)out;
 done:
 	git_reference_free(r);
 	git_treebuilder_free(tb);
@@ -1094,13 +1093,6 @@ static bool config_satisfied(const char *build_dir, const char *kunitconfig,
 	return ok;
 }
 
-static const struct kser_error *run_jobs(struct ctx *c, struct kser_job *jobs,
-					 size_t n);
-
-struct tick_arg {
-	struct ctx *c;
-};
-
 static void tick(void *arg)
 {
 	struct ctx *c = arg;
@@ -1266,16 +1258,12 @@ static const struct kser_error *build_warnings(struct ctx *c, size_t cfg,
 	return err;
 }
 
-static json_t *build_record(struct ctx *c, size_t row, size_t check,
-			    const struct kser_job *job, bool ok,
+static json_t *build_record(const struct kser_job *job, bool ok,
 			    const struct kser_diags *errors,
 			    const struct kser_diags *warnings)
 {
 	json_t *rec = json_object();
 
-	(void)c;
-	(void)row;
-	(void)check;
 	json_object_set_new(rec, "built", json_boolean(ok));
 	json_object_set_new(rec, "timed_out", json_boolean(job->timed_out));
 	json_object_set_new(rec, "exit_status", json_integer(job->status));
@@ -1802,8 +1790,7 @@ static void run_build(struct ctx *c, size_t row, size_t check,
 	if (ok)
 		build_warnings(c, ck->config, &warnings);
 	{
-		json_t *rec = build_record(c, row, check, &jobs[0], ok, &errors,
-					   &warnings);
+		json_t *rec = build_record(&jobs[0], ok, &errors, &warnings);
 
 		finish_result(c, row, check, ok ? KSER_VERIFY_PASS :
 			      KSER_VERIFY_FAIL, seconds, rec);
