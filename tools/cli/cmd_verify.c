@@ -63,14 +63,17 @@ static const char *cell(const struct kser_verify_result *r, char *buf,
 	default:
 		break;
 	}
-	snprintf(buf, len, "%-4s %s", r->status == KSER_VERIFY_PASS ? "ok" :
-		 r->status == KSER_VERIFY_FAIL ? "FAIL" :
-		 r->status == KSER_VERIFY_TIMEOUT ? "TIME" : "ERR", "");
-	if (r->cached)
-		snprintf(buf + strlen(buf), len - strlen(buf), "cached");
-	else
-		snprintf(buf + strlen(buf), len - strlen(buf), "%.1fs",
-			 r->seconds);
+	{
+		const char *mark = r->status == KSER_VERIFY_PASS ? "ok" :
+				   r->status == KSER_VERIFY_FAIL ? "FAIL" :
+				   r->status == KSER_VERIFY_TIMEOUT ? "TIME" :
+				   "ERR";
+
+		if (r->cached)
+			snprintf(buf, len, "%-4s cached", mark);
+		else
+			snprintf(buf, len, "%-4s %.1fs", mark, r->seconds);
+	}
 	return buf;
 }
 

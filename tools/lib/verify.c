@@ -269,26 +269,34 @@ done:
 
 /* --- checks ------------------------------------------------------------ */
 
+/* "build", "kunit:lean", "checkpatch": the name a user gives a check. */
+static void check_id(const struct ctx *c, enum kser_check_kind kind,
+		     size_t config, char *out, size_t len)
+{
+	const char *base = kind == KSER_CHECK_BUILD ? "build" :
+			   kind == KSER_CHECK_KUNIT ? "kunit" : "checkpatch";
+
+	if (kind != KSER_CHECK_CHECKPATCH && config)
+		snprintf(out, len, "%s:%s", base,
+			 c->settings->configs[config].name);
+	else
+		snprintf(out, len, "%s", base);
+}
+
 static const struct kser_error *add_check(struct ctx *c,
 					  enum kser_check_kind kind,
 					  size_t config)
 {
 	struct kser_verify_report *r = c->rep;
 	struct kser_verify_check *v;
-	const char *base = kind == KSER_CHECK_BUILD ? "build" :
-			   kind == KSER_CHECK_KUNIT ? "kunit" : "checkpatch";
-	struct kser_buf id = KSER_BUF_INIT;
+	char id[160];
 
 	v = realloc(r->checks, (r->nchecks + 1) * sizeof(*v));
 	if (!v)
 		return kser_error_nomem();
 	r->checks = v;
-	if (kind != KSER_CHECK_CHECKPATCH && config)
-		kser_buf_printf(&id, "%s:%s", base,
-				c->settings->configs[config].name);
-	else
-		kser_buf_puts(&id, base);
-	v[r->nchecks].id = kser_buf_detach(&id);
+	check_id(c, kind, config, id, sizeof(id));
+	v[r->nchecks].id = strdup(id);
 	if (!v[r->nchecks].id)
 		return kser_error_nomem();
 	v[r->nchecks].kind = kind;
@@ -297,6 +305,7 @@ static const struct kser_error *add_check(struct ctx *c,
 	return NULL;
 }
 
+/* Is id one of the comma-separated names in list (NULL: all)? */
 static bool wanted(const char *list, const char *id)
 {
 	size_t n = strlen(id);
@@ -312,48 +321,43 @@ static bool wanted(const char *list, const char *id)
 	return false;
 }
 
+/* Does some check of these settings have this name? */
+static bool known_check(const struct ctx *c, const char *name, size_t n)
+{
+	char id[160];
+	size_t k;
+
+	for (k = 0; k < c->settings->nconfigs; k++) {
+		check_id(c, KSER_CHECK_BUILD, k, id, sizeof(id));
+		if (strlen(id) == n && !strncmp(name, id, n))
+			return true;
+		check_id(c, KSER_CHECK_KUNIT, k, id, sizeof(id));
+		if (strlen(id) == n && !strncmp(name, id, n))
+			return true;
+	}
+	return n == 10 && !strncmp(name, "checkpatch", 10);
+}
+
 static const struct kser_error *choose_checks(struct ctx *c)
 {
 	const struct kser_error *err = NULL;
-	const char *list = c->opts->checks;
+	const char *list = c->opts->checks, *p;
 	size_t i;
 
-	if (list) {
-		/* Every name must mean something. */
-		const char *p = list;
+	for (p = list; p && *p;) {
+		size_t n = strcspn(p, ",");
 
-		while (*p) {
-			size_t n = strcspn(p, ",");
-			bool ok = false;
-			size_t k;
-
-			for (k = 0; k < c->settings->nconfigs && !ok; k++) {
-				char id[160];
-
-				snprintf(id, sizeof(id), "build%s%s",
-					 k ? ":" : "",
-					 k ? c->settings->configs[k].name : "");
-				ok = strlen(id) == n && !strncmp(p, id, n);
-				snprintf(id, sizeof(id), "kunit%s%s",
-					 k ? ":" : "",
-					 k ? c->settings->configs[k].name : "");
-				ok = ok || (strlen(id) == n &&
-					    !strncmp(p, id, n));
-			}
-			ok = ok || (n == 10 && !strncmp(p, "checkpatch", 10));
-			if (!ok)
-				return kser_error_fmt(KSER_ERR_USAGE,
-						      "unknown check '%.*s' in "
-						      "--checks", (int)n, p);
-			p += n + (p[n] == ',');
-		}
+		if (!known_check(c, p, n))
+			return kser_error_fmt(KSER_ERR_USAGE,
+					      "unknown check '%.*s' in --checks",
+					      (int)n, p);
+		p += n + (p[n] == ',');
 	}
 	for (i = 0; i < c->settings->nconfigs && !err; i++) {
-		const char *name = c->settings->configs[i].name;
 		char b[160], k[160];
 
-		snprintf(b, sizeof(b), "build%s%s", i ? ":" : "", i ? name : "");
-		snprintf(k, sizeof(k), "kunit%s%s", i ? ":" : "", i ? name : "");
+		check_id(c, KSER_CHECK_BUILD, i, b, sizeof(b));
+		check_id(c, KSER_CHECK_KUNIT, i, k, sizeof(k));
 		/* KUnit needs the kernel it boots: kunit implies build. */
 		if (wanted(list, b) || wanted(list, k))
 			err = add_check(c, KSER_CHECK_BUILD, i);
