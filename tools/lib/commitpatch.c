@@ -1,0 +1,323 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * A commit's change as git log -p and git format-patch show it. libgit2
+ * makes the tree diff, finds renames and runs the vendored xdiff (so hunks
+ * and function names are git's); this file puts the files in git's order
+ * and writes the text.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "kser/abbrev.h"
+#include "kser/commitpatch.h"
+#include "kser/error.h"
+#include "kser_lib_diffstat.h"
+#include "kser_lib_rdtext.h"
+
+struct file_ref {
+	size_t index;
+	const char *key;
+	bool deleted;
+};
+
+/*
+ * git lists files by path, a rename at its new name; a file that changed
+ * type is shown deleted, then added.
+ */
+static int file_ref_cmp(const void *a, const void *b)
+{
+	const struct file_ref *x = a, *y = b;
+	int c = strcmp(x->key, y->key);
+
+	if (c)
+		return c;
+	if (x->deleted != y->deleted)
+		return x->deleted ? -1 : 1;
+	return x->index < y->index ? -1 : x->index > y->index;
+}
+
+static const struct kser_error *commit_diff(git_diff **out,
+					    git_repository *repo,
+					    git_commit *commit,
+					    const git_diff_options *dopts)
+{
+	git_tree *old_tree = NULL, *new_tree = NULL;
+	git_commit *parent = NULL;
+	git_diff_find_options fopts = GIT_DIFF_FIND_OPTIONS_INIT;
+	const struct kser_error *err = NULL;
+
+	*out = NULL;
+	if (git_commit_parentcount(commit) > 0 &&
+	    (git_commit_parent(&parent, commit, 0) < 0 ||
+	     git_commit_tree(&old_tree, parent) < 0)) {
+		err = kser_error_git("cannot read the parent of %s",
+				     git_oid_tostr_s(git_commit_id(commit)));
+		goto done;
+	}
+	if (git_commit_tree(&new_tree, commit) < 0 ||
+	    git_diff_tree_to_tree(out, repo, old_tree, new_tree, dopts) < 0) {
+		err = kser_error_git("cannot diff commit %s",
+				     git_oid_tostr_s(git_commit_id(commit)));
+		goto done;
+	}
+	/* git's defaults: diff.renames, 50 %, diff.renameLimit 1000. */
+	fopts.flags = GIT_DIFF_FIND_RENAMES |
+		      GIT_DIFF_FIND_DONT_IGNORE_WHITESPACE;
+	fopts.rename_threshold = 50;
+	fopts.rename_limit = 1000;
+	if (git_diff_find_similar(*out, &fopts) < 0)
+		err = kser_error_git("cannot find renames in %s",
+				     git_oid_tostr_s(git_commit_id(commit)));
+done:
+	if (err) {
+		git_diff_free(*out);
+		*out = NULL;
+	}
+	git_tree_free(old_tree);
+	git_tree_free(new_tree);
+	git_commit_free(parent);
+	return err;
+}
+
+/* The deltas' indices in git's order. */
+static const struct kser_error *sorted_files(struct file_ref **out,
+					     git_diff *diff)
+{
+	size_t i, n = git_diff_num_deltas(diff);
+	struct file_ref *v;
+
+	*out = NULL;
+	v = calloc(n ? n : 1, sizeof(*v));
+	if (!v)
+		return kser_error_nomem();
+	for (i = 0; i < n; i++) {
+		const git_diff_delta *d = git_diff_get_delta(diff, i);
+
+		v[i].index = i;
+		v[i].deleted = d->status == GIT_DELTA_DELETED;
+		v[i].key = v[i].deleted ? d->old_file.path : d->new_file.path;
+	}
+	qsort(v, n, sizeof(*v), file_ref_cmp);
+	*out = v;
+	return NULL;
+}
+
+static enum kser_rdtext_kind kind_of(const git_diff_delta *d)
+{
+	switch (d->status) {
+	case GIT_DELTA_ADDED:
+		return KSER_RDTEXT_NEW;
+	case GIT_DELTA_DELETED:
+		return KSER_RDTEXT_DELETED;
+	case GIT_DELTA_RENAMED:
+		return KSER_RDTEXT_RENAMED;
+	default:
+		return KSER_RDTEXT_MODIFIED;
+	}
+}
+
+/* The function name of a hunk header: what follows the second "@@ ". */
+static void hunk_func(const git_diff_hunk *h, const char **func,
+		      size_t *len)
+{
+	const char *p = h->header, *end = h->header + h->header_len;
+	const char *at;
+
+	*func = "";
+	*len = 0;
+	while (end > p && (end[-1] == '\n' || end[-1] == '\r'))
+		end--;
+	if ((size_t)(end - p) < 4 ||
+	    !(at = memmem(p + 2, (size_t)(end - p - 2), "@@", 2)))
+		return;
+	*func = at + 2;
+	*len = (size_t)(end - *func);
+}
+
+static const struct kser_error *rangediff_file(struct kser_rdtext *t,
+					       git_patch *patch)
+{
+	const git_diff_delta *d = git_patch_get_delta(patch);
+	enum kser_rdtext_kind kind = kind_of(d);
+	size_t h, nh = git_patch_num_hunks(patch);
+	uint32_t old_mode = kind == KSER_RDTEXT_NEW ? 0 : d->old_file.mode;
+	uint32_t new_mode = kind == KSER_RDTEXT_DELETED ? 0 :
+			    d->new_file.mode;
+
+	kser_rdtext_file(t, kind, d->old_file.path, d->new_file.path,
+			 old_mode, new_mode);
+	if ((d->flags & GIT_DIFF_FLAG_BINARY) && !nh) {
+		if (!git_oid_equal(&d->old_file.id, &d->new_file.id))
+			kser_rdtext_binary(t, kind == KSER_RDTEXT_NEW ? NULL :
+					   d->old_file.path,
+					   kind == KSER_RDTEXT_DELETED ? NULL :
+					   d->new_file.path);
+		return NULL;
+	}
+	for (h = 0; h < nh; h++) {
+		const git_diff_hunk *hunk;
+		const char *func;
+		size_t flen, l, nl;
+
+		if (git_patch_get_hunk(&hunk, &nl, patch, h) < 0)
+			return kser_error_git("cannot read a hunk of '%s'",
+					      d->new_file.path);
+		hunk_func(hunk, &func, &flen);
+		kser_rdtext_hunk(t, func, flen);
+		for (l = 0; l < nl; l++) {
+			const git_diff_line *line;
+			size_t len;
+
+			if (git_patch_get_line_in_hunk(&line, patch, h, l) < 0)
+				return kser_error_git("cannot read a line of "
+						      "'%s'",
+						      d->new_file.path);
+			switch (line->origin) {
+			case GIT_DIFF_LINE_CONTEXT:
+			case GIT_DIFF_LINE_ADDITION:
+			case GIT_DIFF_LINE_DELETION:
+				len = line->content_len;
+				if (len && line->content[len - 1] == '\n')
+					len--;
+				kser_rdtext_line(t, line->origin,
+						 line->content, len);
+				break;
+			case GIT_DIFF_LINE_CONTEXT_EOFNL:
+			case GIT_DIFF_LINE_ADD_EOFNL:
+			case GIT_DIFF_LINE_DEL_EOFNL:
+				kser_rdtext_noeol(t);
+				break;
+			default:
+				break;
+			}
+		}
+	}
+	return NULL;
+}
+
+static const struct kser_error *rangediff_head(struct kser_rdtext *t,
+					       git_repository *repo,
+					       git_commit *commit,
+					       const struct kser_commitpatch_options *o)
+{
+	const git_signature *author = git_commit_author(commit);
+	const char *name = author->name, *email = author->email;
+	const char *mapped_name = NULL, *mapped_email = NULL;
+	git_note *note = NULL;
+
+	if (o->mailmap &&
+	    git_mailmap_resolve(&mapped_name, &mapped_email, o->mailmap,
+				name, email) == 0) {
+		name = mapped_name;
+		email = mapped_email;
+	}
+	kser_rdtext_meta(t, name, email, git_commit_message(commit));
+	if (o->notes_ref &&
+	    git_note_read(&note, repo, o->notes_ref, git_commit_id(commit)) ==
+	    0) {
+		struct kser_buf header = KSER_BUF_INIT;
+		const char *ref = o->notes_ref;
+
+		if (!strcmp(ref, "refs/notes/commits")) {
+			kser_buf_puts(&header, "Notes");
+		} else {
+			if (!strncmp(ref, "refs/", 5))
+				ref += 5;
+			if (!strncmp(ref, "notes/", 6))
+				ref += 6;
+			kser_buf_printf(&header, "Notes (%s)", ref);
+		}
+		kser_rdtext_notes(t, kser_buf_cstr(&header),
+				  git_note_message(note));
+		kser_buf_release(&header);
+		git_note_free(note);
+	}
+	return NULL;
+}
+
+const struct kser_error *
+kser_commitpatch(struct kser_buf *out, struct kser_commitpatch_info *info,
+		 git_repository *repo, git_commit *commit,
+		 const struct kser_commitpatch_options *opts)
+{
+	static const struct kser_commitpatch_options defaults =
+		KSER_COMMITPATCH_OPTIONS_INIT;
+	const struct kser_commitpatch_options *o = opts ? opts : &defaults;
+	git_diff_options dopts = GIT_DIFF_OPTIONS_INIT;
+	const struct kser_error *err = NULL;
+	struct file_ref *files = NULL;
+	struct kser_rdtext t;
+	git_patch **patches = NULL;
+	git_diff *diff = NULL;
+	size_t i, n = 0;
+
+	kser_rdtext_init(&t, out);
+	dopts.context_lines = 3;
+	dopts.interhunk_lines = 0;
+	dopts.flags = GIT_DIFF_INDENT_HEURISTIC;
+	if (o->format == KSER_COMMITPATCH_EMAIL) {
+		dopts.flags |= GIT_DIFF_SHOW_BINARY;
+		dopts.old_prefix = "a/";
+		dopts.new_prefix = "b/";
+		dopts.id_abbrev = (uint16_t)(o->abbrev > 0 ? o->abbrev :
+					     kser_abbrev_default_len(repo));
+	} else {
+		dopts.old_prefix = "";
+		dopts.new_prefix = "";
+	}
+	err = commit_diff(&diff, repo, commit, &dopts);
+	if (err)
+		goto done;
+	err = sorted_files(&files, diff);
+	if (err)
+		goto done;
+	n = git_diff_num_deltas(diff);
+	patches = calloc(n ? n : 1, sizeof(*patches));
+	if (!patches) {
+		err = kser_error_nomem();
+		goto done;
+	}
+	for (i = 0; i < n; i++)
+		if (git_patch_from_diff(&patches[i], diff, files[i].index) <
+		    0) {
+			err = kser_error_git("cannot make the patch of %s",
+					     git_oid_tostr_s(
+						     git_commit_id(commit)));
+			goto done;
+		}
+
+	if (o->format == KSER_COMMITPATCH_EMAIL) {
+		err = kser_diffstat_write(out, patches, n);
+		kser_buf_putc(out, '\n');
+		for (i = 0; i < n && !err; i++) {
+			git_buf b = GIT_BUF_INIT;
+
+			if (!patches[i])
+				continue;
+			if (git_patch_to_buf(&b, patches[i]) < 0) {
+				err = kser_error_git("cannot write a patch");
+				break;
+			}
+			kser_buf_put(out, b.ptr, b.size);
+			git_buf_dispose(&b);
+		}
+	} else {
+		err = rangediff_head(&t, repo, commit, o);
+		for (i = 0; i < n && !err; i++)
+			if (patches[i])
+				err = rangediff_file(&t, patches[i]);
+		if (info) {
+			info->diff_offset = t.diff_offset;
+			info->diffsize = t.diffsize;
+		}
+	}
+	if (!err)
+		err = kser_buf_check(out);
+done:
+	for (i = 0; patches && i < n; i++)
+		git_patch_free(patches[i]);
+	free(patches);
+	free(files);
+	git_diff_free(diff);
+	return err;
+}
