@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <getopt.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -130,6 +131,49 @@ static const struct kser_error *load(struct side *s, git_repository **repo,
 					       s->arg);
 	}
 	return kser_rangediff_list_from_range(&s->list, *repo, s->arg);
+}
+
+struct range_job {
+	struct side *side;
+	git_repository *repo;
+	const struct kser_error *err;
+};
+
+static void *load_range(void *arg)
+{
+	struct range_job *job = arg;
+
+	job->err = kser_rangediff_list_from_range(&job->side->list, job->repo,
+						  job->side->arg);
+	return NULL;
+}
+
+/*
+ * Two ranges are read at once, each with its own repository handle (a
+ * libgit2 repository is not to be shared between threads).
+ */
+static const struct kser_error *load_ranges(struct side *a, struct side *b,
+					    git_repository **repo,
+					    struct kser_cli *cli)
+{
+	struct range_job job = { b, NULL, NULL };
+	const struct kser_error *err;
+	pthread_t tid;
+	bool threaded;
+
+	err = kser_cli_open_repo(repo, cli, false);
+	if (err)
+		return err;
+	if (git_repository_open(&job.repo, git_repository_path(*repo)) < 0)
+		return kser_error_git("cannot open the repository");
+	threaded = pthread_create(&tid, NULL, load_range, &job) == 0;
+	err = kser_rangediff_list_from_range(&a->list, *repo, a->arg);
+	if (threaded)
+		pthread_join(tid, NULL);
+	else
+		load_range(&job);
+	git_repository_free(job.repo);
+	return err ? err : job.err;
 }
 
 static const char *patch_id(const struct kser_rangediff_list *l, long i)
@@ -375,9 +419,13 @@ static const struct kser_error *cmd_diff(struct kser_cli *cli, int argc,
 	}
 	a.version = old_version;
 	b.version = new_version;
-	err = load(&a, &repo, cli);
-	if (!err)
-		err = load(&b, &repo, cli);
+	if (!a.mails && !b.mails) {
+		err = load_ranges(&a, &b, &repo, cli);
+	} else {
+		err = load(&a, &repo, cli);
+		if (!err)
+			err = load(&b, &repo, cli);
+	}
 	if (err)
 		goto done;
 	fputs(kser_buf_cstr(&a.list.warnings), stderr);
