@@ -90,6 +90,7 @@ if ! git -C "$repo" rev-parse -q --verify v2 >/dev/null 2>&1; then
 	        write(f)
 	        commit(f"mod: an added patch after {i}")
 	git("branch", "v2")
+	git("gc", "-q")
 	EOP
 fi
 
