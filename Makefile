@@ -38,7 +38,7 @@ CPPFLAGS := -Itools/include -Itools/lib -D_GNU_SOURCE \
 	-DKSER_VERSION='"0.1"'
 CFLAGS_COMMON := -std=c11 $(WARN) -g $(PKG_CFLAGS)
 CFLAGS_RELEASE := $(CFLAGS_COMMON) -O2
-CFLAGS_CHECK := $(CFLAGS_COMMON) -O1 -fsanitize=address,undefined \
+CFLAGS_CHECK := $(CFLAGS_COMMON) -O1 -DKSER_TEST_HOOKS -fsanitize=address,undefined \
 	-fno-omit-frame-pointer -fno-sanitize-recover=all
 LDFLAGS_CHECK := -fsanitize=address,undefined
 

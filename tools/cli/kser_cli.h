@@ -47,6 +47,7 @@ bool kser_cli_common_option(struct kser_cli *cli, int opt, const char *arg);
 
 extern const struct kser_cmd kser_cmd_base;
 extern const struct kser_cmd kser_cmd_apply;
+extern const struct kser_cmd kser_cmd_rebase;
 extern const struct kser_cmd kser_cmd_verify;
 extern const struct kser_cmd kser_cmd_diff;
 

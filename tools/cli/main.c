@@ -28,6 +28,7 @@
 static const struct kser_cmd *const commands[] = {
 	&kser_cmd_base,
 	&kser_cmd_apply,
+	&kser_cmd_rebase,
 	&kser_cmd_verify,
 	&kser_cmd_diff,
 };
