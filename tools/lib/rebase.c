@@ -615,8 +615,10 @@ static const struct kser_error *resume(struct kser_rebase_result **out,
 		if (!err && git_oid_equal(&tree, &htree)) {
 			/* Resolved to nothing: dropped, as git does. */
 			st.dropped++;
-			err = event(&r, KSER_REBASE_DROPPED_EMPTY, c, NULL,
-				    false, false);
+			err = rb_wt_move(repo, &st, &st.head, false);
+			if (!err)
+				err = event(&r, KSER_REBASE_DROPPED_EMPTY, c,
+					    NULL, false, false);
 			st.next++;
 		} else if (!err) {
 			git_buf msg = GIT_BUF_INIT;
