@@ -160,6 +160,14 @@ static const struct kser_error *walk(git_oid **out, size_t *n,
 		git_commit_free(c);
 		if (np > 1)
 			continue;	/* git rebase drops merges */
+		/*
+		 * libgit2's walk can let through a commit that the hidden
+		 * one reaches (its date limit stops too early when dates
+		 * are out of order, as in imported trees): ask the graph.
+		 */
+		if (git_oid_equal(&id, hide) ||
+		    git_graph_descendant_of(repo, hide, &id) == 1)
+			continue;
 		err = kser_array_grow((void **)out, &alloc, *n, sizeof(**out),
 				      16);
 		if (err)
