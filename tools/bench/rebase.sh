@@ -83,6 +83,13 @@ bench_one () {
 		"'$kser' rebase --repo '$repo' --onto v6.12.117 --upstream v6.12.107 kser-$branch" \
 		-n "git rebase" \
 		"git -C '$repo' rebase -q --onto v6.12.117 v6.12.107"
+	# hyperfine's --prepare resets both branches before every command:
+	# one more run of each, for the comparison.
+	git -C "$repo" update-ref "refs/heads/kser-$branch" "$orig"
+	"$kser" rebase --repo "$repo" --onto v6.12.117 --upstream v6.12.107 \
+		"kser-$branch" >/dev/null
+	git -C "$repo" checkout -q -f -B "git-$branch" "$orig"
+	git -C "$repo" rebase -q --onto v6.12.117 v6.12.107
 	k=$(git -C "$repo" rev-parse "kser-$branch")
 	g=$(git -C "$repo" rev-parse HEAD)
 	if [ "$k" != "$g" ] || [ "$k" = "$orig" ]; then

@@ -205,6 +205,11 @@ static const struct kser_error *cmd_rebase(struct kser_cli *cli, int argc,
 	/* Trees are read over and over on the paths a series touches. */
 	git_libgit2_opts(GIT_OPT_SET_CACHE_OBJECT_LIMIT, GIT_OBJECT_TREE,
 			 (size_t)1 << 20);
+	/* Blobs are read by the merge and again for the patch-ids. */
+	git_libgit2_opts(GIT_OPT_SET_CACHE_OBJECT_LIMIT, GIT_OBJECT_BLOB,
+			 (size_t)4 << 20);
+	/* git does not hash what it reads back, nor does kser elsewhere. */
+	git_libgit2_opts(GIT_OPT_ENABLE_STRICT_HASH_VERIFICATION, 0);
 	switch (action) {
 	case 'c':
 		err = kser_rebase_continue(&res, repo, &ro);

@@ -96,6 +96,9 @@ struct rb_conflict {
 
 struct rb_merge_result {
 	bool clean;
+	/* The new base had every path the commit changes as the commit's
+	 * parent had it: the pick's diff is the commit's own. */
+	bool same_patch;
 	/* The merged tree; with conflicts, files hold the conflict
 	 * markers (what the work tree shows). */
 	git_oid tree;

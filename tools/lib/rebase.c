@@ -221,18 +221,24 @@ static const struct kser_error *stop(struct run *r, const git_commit *c,
 	return err;
 }
 
+/* same: the pick's diff is known to be the commit's (no patch-ids). */
 static const struct kser_error *record_pick(struct run *r,
 					    const git_commit *c,
 					    const git_oid *parent_tree,
 					    const git_oid *new_commit,
 					    const git_oid *new_tree,
-					    const git_oid *base_tree)
+					    const git_oid *base_tree,
+					    bool same)
 {
-	const struct kser_error *err;
+	const struct kser_error *err = NULL;
 	git_oid a, b;
 
-	err = rb_patch_id(&a, r->repo, parent_tree, git_commit_tree_id(c));
-	if (!err)
+	memset(&a, 0, sizeof(a));
+	memset(&b, 0, sizeof(b));
+	if (!same)
+		err = rb_patch_id(&a, r->repo, parent_tree,
+				  git_commit_tree_id(c));
+	if (!err && !same)
 		err = rb_patch_id(&b, r->repo, base_tree, new_tree);
 	if (err)
 		return err;
@@ -320,7 +326,8 @@ static const struct kser_error *pick(struct run *r, bool *stopped)
 	}
 	err = make_commit(&oid, r, c, &mr.tree, &r->st->head, NULL);
 	if (!err)
-		err = record_pick(r, c, &ptree, &oid, &mr.tree, &htree);
+		err = record_pick(r, c, &ptree, &oid, &mr.tree, &htree,
+				  mr.same_patch);
 done:
 	rb_crash_point("pick");
 	git_buf_dispose(&abbrev);
@@ -639,7 +646,7 @@ static const struct kser_error *resume(struct kser_rebase_result **out,
 					      git_commit_parent_id(c, 0));
 			if (!err)
 				err = record_pick(&r, c, &ptree, &oid, &tree,
-						  &htree);
+						  &htree, false);
 			if (!err)
 				err = rb_wt_move(repo, &st, &oid, false);
 		}

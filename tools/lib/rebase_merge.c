@@ -591,13 +591,15 @@ const struct kser_error *rb_merge_trees(struct rb_merge_result *out,
 	size_t i;
 
 	out->clean = true;
+	out->same_patch = false;
 	kser_tree_edit_init(&m.ed);
-	if (git_oid_equal(base, theirs)) {
-		git_oid_cpy(&out->tree, ours);
+	if (git_oid_equal(base, ours)) {
+		out->same_patch = true;
+		git_oid_cpy(&out->tree, theirs);
 		return NULL;
 	}
-	if (git_oid_equal(base, ours)) {
-		git_oid_cpy(&out->tree, theirs);
+	if (git_oid_equal(base, theirs)) {
+		git_oid_cpy(&out->tree, ours);
 		return NULL;
 	}
 	if (git_tree_lookup(&m.ours, repo, ours) < 0)
@@ -614,6 +616,11 @@ const struct kser_error *rb_merge_trees(struct rb_merge_result *out,
 		need1 |= present(&p->st[BASE]) && !present(&p->st[OURS]) &&
 			 !rb_entry_eq(&p->st[THEIRS], &p->st[BASE]);
 	}
+	out->same_patch = !err;
+	for (i = 0; !err && i < m.n; i++)
+		out->same_patch &= rb_entry_eq(&m.p[i].st[OURS],
+					       &m.p[i].st[BASE]) &&
+				   !m.p[i].ours_dir;
 	if (!err)
 		err = detect(&s2, &m, &ch2, relevant_theirs);
 	/* Ours' side is diffed only when a rename there can matter. */

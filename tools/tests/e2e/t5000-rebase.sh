@@ -351,6 +351,31 @@ test_expect_success 'no upstream: the base kser apply recorded, or an error' '
 	grep "^\[1/1\]" out
 '
 
+# Imported trees have commit dates out of order; libgit2's revision walk
+# then let the upstream's own commits through, and a patch the branch
+# reapplies was taken for one already upstream.
+test_expect_success 'upstream commits dated after the branch are not upstream of it' '
+	for r in g2 k2; do
+		git init -q $r &&
+		test_seq 1 20 >$r/f && git -C $r add f &&
+		GIT_COMMITTER_DATE="@1800000000 +0000" git -C $r commit -q -m root &&
+		echo L >>$r/f &&
+		GIT_COMMITTER_DATE="@1800000060 +0000" git -C $r commit -q -a -m "add L" &&
+		git -C $r tag up &&
+		git -C $r checkout -q -b topic &&
+		git -C $r revert --no-edit HEAD >/dev/null &&
+		echo L >>$r/f && git -C $r commit -q -a -m "add L again" &&
+		git -C $r checkout -q -b new up~1 &&
+		echo other >$r/o && git -C $r add o && git -C $r commit -q -m other &&
+		git -C $r checkout -q --detach up || return 1
+	done &&
+	git -C g2 rebase -q --onto new up topic &&
+	git -C g2 rev-parse topic >expect &&
+	kser rebase --repo k2 --onto new --upstream up topic >out &&
+	cat out && grep "^\[2/2\] .* add L again" out &&
+	tail -n 1 out >actual && test_cmp expect actual
+'
+
 # The crash test: kser kills itself at its Nth crash point (a hook only
 # the test build has); whatever N, the branch is at its old tip or its
 # new one, the repository is sound, and --abort (or --continue) works.
