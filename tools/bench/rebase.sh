@@ -44,7 +44,7 @@ if ! git -C "$repo" rev-parse -q --verify bench-spread >/dev/null; then
 	for dir in lib mm fs drivers; do
 		git -C "$repo" ls-tree -r --name-only "$old" -- "$dir/" |
 			grep '\.c$' | grep -vxF -f "$bench/moved" |
-			awk 'NR % 97 == 1 && c++ < 6' >"$bench/pick"
+			awk 'NR % 31 == 1 && c++ < 6' >"$bench/pick"
 		while read -r f; do
 			n=$((n + 1))
 			git -C "$repo" show "$old:$f" >"$bench/file"
