@@ -364,6 +364,10 @@ test_expect_success 'upstream commits dated after the branch are not upstream of
 		git -C $r tag up &&
 		git -C $r checkout -q -b topic &&
 		git -C $r revert --no-edit HEAD >/dev/null &&
+		for i in 1 2 3 4 5 6 7 8; do
+			echo $i >>$r/g && git -C $r add g &&
+			git -C $r commit -q -m "g: $i" || return 1
+		done &&
 		echo L >>$r/f && git -C $r commit -q -a -m "add L again" &&
 		git -C $r checkout -q -b new up~1 &&
 		echo other >$r/o && git -C $r add o && git -C $r commit -q -m other &&
@@ -372,7 +376,7 @@ test_expect_success 'upstream commits dated after the branch are not upstream of
 	git -C g2 rebase -q --onto new up topic &&
 	git -C g2 rev-parse topic >expect &&
 	kser rebase --repo k2 --onto new --upstream up topic >out &&
-	cat out && grep "^\[2/2\] .* add L again" out &&
+	cat out && grep "^\[10/10\] .* add L again" out &&
 	tail -n 1 out >actual && test_cmp expect actual
 '
 
