@@ -30,6 +30,7 @@ static const struct kser_cmd *const commands[] = {
 	&kser_cmd_apply,
 	&kser_cmd_verify,
 	&kser_cmd_diff,
+	&kser_cmd_send,
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
