@@ -46,8 +46,8 @@ static void print_main_help(FILE *f)
 
 	fputs(main_usage, f);
 	fputs("\nkser keeps a Linux kernel patch series alive: import a "
-	      "base, apply a series\nin memory, and (in later commands) "
-	      "verify, rebase and export it.\n\ncommands:\n", f);
+	      "base, apply a series\nin memory, verify, compare and send it "
+	      "(and, later, rebase\nand export it).\n\ncommands:\n", f);
 	for (i = 0; i < NCOMMANDS; i++)
 		fprintf(f, "  %-8s %s\n", commands[i]->name,
 			commands[i]->summary);
