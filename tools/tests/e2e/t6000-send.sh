@@ -65,6 +65,19 @@ no_send_in_progress () {
 	test_path_is_missing repo/.git/kser/send
 }
 
+# drop_journal: after a test, whatever it left, so the next starts clean.
+drop_journal () {
+	kser send --repo repo --abort >/dev/null 2>&1
+	return 0
+}
+
+# kill_bg PID: a kser a failed test left running.
+kill_bg () {
+	kill -9 "$1" 2>/dev/null
+	wait "$1" 2>/dev/null
+	return 0
+}
+
 test_expect_success 'setup: a series as git format-patch exports it' '
 	git init -q repo &&
 	(
@@ -105,6 +118,7 @@ test_expect_success 'help send and send --help print the same text' '
 
 test_expect_success '--dry-run prints envelopes and headers and sends nothing' '
 	start_smtpd s_dry &&
+	test_when_finished "drop_journal" &&
 	test_when_finished "stop_smtpd s_dry" &&
 	use_server &&
 	kser send --repo repo --dry-run export >out &&
@@ -121,6 +135,7 @@ test_expect_success '--dry-run prints envelopes and headers and sends nothing' '
 
 test_expect_success 'a format-patch directory arrives once, byte for byte' '
 	start_smtpd s_dir &&
+	test_when_finished "drop_journal" &&
 	test_when_finished "stop_smtpd s_dir" &&
 	use_server &&
 	kser send --repo repo export >out &&
@@ -133,6 +148,7 @@ test_expect_success 'a format-patch directory arrives once, byte for byte' '
 
 test_expect_success 'an mbox of the same mails arrives the same way' '
 	start_smtpd s_mbox &&
+	test_when_finished "drop_journal" &&
 	test_when_finished "stop_smtpd s_mbox" &&
 	kser send --repo repo --smtp-server 127.0.0.1 --smtp-port "$port" \
 		series.mbox >out &&
@@ -142,6 +158,7 @@ test_expect_success 'an mbox of the same mails arrives the same way' '
 
 test_expect_success 'a 550 for one recipient is reported; the other gets all' '
 	start_smtpd s_550 --reject-rcpt maint@example.com &&
+	test_when_finished "drop_journal" &&
 	test_when_finished "stop_smtpd s_550" &&
 	use_server &&
 	test_expect_code 1 kser send --repo repo export >out 2>err &&
@@ -153,6 +170,7 @@ test_expect_success 'a 550 for one recipient is reported; the other gets all' '
 
 test_expect_success 'a server that is down: nothing sent, --continue later' '
 	start_smtpd s_down &&
+	test_when_finished "drop_journal" &&
 	test_when_finished "stop_smtpd s_down" &&
 	stop_smtpd s_down &&
 	use_server &&
@@ -169,6 +187,7 @@ test_expect_success 'a server that is down: nothing sent, --continue later' '
 
 test_expect_success 'a connection dropped after a message: still once each' '
 	start_smtpd s_drop --drop-after 2 &&
+	test_when_finished "drop_journal" &&
 	test_when_finished "stop_smtpd s_drop" &&
 	use_server &&
 	{ kser send --repo repo export >out 2>err ||
@@ -180,6 +199,7 @@ test_expect_success 'a connection dropped after a message: still once each' '
 
 test_expect_success 'a connection dropped before the answer: resent, same bytes' '
 	start_smtpd s_eod --drop-in-data 2 &&
+	test_when_finished "drop_journal" &&
 	test_when_finished "stop_smtpd s_eod" &&
 	use_server &&
 	test_expect_code 1 kser send --repo repo export >out 2>err &&
@@ -193,6 +213,7 @@ test_expect_success 'a connection dropped before the answer: resent, same bytes'
 
 test_expect_success 'a 451 on a message stops the send; --continue resumes' '
 	start_smtpd s_451 --tempfail-data 3 &&
+	test_when_finished "drop_journal" &&
 	test_when_finished "stop_smtpd s_451" &&
 	use_server &&
 	test_expect_code 1 kser send --repo repo export >out 2>err &&
@@ -205,6 +226,7 @@ test_expect_success 'a 451 on a message stops the send; --continue resumes' '
 
 test_expect_success 'a quota (452 after two): the rest after a restart' '
 	start_smtpd s_quota --quota 2 &&
+	test_when_finished "drop_journal" &&
 	test_when_finished "stop_smtpd s_quota" &&
 	use_server &&
 	test_expect_code 1 kser send --repo repo export >out 2>err &&
@@ -218,6 +240,7 @@ test_expect_success 'a quota (452 after two): the rest after a restart' '
 
 test_expect_success 'a deferred recipient gets the series, in order, later' '
 	start_smtpd s_defer --defer-rcpt maint@example.com &&
+	test_when_finished "drop_journal" &&
 	test_when_finished "stop_smtpd s_defer" &&
 	use_server &&
 	test_expect_code 1 kser send --repo repo export >out 2>err &&
@@ -236,10 +259,12 @@ test_expect_success 'a deferred recipient gets the series, in order, later' '
 
 test_expect_success 'kill -9 before the end of the data: nothing twice' '
 	start_smtpd s_k1 --stall-rcpt 2 &&
+	test_when_finished "drop_journal" &&
 	test_when_finished "stop_smtpd s_k1" &&
 	use_server &&
 	{ kser send --repo repo export >out 2>err & } &&
 	pid=$! &&
+	test_when_finished "kill_bg $pid" &&
 	wait_for s_k1/stalled &&
 	kill -9 $pid &&
 	{ wait $pid || :; } &&
@@ -252,10 +277,12 @@ test_expect_success 'kill -9 before the end of the data: nothing twice' '
 
 test_expect_success 'kill -9 between the data and the answer: --skip, once' '
 	start_smtpd s_k2 --stall-eod 2 &&
+	test_when_finished "drop_journal" &&
 	test_when_finished "stop_smtpd s_k2" &&
 	use_server &&
 	{ kser send --repo repo export >out 2>err & } &&
 	pid=$! &&
+	test_when_finished "kill_bg $pid" &&
 	wait_for s_k2/stalled &&
 	kill -9 $pid &&
 	{ wait $pid || :; } &&
@@ -268,10 +295,12 @@ test_expect_success 'kill -9 between the data and the answer: --skip, once' '
 
 test_expect_success 'kill -9 between the data and the answer: --continue resends that one' '
 	start_smtpd s_k3 --stall-eod 2 &&
+	test_when_finished "drop_journal" &&
 	test_when_finished "stop_smtpd s_k3" &&
 	use_server &&
 	{ kser send --repo repo export >out 2>err & } &&
 	pid=$! &&
+	test_when_finished "kill_bg $pid" &&
 	wait_for s_k3/stalled &&
 	kill -9 $pid &&
 	{ wait $pid || :; } &&
@@ -284,10 +313,12 @@ test_expect_success 'kill -9 between the data and the answer: --continue resends
 
 test_expect_success 'two sends at once: the second names the first; Ctrl-C stops cleanly' '
 	start_smtpd s_lock --stall-rcpt 1 &&
+	test_when_finished "drop_journal" &&
 	test_when_finished "stop_smtpd s_lock" &&
 	use_server &&
 	{ kser send --repo repo export >out 2>err & } &&
 	pid=$! &&
+	test_when_finished "kill_bg $pid" &&
 	wait_for s_lock/stalled &&
 	test_expect_code 1 kser send --repo repo --continue 2>err2 &&
 	grep "^kser: .*/send.lock. is locked by kser (pid $pid) since .*; if no kser is running, remove it" err2 &&
@@ -302,6 +333,7 @@ test_expect_success 'two sends at once: the second names the first; Ctrl-C stops
 
 test_expect_success '--abort drops the journal; then nothing is in progress' '
 	start_smtpd s_abort &&
+	test_when_finished "drop_journal" &&
 	test_when_finished "stop_smtpd s_abort" &&
 	stop_smtpd s_abort &&
 	use_server &&
@@ -317,6 +349,7 @@ test_expect_success 'a mail without a Message-Id gets one, kept for the resend' 
 	(cd repo && git format-patch -q -o ../plain HEAD~2) &&
 	! grep -i "^message-id:" plain/* &&
 	start_smtpd s_gen --drop-in-data 2 &&
+	test_when_finished "drop_journal" &&
 	test_when_finished "stop_smtpd s_gen" &&
 	use_server &&
 	test_expect_code 1 kser send --repo repo --to list@example.org plain &&
@@ -362,6 +395,7 @@ test_expect_success 'control characters never reach a header; bad addresses are 
 
 test_expect_success '--to and --cc join the headers; --bcc only the envelope' '
 	start_smtpd s_add &&
+	test_when_finished "drop_journal" &&
 	test_when_finished "stop_smtpd s_add" &&
 	use_server &&
 	kser send --repo repo --to "Zoë <zoe@example.com>" --cc list@example.org \
@@ -377,6 +411,7 @@ test_expect_success '--to and --cc join the headers; --bcc only the envelope' '
 
 test_expect_success 'login with the password from git credential' '
 	start_smtpd s_auth --auth kser:s3cret &&
+	test_when_finished "drop_journal" &&
 	test_when_finished "stop_smtpd s_auth" &&
 	use_server &&
 	git -C repo config sendemail.smtpUser kser &&
@@ -392,6 +427,7 @@ test_expect_success 'login with the password from git credential' '
 
 test_expect_success 'a refused login stops before any mail and tells the helper' '
 	start_smtpd s_badauth --auth kser:other &&
+	test_when_finished "drop_journal" &&
 	test_when_finished "stop_smtpd s_badauth" &&
 	use_server &&
 	git -C repo config sendemail.smtpUser kser &&
@@ -409,6 +445,7 @@ test_expect_success 'STARTTLS and ssl, the server checked against smtpSSLCertPat
 		-out cert.pem -days 2 -subj /CN=127.0.0.1 \
 		-addext subjectAltName=IP:127.0.0.1 2>/dev/null &&
 	start_smtpd s_tls --starttls cert.pem key.pem &&
+	test_when_finished "drop_journal" &&
 	test_when_finished "stop_smtpd s_tls" &&
 	use_server &&
 	git -C repo config sendemail.smtpEncryption tls &&
@@ -421,6 +458,7 @@ test_expect_success 'STARTTLS and ssl, the server checked against smtpSSLCertPat
 	kser send --repo repo export &&
 	/usr/bin/python3 "$CHECK" s_tls export/* $RCPTS &&
 	start_smtpd s_ssl --smtps cert.pem key.pem &&
+	test_when_finished "drop_journal" &&
 	test_when_finished "stop_smtpd s_ssl" &&
 	use_server &&
 	kser send --repo repo --smtp-encryption ssl export >out &&
@@ -430,6 +468,7 @@ test_expect_success 'STARTTLS and ssl, the server checked against smtpSSLCertPat
 
 test_expect_success '--batch-size logs in again every N messages' '
 	start_smtpd s_batch &&
+	test_when_finished "drop_journal" &&
 	test_when_finished "stop_smtpd s_batch" &&
 	use_server &&
 	git -C repo config sendemail.smtpBatchSize 3 &&
