@@ -425,7 +425,7 @@ test_expect_success 'login with the password from git credential' '
 	/usr/bin/python3 "$CHECK" s_auth export/* $RCPTS
 '
 
-test_expect_success 'a refused login stops before any mail and tells the helper' '
+test_expect_success 'a refused login stops before any mail is sent' '
 	start_smtpd s_badauth --auth kser:other &&
 	test_when_finished "drop_journal" &&
 	test_when_finished "stop_smtpd s_badauth" &&
