@@ -29,7 +29,7 @@ $(BUILD)/config.mk: ci/deps.sh
 	   echo "PKG_LIBS := $$(pkg-config --libs $(PKGS)) -ldeflate -lpthread"; \
 	 } > $@.tmp && mv $@.tmp $@
 
-PKGS := libgit2 gmime-3.0 libarchive liblzma zlib libcrypto jansson
+PKGS := libgit2 gmime-3.0 libarchive liblzma zlib libcrypto jansson libcurl
 
 WARN := -Wall -Wextra -Werror -Wno-unused-parameter \
 	-Wno-missing-field-initializers -Wshadow \

@@ -31,6 +31,7 @@ static const struct kser_cmd *const commands[] = {
 	&kser_cmd_rebase,
 	&kser_cmd_verify,
 	&kser_cmd_diff,
+	&kser_cmd_send,
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -46,8 +47,8 @@ static void print_main_help(FILE *f)
 
 	fputs(main_usage, f);
 	fputs("\nkser keeps a Linux kernel patch series alive: import a "
-	      "base, apply a series\nin memory, and (in later commands) "
-	      "verify, rebase and export it.\n\ncommands:\n", f);
+	      "base, apply a series\nin memory, verify, rebase, compare and "
+	      "send it.\n\ncommands:\n", f);
 	for (i = 0; i < NCOMMANDS; i++)
 		fprintf(f, "  %-8s %s\n", commands[i]->name,
 			commands[i]->summary);
