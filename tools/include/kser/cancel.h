@@ -12,7 +12,14 @@
  */
 void kser_cancel_request(int signo);
 bool kser_cancel_requested(void);
+/*
+ * True once cancellation was requested a second time: the user will not
+ * wait for children to stop politely, so they are killed at once.
+ */
+bool kser_cancel_forced(void);
 /* The signal that requested cancellation, or 0. */
 int kser_cancel_signal(void);
+/* Forgets earlier requests (for a caller that carries on, and tests). */
+void kser_cancel_reset(void);
 
 #endif
