@@ -18,6 +18,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -676,6 +677,13 @@ static const struct kser_error *make_env(struct ctx *c)
 static void key_for(struct ctx *c, size_t row, size_t check,
 		    char out[GIT_OID_HEXSZ + 1]);
 
+static bool cacheable_status(const char *name)
+{
+	enum kser_verify_status st = status_from_name(name);
+
+	return st == KSER_VERIFY_PASS || st == KSER_VERIFY_FAIL;
+}
+
 static const struct kser_error *cache_load(struct ctx *c,
 					   struct kser_verify_result *res)
 {
@@ -697,7 +705,11 @@ static const struct kser_error *cache_load(struct ctx *c,
 		goto done;
 	rec = json_loadb(git_blob_rawcontent(blob),
 			 (size_t)git_blob_rawsize(blob), 0, NULL);
-	if (!rec || !json_is_object(rec)) {
+	/* Older versions of kser cached timeouts: they are not answers. */
+	if (!rec || !json_is_object(rec) ||
+	    json_is_true(json_object_get(rec, "timed_out")) ||
+	    !cacheable_status(json_string_value(json_object_get(rec,
+								"status")))) {
 		json_decref(rec);
 		goto done;
 	}
@@ -949,15 +961,106 @@ static void finish_result(struct ctx *c, size_t row, size_t check,
 	res->record = rec;
 }
 
+/*
+ * Output that blames the machine, not the patch: what a full disk, missing
+ * memory or a missing program make tools say, and kser-cc's own errors.
+ */
+static const char *const machine_markers[] = {
+	"No space left on device",
+	"Disk quota exceeded",
+	"Read-only file system",
+	"Input/output error",
+	"Cannot allocate memory",
+	"virtual memory exhausted",
+	"Killed signal terminated program",
+	"Too many open files",
+	"Resource temporarily unavailable",
+	"command not found",
+	"Command not found",
+	"kser-cc: error:",
+};
+
+/* The last line of text that holds one of the markers, or false. */
+static bool machine_line(const char *text, size_t len, struct kser_buf *why)
+{
+	size_t end = len;
+
+	while (end > 0) {
+		size_t start = end;
+		size_t i, n;
+
+		while (start > 0 && text[start - 1] != '\n')
+			start--;
+		n = end - start;
+		/* gcc quoting a source line ("  12 | text") is the patch's. */
+		i = start;
+		while (i < end && text[i] == ' ')
+			i++;
+		while (i < end && text[i] >= '0' && text[i] <= '9')
+			i++;
+		if (i + 1 < end && text[i] == ' ' && text[i + 1] == '|') {
+			end = start ? start - 1 : 0;
+			continue;
+		}
+		for (i = 0; i < sizeof(machine_markers) /
+			    sizeof(*machine_markers); i++)
+			if (memmem(text + start, n, machine_markers[i],
+				   strlen(machine_markers[i])))
+				break;
+		/* dash says "sh: 1: prog: not found". */
+		if (i < sizeof(machine_markers) / sizeof(*machine_markers) ||
+		    (n > 11 && !memcmp(text + end - 11, ": not found", 11))) {
+			kser_buf_printf(why, "%.*s", (int)(n > 300 ? 300 : n),
+					text + start);
+			return true;
+		}
+		end = start ? start - 1 : 0;
+	}
+	return false;
+}
+
+/*
+ * Is the job's failure the machine's rather than the patch's? Then the
+ * check is an error, never cached. any_signal: a signal can only have
+ * come from outside (make does not crash on a bad patch; a kernel may, so
+ * there only the signals of kill(1) and the OOM killer count);
+ * read_output: look for the markers in what the job said.
+ */
+static bool machine_trouble(const struct kser_job *job, bool any_signal,
+			    bool read_output, struct kser_buf *why)
+{
+	int sig = job->status > 128 ? job->status - 128 : 0;
+
+	if (job->log_errno) {
+		kser_buf_printf(why, "cannot write the log '%s': %s",
+				job->log_path ? job->log_path : "",
+				strerror(job->log_errno));
+		return true;
+	}
+	if (job->timed_out || job->cancelled || !job->status)
+		return false;
+	if (sig && (any_signal || sig == SIGKILL || sig == SIGTERM ||
+		    sig == SIGINT || sig == SIGHUP)) {
+		kser_buf_printf(why, "%s was killed by signal %d (not by kser:"
+				" out of memory?)", job->name, sig);
+		return true;
+	}
+	return read_output && machine_line(kser_buf_cstr(&job->tail),
+					   job->tail.len, why);
+}
+
 /* Stores a finished result; a failure to store only costs a rerun. */
 static void store(struct ctx *c, size_t row, size_t check)
 {
 	struct kser_verify_result *res = &c->rep->rows[row].results[check];
 	const struct kser_error *err;
 
-	if (res->status == KSER_VERIFY_ERROR ||
-	    res->status == KSER_VERIFY_SKIPPED)
-		return;	/* not a property of the patch: never cached */
+	/*
+	 * Only what the patch determines is cached: a timeout, an error of
+	 * the machine or an interruption would be replayed as the patch's.
+	 */
+	if (res->status != KSER_VERIFY_PASS && res->status != KSER_VERIFY_FAIL)
+		return;
 	err = cache_store(c, res);
 	if (err)
 		note(c, "cannot cache a result: %s", err->msg);
@@ -1095,6 +1198,29 @@ static bool config_satisfied(const char *build_dir, const char *kunitconfig,
 	}
 	kser_buf_release(&cfg);
 	return ok;
+}
+
+/*
+ * Did the job end on its own, so that its result stands although the run
+ * was interrupted while others went on?
+ */
+static bool finished_anyway(const struct kser_error *err,
+			    const struct kser_job *job)
+{
+	return !err || (err->code == KSER_ERR_CANCELLED && !job->cancelled &&
+			!job->spawn_failed);
+}
+
+/* A check that could not finish: not run (interrupted) or an error. */
+static void fail_with(struct kser_verify_result *res,
+		      const struct kser_error *err)
+{
+	if (err->code == KSER_ERR_CANCELLED) {
+		res->status = KSER_VERIFY_PENDING;
+		return;
+	}
+	res->status = KSER_VERIFY_ERROR;
+	set_summary(res, "%s", err->msg);
 }
 
 static void tick(void *arg)
@@ -1369,10 +1495,8 @@ static void run_kunit(struct ctx *c, size_t row, size_t check)
 	job.tail_cap = 8u << 20;
 	job.timeout_ms = (uint64_t)c->settings->kunit_timeout * 1000;
 	err = run_jobs(c, &job, 1);
-	if (err) {
-		res->status = err->code == KSER_ERR_CANCELLED ?
-			      KSER_VERIFY_PENDING : KSER_VERIFY_ERROR;
-		set_summary(res, "%s", err->msg);
+	if (!finished_anyway(err, &job)) {
+		fail_with(res, err);
 		goto done;
 	}
 	memset(&ktap, 0, sizeof(ktap));
@@ -1380,6 +1504,14 @@ static void run_kunit(struct ctx *c, size_t row, size_t check)
 	if (err) {
 		res->status = KSER_VERIFY_ERROR;
 		set_summary(res, "%s", err->msg);
+		goto done;
+	}
+	/* A kernel that said nothing may have had no memory to say it. */
+	if (machine_trouble(&job, false, !ktap.found, &why)) {
+		res->status = KSER_VERIFY_ERROR;
+		res->seconds = job.seconds;
+		set_summary(res, "%s", kser_buf_cstr(&why));
+		kser_ktap_result_release(&ktap);
 		goto done;
 	}
 	rec = json_object();
@@ -1506,6 +1638,7 @@ static void checkpatch_finish(struct ctx *c, size_t row, size_t check,
 	struct kser_verify_result *res = &c->rep->rows[row].results[check];
 	struct kser_checkpatch_totals t;
 	struct kser_diags d = { 0 };
+	struct kser_buf why = KSER_BUF_INIT;
 	enum kser_verify_status st;
 	json_t *rec;
 
@@ -1516,8 +1649,18 @@ static void checkpatch_finish(struct ctx *c, size_t row, size_t check,
 			      json_object());
 		return;
 	}
-	if (job->cancelled)
+	if (job->cancelled) {
+		res->status = KSER_VERIFY_PENDING;
 		return;
+	}
+	/* Its output quotes the patch: only the log and signals count. */
+	if (machine_trouble(job, true, false, &why)) {
+		res->status = KSER_VERIFY_ERROR;
+		res->seconds = job->seconds;
+		set_summary(res, "%s", kser_buf_cstr(&why));
+		kser_buf_release(&why);
+		return;
+	}
 	if (kser_checkpatch_parse(&d, &t, kser_buf_cstr(&job->tail),
 				  job->tail.len) || !t.found) {
 		struct kser_buf tail = KSER_BUF_INIT;
@@ -1688,6 +1831,7 @@ static void run_build(struct ctx *c, size_t row, size_t check,
 	struct make_argv m;
 	struct kser_diags errors = { 0 }, warnings = { 0 };
 	struct kser_buf logtext = KSER_BUF_INIT, missing = KSER_BUF_INIT;
+	struct kser_buf why = KSER_BUF_INIT;
 	const struct kser_error *err;
 	size_t njobs = 1;
 	int attempt;
@@ -1709,9 +1853,7 @@ static void run_build(struct ctx *c, size_t row, size_t check,
 	}
 	if (err) {
 		kser_job_release(&jobs[0]);
-		res->status = err->code == KSER_ERR_CANCELLED ?
-			      KSER_VERIFY_PENDING : KSER_VERIFY_ERROR;
-		set_summary(res, "%s", err->msg);
+		fail_with(res, err);
 		return;
 	}
 	make_argv_init(c, &m, ck->config);
@@ -1747,19 +1889,20 @@ static void run_build(struct ctx *c, size_t row, size_t check,
 		}
 		err = run_jobs(c, jobs, njobs);
 		if (njobs == 2) {
-			if (!err)
+			if (finished_anyway(err, &jobs[1]))
 				checkpatch_finish(c, row, cp_check, &jobs[1]);
+			else
+				fail_with(&c->rep->rows[row].results[cp_check],
+					  err);
 			emit(c, KSER_VERIFY_EVENT_CHECK_DONE, row, cp_check,
 			     NULL);
 			checkpatch_release(&cj);
 			kser_job_release(&jobs[1]);
 			with_checkpatch = false;
 		}
-		if (err) {
+		if (!finished_anyway(err, &jobs[0])) {
 			kser_job_release(&jobs[0]);
-			res->status = err->code == KSER_ERR_CANCELLED ?
-				      KSER_VERIFY_PENDING : KSER_VERIFY_ERROR;
-			set_summary(res, "%s", err->msg);
+			fail_with(res, err);
 			goto done;
 		}
 		seconds += jobs[0].seconds;
@@ -1775,13 +1918,19 @@ static void run_build(struct ctx *c, size_t row, size_t check,
 			seconds += cfgjob.seconds;
 			kser_job_release(&cfgjob);
 			if (err) {
-				res->status = KSER_VERIFY_ERROR;
-				set_summary(res, "%s", err->msg);
+				fail_with(res, err);
 				goto done;
 			}
 			continue;
 		}
 		break;
+	}
+	if (machine_trouble(&jobs[0], true, true, &why)) {
+		res->status = KSER_VERIFY_ERROR;
+		res->seconds = seconds;
+		set_summary(res, "%s", kser_buf_cstr(&why));
+		kser_job_release(&jobs[0]);
+		goto done;
 	}
 	if (!kser_read_file(&logtext, res->log_path))
 		kser_gcc_parse(&errors, kser_buf_cstr(&logtext), logtext.len,
@@ -1809,6 +1958,7 @@ done:
 	kser_diags_release(&warnings);
 	kser_buf_release(&logtext);
 	kser_buf_release(&missing);
+	kser_buf_release(&why);
 }
 
 /* --- the rows ---------------------------------------------------------- */
@@ -1901,10 +2051,10 @@ static const struct kser_error *verify_row(struct ctx *c, size_t row)
 			rw->results[cp].status = KSER_VERIFY_RUNNING;
 			emit(c, KSER_VERIFY_EVENT_CHECK_START, row, cp, NULL);
 			err = run_jobs(c, &job, 1);
-			if (!err)
+			if (finished_anyway(err, &job))
 				checkpatch_finish(c, row, cp, &job);
-			else if (err->code == KSER_ERR_CANCELLED)
-				rw->results[cp].status = KSER_VERIFY_PENDING;
+			else
+				fail_with(&rw->results[cp], err);
 			kser_job_release(&job);
 		}
 		checkpatch_release(&cj);

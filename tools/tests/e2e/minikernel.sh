@@ -20,10 +20,13 @@ make_minikernel () {
 	>@echo "  CC      $@"
 	>@if grep -q SLOW_BUILD $<; then sleep 60; fi
 	>@if grep -q PAUSE_BUILD $<; then sleep 1; fi
+	>@if grep -q PAUSE5_BUILD $<; then sleep 5; fi
+	>@if grep -q NEEDS_MISSING_TOOL $<; then kser-t3000-no-such-tool; fi
+	>@if grep -q DISK_FULL $<; then echo "cc1: fatal error: error writing to /tmp/cc.s: No space left on device" >&2; exit 1; fi
 	>$(CC) -Wall -I. -c $< -o $@
 	$(O)/linux: $(OBJS) ktap.txt
 	>@cp ktap.txt $(O)/ktap.txt
-	>@printf '#!/bin/sh\nd=$$(dirname "$$0")\nif grep -q HANG "$$d/ktap.txt"; then sleep 60; fi\ncat "$$d/ktap.txt"\n' >$@
+	>@printf '#!/bin/sh\nd=$$(dirname "$$0")\nif grep -q HANG "$$d/ktap.txt"; then sleep 60; fi\nif grep -q OOM_KILLED "$$d/ktap.txt"; then kill -KILL $$$$; fi\ncat "$$d/ktap.txt"\n' >$@
 	>@chmod +x $@
 	.PHONY: all
 	EOF

@@ -17,6 +17,22 @@ verify () {
 	kser verify --repo repo --series series.conf --jobs 2 "$@"
 }
 
+# Kills, by process group, what an orphaned build of ours left running
+# (make's command line names our build directory), and waits for it to go.
+kill_orphans () {
+	own=$(ps -o pgid= $$ | tr -d " ")
+	for i in $(test_seq 1 100); do
+		pgids=$(ps -eo pgid=,args= | D="O=$vdir/" \
+			awk 'index($0, ENVIRON["D"]) { print $1 }' | sort -u)
+		test -n "$pgids" || return 0
+		for g in $pgids; do
+			test "$g" = "$own" || kill -KILL -- "-$g" 2>/dev/null
+		done
+		sleep 0.2
+	done
+	return 1
+}
+
 # kbuild, like make, cannot build in a path with spaces, and sharness's
 # trash directory has one: builds go to a directory of their own.
 vdir=$(mktemp -d /tmp/kser-t3000.XXXXXX)
@@ -270,6 +286,56 @@ test_expect_success 'a build that hangs is stopped by the timeout' '
 	grep "^   4  lib: add s, slowly  *TIME" out
 '
 
+test_expect_success 'a timeout is not cached: with more time the build runs again' '
+	git -C repo checkout -q -b pause5 good &&
+	printf "/* PAUSE5_BUILD */\nint p5(void)\n{\n\treturn 0;\n}\n" >repo/lib/p5.c &&
+	commit_all repo "lib: add p5, taking 5 s" &&
+	sed "s/buildTimeout = 20/buildTimeout = 1/" series.conf >short.conf &&
+	test_expect_code 1 kser verify --repo repo --series short.conf \
+		--checks build base..pause5 >out 2>err &&
+	grep "^   4  lib: add p5, taking 5 s  *TIME  *[0-9.]*s" out &&
+	verify --checks build base..pause5 >out 2>err &&
+	grep "^   4  lib: add p5, taking 5 s  *ok  *[0-9.]*s" out
+'
+
+test_expect_success 'a kernel that hangs is not cached either' '
+	git -C repo checkout -q hang &&
+	test_expect_code 1 verify --checks build,kunit base..hang >out 2>err &&
+	grep "^   4  mini: hang  *ok  *[0-9.]*s  *TIME  *[0-9.]*s" out
+'
+
+test_expect_success 'a tool the machine lacks is an error of the machine, never cached' '
+	git -C repo checkout -q -b notool good &&
+	printf "/* NEEDS_MISSING_TOOL */\nint t(void)\n{\n\treturn 0;\n}\n" >repo/lib/t.c &&
+	commit_all repo "lib: add t, which needs a tool" &&
+	test_expect_code 1 verify --checks build base..notool >out 2>err &&
+	grep "^   4  lib: add t, which needs a tool  *ERR  *[0-9.]*s" out &&
+	grep "kser-t3000-no-such-tool: not found" out &&
+	test_expect_code 1 verify --checks build base..notool >out 2>err &&
+	grep "^   4  lib: add t, which needs a tool  *ERR  *[0-9.]*s" out
+'
+
+test_expect_success 'a full disk is an error of the machine, never cached' '
+	git -C repo checkout -q -b diskfull good &&
+	printf "/* DISK_FULL */\nint df(void)\n{\n\treturn 0;\n}\n" >repo/lib/df.c &&
+	commit_all repo "lib: add df, on a full disk" &&
+	test_expect_code 1 verify --checks build base..diskfull >out 2>err &&
+	grep "^   4  lib: add df, on a full disk  *ERR  *[0-9.]*s" out &&
+	grep "No space left on device" out &&
+	test_expect_code 1 verify --checks build base..diskfull >out 2>err &&
+	grep "^   4  lib: add df, on a full disk  *ERR  *[0-9.]*s" out
+'
+
+test_expect_success 'a kernel killed from outside (the OOM killer) is an error, never cached' '
+	git -C repo checkout -q -b oom good &&
+	echo OOM_KILLED >>repo/ktap.txt && commit_all repo "mini: killed" &&
+	test_expect_code 1 verify --checks kunit base..oom >out 2>err &&
+	grep "^   4  mini: killed  *ok  *[0-9.]*s  *ERR  *[0-9.]*s" out &&
+	grep "killed by signal 9" out &&
+	test_expect_code 1 verify --checks kunit base..oom >out 2>err &&
+	grep "^   4  mini: killed  *ok  *[0-9.]*s  *ERR  *[0-9.]*s" out
+'
+
 test_expect_success 'an interrupted verify keeps what finished and leaves the repository alone' '
 	git -C repo checkout -q slow &&
 	git -C repo status --porcelain >st1 &&
@@ -304,7 +370,7 @@ test_expect_success 'kser killed outright: its orphaned build keeps the lock' '
 	kill -KILL $(cat pid) &&
 	test_expect_code 1 kser verify --repo repo --series series.conf base..good 2>err2 &&
 	grep "another kser verify is running" err2 &&
-	pkill -f "sleep 60" ; sleep 1 &&
+	kill_orphans &&
 	verify --checks build base..good >out3 2>err3 &&
 	grep "^all passed" out3
 '
