@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <ctype.h>
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -344,5 +345,53 @@ const struct kser_error *kser_diags_fingerprint(struct kser_diags *d,
 		if (!x->fingerprint)
 			return kser_error_nomem();
 	}
+	return NULL;
+}
+
+static void collect_diag_files(const char *dir, struct kser_buf *all,
+			       int depth)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+
+	if (!d || depth > 32) {
+		if (d)
+			closedir(d);
+		return;
+	}
+	while ((de = readdir(d))) {
+		size_t n = strlen(de->d_name);
+		char *p;
+
+		if (de->d_name[0] == '.' && (n == 1 || (n == 2 &&
+							de->d_name[1] == '.')))
+			continue;
+		{
+			struct kser_buf pb = KSER_BUF_INIT;
+
+			kser_buf_printf(&pb, "%s/%s", dir, de->d_name);
+			p = kser_buf_detach(&pb);
+		}
+		if (!p)
+			continue;
+		if (de->d_type == DT_DIR) {
+			collect_diag_files(p, all, depth + 1);
+		} else if (n > 10 && !strcmp(de->d_name + n - 10,
+					     ".kser-diag")) {
+			struct kser_buf f = KSER_BUF_INIT;
+
+			if (!kser_read_file(&f, p))
+				kser_buf_put(all, kser_buf_cstr(&f), f.len);
+			kser_buf_release(&f);
+		}
+		free(p);
+	}
+	closedir(d);
+}
+
+const struct kser_error *kser_diag_collect(struct kser_buf *out,
+					   const char *dir)
+{
+	collect_diag_files(dir, out, 0);
 	return NULL;
 }

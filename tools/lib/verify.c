@@ -14,7 +14,6 @@
  * only a few files were recompiled; a patch fails its build check when it
  * adds a warning the previous row did not have, compared by fingerprint.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -1090,43 +1089,6 @@ static void cc_string(struct ctx *c, struct kser_buf *out, bool host)
 				c->ccache ? "ccache " : "");
 }
 
-/* Collects every *.kser-diag the wrapper left, i.e. all warnings. */
-static void collect_diag_files(const char *dir, struct kser_buf *all,
-			       int depth)
-{
-	DIR *d = opendir(dir);
-	struct dirent *de;
-
-	if (!d || depth > 32) {
-		if (d)
-			closedir(d);
-		return;
-	}
-	while ((de = readdir(d))) {
-		size_t n = strlen(de->d_name);
-		char *p;
-
-		if (de->d_name[0] == '.' && (n == 1 || (n == 2 &&
-							de->d_name[1] == '.')))
-			continue;
-		p = path_join(dir, de->d_name);
-		if (!p)
-			continue;
-		if (de->d_type == DT_DIR) {
-			collect_diag_files(p, all, depth + 1);
-		} else if (n > 10 && !strcmp(de->d_name + n - 10,
-					     ".kser-diag")) {
-			struct kser_buf f = KSER_BUF_INIT;
-
-			if (!kser_read_file(&f, p))
-				kser_buf_put(all, kser_buf_cstr(&f), f.len);
-			kser_buf_release(&f);
-		}
-		free(p);
-	}
-	closedir(d);
-}
-
 /* The value .config gives an option ("y", "m", "\"x\""), or NULL when it
  * is not set. */
 static char *config_value(const char *cfg, const char *name, size_t nlen)
@@ -1351,7 +1313,7 @@ static const struct kser_error *build_warnings(struct ctx *c, size_t cfg,
 	const char *src = kser_worktree_path(c->wt);
 	size_t i;
 
-	collect_diag_files(c->build_dirs[cfg], &all, 0);
+	kser_diag_collect(&all, c->build_dirs[cfg]);
 	err = kser_gcc_parse(&raw, kser_buf_cstr(&all), all.len, src, true);
 	if (!err)
 		err = kser_diags_fingerprint(&raw, src);

@@ -68,4 +68,12 @@ const struct kser_error *kser_gcc_parse(struct kser_diags *out,
 const struct kser_error *kser_diags_fingerprint(struct kser_diags *d,
 						const char *srcdir);
 
+/*
+ * Appends every *.kser-diag file under dir (what kser-cc recorded of each
+ * object's compilation) to out.
+ */
+struct kser_buf;
+const struct kser_error *kser_diag_collect(struct kser_buf *out,
+					   const char *dir);
+
 #endif
