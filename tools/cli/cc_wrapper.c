@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +19,7 @@
 #include <unistd.h>
 
 #include "kser/buf.h"
+#include "kser/error.h"
 #include "kser/util.h"
 #include "kser_cli.h"
 
@@ -43,12 +45,33 @@ static const char *object_of(int argc, char **argv)
 	return NULL;
 }
 
+/*
+ * kser-cc's own failures start with "kser-cc: error:", which kser verify
+ * reads as an error of the machine: the build is then an error, never a
+ * pass with its warnings lost.
+ */
+static int wrapper_error(const char *fmt, ...)
+	__attribute__((format(printf, 1, 2)));
+
+static int wrapper_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("kser-cc: error: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return 125;
+}
+
 int kser_cc_wrapper(int argc, char **argv)
 {
 	posix_spawn_file_actions_t fa;
 	struct kser_buf said = KSER_BUF_INIT, diag = KSER_BUF_INIT;
+	const struct kser_error *err = NULL;
 	const char *obj;
-	int pipefd[2], st = 0, r;
+	int pipefd[2], st = 0, r, read_errno = 0;
 	pid_t pid;
 
 	if (argc < 2) {
@@ -56,23 +79,24 @@ int kser_cc_wrapper(int argc, char **argv)
 		return 2;
 	}
 	obj = object_of(argc - 1, argv + 1);
-	if (!obj)
-		return execvp(argv[1], argv + 1) < 0 ? 127 : 0;
-
-	if (pipe2(pipefd, O_CLOEXEC) < 0) {
-		perror("kser-cc: pipe");
-		return 127;
+	if (!obj) {
+		execvp(argv[1], argv + 1);
+		return wrapper_error("cannot run '%s': %s", argv[1],
+				     strerror(errno));
 	}
+
+	if (pipe2(pipefd, O_CLOEXEC) < 0)
+		return wrapper_error("cannot create a pipe: %s",
+				     strerror(errno));
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_adddup2(&fa, pipefd[1], 2);
 	r = posix_spawnp(&pid, argv[1], &fa, NULL, argv + 1, environ);
 	posix_spawn_file_actions_destroy(&fa);
 	close(pipefd[1]);
 	if (r) {
-		fprintf(stderr, "kser-cc: cannot run '%s': %s\n", argv[1],
-			strerror(r));
 		close(pipefd[0]);
-		return 127;
+		return wrapper_error("cannot run '%s': %s", argv[1],
+				     strerror(r));
 	}
 	for (;;) {
 		char buf[8192];
@@ -80,6 +104,8 @@ int kser_cc_wrapper(int argc, char **argv)
 
 		if (n < 0 && errno == EINTR)
 			continue;
+		if (n < 0)
+			read_errno = errno;
 		if (n <= 0)
 			break;
 		kser_buf_put(&said, buf, (size_t)n);
@@ -91,15 +117,27 @@ int kser_cc_wrapper(int argc, char **argv)
 	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
 		;
 
+	/* What the compiler said of obj, or that it said nothing. */
 	kser_buf_printf(&diag, "%s.kser-diag", obj);
-	if (!kser_buf_check(&diag)) {
-		if (said.len && !kser_buf_check(&said))
-			kser_write_file_atomic(diag.ptr, said.ptr, said.len);
-		else
-			unlink(diag.ptr);
-	}
+	if (read_errno)
+		r = wrapper_error("cannot read what '%s' said: %s", argv[1],
+				  strerror(read_errno));
+	else if (kser_buf_check(&said) || kser_buf_check(&diag))
+		r = wrapper_error("out of memory");
+	else if (said.len &&
+		 (err = kser_write_file_atomic(diag.ptr, said.ptr, said.len)))
+		r = wrapper_error("cannot record the diagnostics of '%s': %s",
+				  obj, err->msg);
+	else if (!said.len && unlink(diag.ptr) < 0 && errno != ENOENT)
+		r = wrapper_error("cannot remove the stale '%s': %s", diag.ptr,
+				  strerror(errno));
 	kser_buf_release(&said);
 	kser_buf_release(&diag);
+	if (r) {
+		/* No object without its record: the next build redoes it. */
+		unlink(obj);
+		return r;
+	}
 	if (WIFSIGNALED(st)) {
 		signal(WTERMSIG(st), SIG_DFL);
 		raise(WTERMSIG(st));

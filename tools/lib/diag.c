@@ -1,14 +1,20 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <ctype.h>
 #include <dirent.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "kser/buf.h"
+#include "kser/cancel.h"
 #include "kser/diag.h"
 #include "kser/error.h"
 #include "kser/util.h"
+
+/* Deeper than any kbuild output directory. */
+#define DIAG_MAX_DEPTH 64
 
 void kser_diags_release(struct kser_diags *d)
 {
@@ -195,6 +201,61 @@ static char *tree_path(const char *path, size_t n, const char *srcdir)
 	return strndup(path, n);
 }
 
+/* "warning: ", "error: ", "fatal error: " at kind; msg after it. */
+static bool gcc_kind(const char *kind, const char *end, bool *warning,
+		     const char **msg)
+{
+	static const struct {
+		const char *word;
+		bool warning;
+	} kinds[] = {
+		{ "warning: ", true },
+		{ "error: ", false },
+		{ "fatal error: ", false },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(kinds) / sizeof(*kinds); i++) {
+		size_t k = strlen(kinds[i].word);
+
+		if ((size_t)(end - kind) > k && !strncmp(kind, kinds[i].word, k)) {
+			*warning = kinds[i].warning;
+			*msg = kind + k;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* Adds a compiler message; a trailing "[-Wflag]" is its type. */
+static const struct kser_error *gcc_add(struct kser_diags *out, bool warning,
+					const char *file, unsigned int line,
+					const char *msg, size_t len)
+{
+	const struct kser_error *err;
+	char *m = strndup(msg, len), *f = NULL;
+	char *flag;
+
+	if (!m)
+		return kser_error_nomem();
+	flag = strrchr(m, '[');
+	if (flag && !strncmp(flag, "[-W", 3) && strchr(flag, ']')) {
+		f = strndup(flag + 1, (size_t)(strchr(flag, ']') - flag - 1));
+		if (!f) {
+			free(m);
+			return kser_error_nomem();
+		}
+		while (flag > m && flag[-1] == ' ')
+			flag--;
+		*flag = '\0';
+	}
+	err = kser_diags_add(out, warning ? "warning" : "error", f, file, line,
+			     m);
+	free(m);
+	free(f);
+	return err;
+}
+
 const struct kser_error *kser_gcc_parse(struct kser_diags *out,
 					const char *text, size_t len,
 					const char *srcdir, bool want_warnings)
@@ -203,85 +264,68 @@ const struct kser_error *kser_gcc_parse(struct kser_diags *out,
 	size_t pos = 0;
 
 	while (pos < len && !err) {
-		const char *l, *p, *kind, *msg, *flag;
+		const char *l, *p, *msg, *colon, *end;
 		size_t n = line_at(text, len, pos, &l);
 		unsigned long line;
-		char *file = NULL, *m = NULL, *f = NULL;
+		char *file;
 		bool warning;
-		const char *colon;
 
 		pos += n + 1;
+		end = l + n;
 		/* path:line:col: (fatal error|error|warning): message */
 		colon = memchr(l, ':', n);
 		if (!colon || colon == l)
 			continue;
 		p = colon + 1;
-		if (p >= l + n || !isdigit((unsigned char)*p))
-			goto linker;
+		if (p >= end || !isdigit((unsigned char)*p))
+			goto no_line;
 		/* line, then maybe :column; the line need not end in NUL. */
 		line = 0;
-		while (p < l + n && isdigit((unsigned char)*p) &&
+		while (p < end && isdigit((unsigned char)*p) &&
 		       line < 100000000)
 			line = line * 10 + (unsigned long)(*p++ - '0');
-		if (p + 1 < l + n && *p == ':' &&
-		    isdigit((unsigned char)p[1])) {
+		if (p + 1 < end && *p == ':' && isdigit((unsigned char)p[1])) {
 			p++;
-			while (p < l + n && isdigit((unsigned char)*p))
+			while (p < end && isdigit((unsigned char)*p))
 				p++;
 		}
-		if (p >= l + n || *p != ':')
+		if (p >= end || *p != ':')
 			continue;
 		p++;
-		while (p < l + n && *p == ' ')
+		while (p < end && *p == ' ')
 			p++;
-		kind = p;
-		if ((size_t)(l + n - kind) > 9 && !strncmp(kind, "warning: ", 9)) {
-			warning = true;
-			msg = kind + 9;
-		} else if ((size_t)(l + n - kind) > 7 &&
-			   !strncmp(kind, "error: ", 7)) {
-			warning = false;
-			msg = kind + 7;
-		} else if ((size_t)(l + n - kind) > 13 &&
-			   !strncmp(kind, "fatal error: ", 13)) {
-			warning = false;
-			msg = kind + 13;
-		} else {
-			continue;
-		}
-		if (warning && !want_warnings)
+		if (!gcc_kind(p, end, &warning, &msg) ||
+		    (warning && !want_warnings))
 			continue;
 		file = tree_path(l, (size_t)(colon - l), srcdir);
-		m = strndup(msg, (size_t)(l + n - msg));
-		if (!file || !m) {
-			err = kser_error_nomem();
-			goto next;
-		}
-		/* A trailing "[-Wflag]" is the type. */
-		flag = strrchr(m, '[');
-		if (flag && !strncmp(flag, "[-W", 3) && strchr(flag, ']')) {
-			f = strndup(flag + 1, (size_t)(strchr(flag, ']') -
-						       flag - 1));
-			while (flag > m && flag[-1] == ' ')
-				flag--;
-			m[flag - m] = '\0';
-		}
-		err = kser_diags_add(out, warning ? "warning" : "error", f,
-				     file, (unsigned int)line, m);
-		goto next;
-linker:
+		err = file ? gcc_add(out, warning, file, (unsigned int)line, msg,
+				     (size_t)(end - msg)) :
+			     kser_error_nomem();
+		free(file);
+		continue;
+no_line:
 		/* "ld: lib/x.o: in function `f':" is context; the error
 		 * follows as "x.c:(.text+0x1): undefined reference ...". */
 		if (memmem(l, n, "undefined reference to", 22) ||
 		    memmem(l, n, "multiple definition of", 22)) {
-			m = strndup(l, n);
+			char *m = strndup(l, n);
+
 			err = m ? kser_diags_add(out, "error", "link", NULL, 0,
 						 m) : kser_error_nomem();
+			free(m);
+			continue;
 		}
-next:
-		free(file);
-		free(m);
-		free(f);
+		/* "cc1: warning: ...", "<command-line>: error: ...": about no
+		 * file, but a patch's flags can add them all the same. */
+		if (memchr(l, ' ', (size_t)(colon - l)))
+			continue;
+		p = colon + 1;
+		while (p < end && *p == ' ')
+			p++;
+		if (gcc_kind(p, end, &warning, &msg) &&
+		    (!warning || want_warnings))
+			err = gcc_add(out, warning, NULL, 0, msg,
+				      (size_t)(end - msg));
 	}
 	return err;
 }
@@ -348,50 +392,124 @@ const struct kser_error *kser_diags_fingerprint(struct kser_diags *d,
 	return NULL;
 }
 
-static void collect_diag_files(const char *dir, struct kser_buf *all,
-			       int depth)
+struct dir_entry {
+	char *name;
+	unsigned char type;	/* DT_DIR, DT_REG, ...; DT_UNKNOWN: ask */
+};
+
+static int entry_cmp(const void *a, const void *b)
 {
-	DIR *d = opendir(dir);
+	return strcmp(((const struct dir_entry *)a)->name,
+		      ((const struct dir_entry *)b)->name);
+}
+
+/* The entries of a directory but "." and "..", sorted by name. */
+static const struct kser_error *list_dir(const char *dir,
+					 struct dir_entry **out, size_t *n)
+{
+	const struct kser_error *err = NULL;
+	struct dir_entry *v = NULL;
+	size_t alloc = 0;
 	struct dirent *de;
+	DIR *d;
 
-	if (!d || depth > 32) {
-		if (d)
-			closedir(d);
-		return;
-	}
-	while ((de = readdir(d))) {
-		size_t n = strlen(de->d_name);
-		char *p;
-
-		if (de->d_name[0] == '.' && (n == 1 || (n == 2 &&
-							de->d_name[1] == '.')))
-			continue;
-		{
-			struct kser_buf pb = KSER_BUF_INIT;
-
-			kser_buf_printf(&pb, "%s/%s", dir, de->d_name);
-			p = kser_buf_detach(&pb);
+	*out = NULL;
+	*n = 0;
+	d = opendir(dir);
+	if (!d)
+		return kser_error_errno("cannot read the build directory '%s'",
+					dir);
+	for (;;) {
+		errno = 0;
+		de = readdir(d);
+		if (!de) {
+			if (errno)
+				err = kser_error_errno("cannot read the build "
+						       "directory '%s'", dir);
+			break;
 		}
-		if (!p)
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
 			continue;
-		if (de->d_type == DT_DIR) {
-			collect_diag_files(p, all, depth + 1);
-		} else if (n > 10 && !strcmp(de->d_name + n - 10,
-					     ".kser-diag")) {
-			struct kser_buf f = KSER_BUF_INIT;
-
-			if (!kser_read_file(&f, p))
-				kser_buf_put(all, kser_buf_cstr(&f), f.len);
-			kser_buf_release(&f);
-		}
-		free(p);
+		err = kser_array_grow((void **)&v, &alloc, *n, sizeof(*v), 64);
+		if (!err && !(v[*n].name = strdup(de->d_name)))
+			err = kser_error_nomem();
+		if (err)
+			break;
+		v[(*n)++].type = de->d_type;
 	}
 	closedir(d);
+	if (v)
+		qsort(v, *n, sizeof(*v), entry_cmp);
+	*out = v;
+	return err;
+}
+
+static const struct kser_error *collect(struct kser_buf *out,
+					const char *dir, unsigned int depth)
+{
+	const struct kser_error *err;
+	struct kser_buf path = KSER_BUF_INIT, f = KSER_BUF_INIT;
+	struct dir_entry *v;
+	size_t n, i;
+
+	if (depth > DIAG_MAX_DEPTH)
+		return kser_error_fmt(KSER_ERR_BAD_INPUT, "'%s' is more than "
+				      "%u directories deep", dir,
+				      DIAG_MAX_DEPTH);
+	if (kser_cancel_requested())
+		return kser_error_fmt(KSER_ERR_CANCELLED, "interrupted");
+	err = list_dir(dir, &v, &n);
+	for (i = 0; !err && i < n; i++) {
+		size_t len = strlen(v[i].name);
+		unsigned char type = v[i].type;
+		bool record = len > 10 &&
+			      !strcmp(v[i].name + len - 10, ".kser-diag");
+
+		kser_buf_clear(&path);
+		kser_buf_printf(&path, "%s/%s", dir, v[i].name);
+		err = kser_buf_check(&path);
+		if (err)
+			break;
+		/* Some file systems never say: ask, never follow a link. */
+		if (type == DT_UNKNOWN) {
+			struct stat st;
+
+			if (lstat(path.ptr, &st) < 0) {
+				err = kser_error_errno("cannot read '%s'",
+						       path.ptr);
+				break;
+			}
+			type = S_ISDIR(st.st_mode) ? DT_DIR :
+			       S_ISREG(st.st_mode) ? DT_REG :
+			       S_ISLNK(st.st_mode) ? DT_LNK : DT_UNKNOWN;
+		}
+		if (record) {
+			/* Only kser-cc writes these, and only files. */
+			if (type != DT_REG) {
+				err = kser_error_fmt(KSER_ERR_BAD_INPUT,
+						     "'%s' is not a regular "
+						     "file", path.ptr);
+				break;
+			}
+			err = kser_read_file(&f, path.ptr);
+			if (!err) {
+				kser_buf_put(out, kser_buf_cstr(&f), f.len);
+				err = kser_buf_check(out);
+			}
+		} else if (type == DT_DIR) {
+			err = collect(out, path.ptr, depth + 1);
+		}
+	}
+	for (i = 0; i < n; i++)
+		free(v[i].name);
+	free(v);
+	kser_buf_release(&path);
+	kser_buf_release(&f);
+	return err;
 }
 
 const struct kser_error *kser_diag_collect(struct kser_buf *out,
 					   const char *dir)
 {
-	collect_diag_files(dir, out, 0);
-	return NULL;
+	return collect(out, dir, 0);
 }

@@ -38,6 +38,7 @@
 #include "kser/util.h"
 #include "kser/verify.h"
 #include "kser/worktree.h"
+#include "kser_lib_verify.h"
 
 /* Bump when a check's logic changes what it reports. */
 #define CHECK_VERSION "kser-verify-1"
@@ -920,6 +921,7 @@ static void key_for(struct ctx *c, size_t row, size_t check,
 
 /* --- records ----------------------------------------------------------- */
 
+/* JSON of the diagnostics, or NULL when memory runs out. */
 static json_t *diags_json(const struct kser_diags *d, bool with_fingerprint)
 {
 	json_t *a = json_array();
@@ -927,15 +929,28 @@ static json_t *diags_json(const struct kser_diags *d, bool with_fingerprint)
 
 	for (i = 0; a && i < d->n; i++) {
 		const struct kser_diag *x = &d->v[i];
-		json_t *o = json_pack("{s:s, s:s?, s:s?, s:i, s:s}",
-				      "level", x->level, "type", x->type,
-				      "file", x->file, "line", (int)x->line,
-				      "text", x->text);
+		json_t *o = json_pack("{s:s, s:o?, s:o?, s:i, s:o}",
+				      "level", x->level,
+				      "type", x->type ?
+				      kser_verify_json_text(x->type) : NULL,
+				      "file", x->file ?
+				      kser_verify_json_text(x->file) : NULL,
+				      "line", (int)x->line,
+				      "text", kser_verify_json_text(x->text));
 
-		if (o && with_fingerprint && x->fingerprint)
-			json_object_set_new(o, "fingerprint",
-					    json_string(x->fingerprint));
-		json_array_append_new(a, o);
+		/* Without its fingerprint a warning is never new. */
+		if (o && with_fingerprint &&
+		    json_object_set_new(o, "fingerprint",
+					kser_verify_json_text(
+						x->fingerprint ?
+						x->fingerprint : "")) < 0) {
+			json_decref(o);
+			o = NULL;
+		}
+		if (!o || json_array_append_new(a, o) < 0) {
+			json_decref(a);
+			a = NULL;
+		}
 	}
 	return a;
 }
@@ -949,12 +964,13 @@ static void finish_result(struct ctx *c, size_t row, size_t check,
 	res->status = status;
 	res->seconds = seconds;
 	res->cached = false;
-	json_object_set_new(rec, "check", json_string(c->rep->checks[check].id));
+	json_object_set_new(rec, "check",
+			    kser_verify_json_text(c->rep->checks[check].id));
 	json_object_set_new(rec, "status",
 			    json_string(kser_verify_status_name(status)));
 	json_object_set_new(rec, "seconds", json_real(seconds));
-	json_object_set_new(rec, "summary",
-			    json_string(res->summary ? res->summary : ""));
+	json_object_set_new(rec, "summary", kser_verify_json_text(
+				    res->summary ? res->summary : ""));
 	json_object_set_new(rec, "key", json_string(res->key));
 	json_decref(res->record);
 	res->record = rec;
@@ -1313,8 +1329,10 @@ static const struct kser_error *build_warnings(struct ctx *c, size_t cfg,
 	const char *src = kser_worktree_path(c->wt);
 	size_t i;
 
-	kser_diag_collect(&all, c->build_dirs[cfg]);
-	err = kser_gcc_parse(&raw, kser_buf_cstr(&all), all.len, src, true);
+	err = kser_diag_collect(&all, c->build_dirs[cfg]);
+	if (!err)
+		err = kser_gcc_parse(&raw, kser_buf_cstr(&all), all.len, src,
+				     true);
 	if (!err)
 		err = kser_diags_fingerprint(&raw, src);
 	for (i = 0; !err && i < raw.n; i++) {
@@ -1326,12 +1344,14 @@ static const struct kser_error *build_warnings(struct ctx *c, size_t cfg,
 		if (strcmp(d->level, "warning"))
 			continue;
 		/* Objects of files the tree no longer has are stale. */
-		kser_buf_printf(&p, "%s/%s", src, d->file ? d->file : "");
-		if (!d->file || access(kser_buf_cstr(&p), F_OK) < 0) {
+		if (d->file) {
+			kser_buf_printf(&p, "%s/%s", src, d->file);
+			if (access(kser_buf_cstr(&p), F_OK) < 0) {
+				kser_buf_release(&p);
+				continue;
+			}
 			kser_buf_release(&p);
-			continue;
 		}
-		kser_buf_release(&p);
 		/* A header's warning shows once, however many include it. */
 		for (k = 0; k < out->n && !dup; k++)
 			dup = !strcmp(out->v[k].fingerprint, d->fingerprint);
@@ -1350,17 +1370,17 @@ static const struct kser_error *build_warnings(struct ctx *c, size_t cfg,
 	return err;
 }
 
+/* The build's record, or NULL when memory runs out. */
 static json_t *build_record(const struct kser_job *job, bool ok,
 			    const struct kser_diags *errors,
 			    const struct kser_diags *warnings)
 {
-	json_t *rec = json_object();
+	json_t *rec = json_pack("{s:b, s:b, s:i, s:o, s:o}",
+				"built", ok, "timed_out", job->timed_out,
+				"exit_status", job->status,
+				"errors", diags_json(errors, false),
+				"warnings", diags_json(warnings, true));
 
-	json_object_set_new(rec, "built", json_boolean(ok));
-	json_object_set_new(rec, "timed_out", json_boolean(job->timed_out));
-	json_object_set_new(rec, "exit_status", json_integer(job->status));
-	json_object_set_new(rec, "errors", diags_json(errors, false));
-	json_object_set_new(rec, "warnings", diags_json(warnings, true));
 	return rec;
 }
 
@@ -1373,11 +1393,15 @@ static json_t *ktap_json(const struct kser_ktap_test *t)
 
 	for (i = 0; a && i < t->nchildren; i++) {
 		const struct kser_ktap_test *x = &t->children[i];
-		json_t *o = json_pack("{s:s, s:s, s:s?, s:s?}", "name",
-				      x->name ? x->name : "",
+		json_t *o = json_pack("{s:o, s:s, s:o?, s:o?}", "name",
+				      kser_verify_json_text(x->name ? x->name :
+							    ""),
 				      "status", kser_ktap_status_name(x->status),
-				      "directive", x->directive,
-				      "diagnostic", x->diagnostic);
+				      "directive", x->directive ?
+				      kser_verify_json_text(x->directive) : NULL,
+				      "diagnostic", x->diagnostic ?
+				      kser_verify_json_text(x->diagnostic) :
+				      NULL);
 
 		if (o && x->nchildren)
 			json_object_set_new(o, "cases", ktap_json(x));
@@ -1513,7 +1537,7 @@ static void run_kunit(struct ctx *c, size_t row, size_t check)
 	if (st != KSER_VERIFY_PASS) {
 		tail_lines(&log, kser_buf_cstr(&job.tail), job.tail.len, 30);
 		json_object_set_new(rec, "log_tail",
-				    json_string(kser_buf_cstr(&log)));
+				    kser_verify_json_text(kser_buf_cstr(&log)));
 	}
 	kser_ktap_result_release(&ktap);
 	finish_result(c, row, check, st, job.seconds, rec);
@@ -1695,6 +1719,19 @@ static bool fingerprint_in(const json_t *warnings, const char *fp)
 	return false;
 }
 
+/* "file:line: text", or "text" for a message about no file. */
+static void diag_text(struct kser_buf *out, const json_t *d)
+{
+	const char *file = json_string_value(json_object_get(d, "file"));
+	const char *text = json_string_value(json_object_get(d, "text"));
+
+	if (file)
+		kser_buf_printf(out, "%s:%lld: ", file,
+				(long long)json_integer_value(
+					json_object_get(d, "line")));
+	kser_buf_puts(out, text ? text : "");
+}
+
 /*
  * A build's status: it must have built, and it must not add a warning
  * the previous row (the last one that built) did not have.
@@ -1725,12 +1762,9 @@ static void resolve_build(struct ctx *c, size_t row, size_t check)
 							json_array_size(errs) - 3);
 					break;
 				}
-				kser_buf_printf(&s, "%s%s%s%lld: %s", i ? "; " : "",
-						json_string_value(json_object_get(w, "file")) ?
-						json_string_value(json_object_get(w, "file")) : "",
-						json_object_get(w, "file") ? ":" : "",
-						(long long)json_integer_value(json_object_get(w, "line")),
-						json_string_value(json_object_get(w, "text")));
+				if (i)
+					kser_buf_puts(&s, "; ");
+				diag_text(&s, w);
 			}
 		} else {
 			kser_buf_printf(&s, "make failed (status %lld)",
@@ -1758,12 +1792,10 @@ static void resolve_build(struct ctx *c, size_t row, size_t check)
 
 		if (row && prev && fp && !fingerprint_in(prev, fp)) {
 			json_array_append(new_warnings, w);
-			if (!nnew)
-				kser_buf_printf(&s, "new warning: %s:%lld: %s",
-						json_string_value(json_object_get(w, "file")),
-						(long long)json_integer_value(
-							json_object_get(w, "line")),
-						json_string_value(json_object_get(w, "text")));
+			if (!nnew) {
+				kser_buf_puts(&s, "new warning: ");
+				diag_text(&s, w);
+			}
 			nnew++;
 		}
 	}
@@ -1795,6 +1827,7 @@ static void run_build(struct ctx *c, size_t row, size_t check,
 	struct kser_buf logtext = KSER_BUF_INIT, missing = KSER_BUF_INIT;
 	struct kser_buf why = KSER_BUF_INIT;
 	const struct kser_error *err;
+	json_t *rec = NULL;
 	size_t njobs = 1;
 	int attempt;
 	double seconds = 0;
@@ -1894,22 +1927,35 @@ static void run_build(struct ctx *c, size_t row, size_t check,
 		kser_job_release(&jobs[0]);
 		goto done;
 	}
-	if (!kser_read_file(&logtext, res->log_path))
-		kser_gcc_parse(&errors, kser_buf_cstr(&logtext), logtext.len,
-			       kser_worktree_path(c->wt), false);
-	if (ok && missing.len) {
+	/* Diagnostics that cannot be read are an error: they would pass. */
+	err = kser_read_file(&logtext, res->log_path);
+	if (!err)
+		err = kser_gcc_parse(&errors, kser_buf_cstr(&logtext),
+				     logtext.len, kser_worktree_path(c->wt),
+				     false);
+	if (!err && ok && missing.len) {
 		ok = false;
-		kser_diags_add(&errors, "error", "kunitconfig", NULL, 0,
-			       kser_buf_cstr(&missing));
+		err = kser_diags_add(&errors, "error", "kunitconfig", NULL, 0,
+				     kser_buf_cstr(&missing));
 	}
-	if (ok)
-		build_warnings(c, ck->config, &warnings);
-	{
-		json_t *rec = build_record(&jobs[0], ok, &errors, &warnings);
-
-		finish_result(c, row, check, ok ? KSER_VERIFY_PASS :
-			      KSER_VERIFY_FAIL, seconds, rec);
+	if (!err && ok)
+		err = build_warnings(c, ck->config, &warnings);
+	if (!err && !(rec = build_record(&jobs[0], ok, &errors, &warnings)))
+		err = kser_error_nomem();
+	if (err) {
+		kser_job_release(&jobs[0]);
+		res->seconds = seconds;
+		if (err->code == KSER_ERR_CANCELLED) {
+			res->status = KSER_VERIFY_PENDING;
+			goto done;
+		}
+		res->status = KSER_VERIFY_ERROR;
+		set_summary(res, "cannot read the build's diagnostics: %s",
+			    err->msg);
+		goto done;
 	}
+	finish_result(c, row, check, ok ? KSER_VERIFY_PASS : KSER_VERIFY_FAIL,
+		      seconds, rec);
 	resolve_build(c, row, check);
 	store(c, row, check);
 	kser_job_release(&jobs[0]);

@@ -8,6 +8,71 @@
 #include "kser/error.h"
 #include "kser/util.h"
 #include "kser/verify.h"
+#include "kser_lib_verify.h"
+
+/* The length of the valid UTF-8 sequence at p (n bytes left), or 0. */
+static size_t utf8_seq(const unsigned char *p, size_t n)
+{
+	size_t len, i;
+	unsigned int cp;
+
+	if (p[0] < 0x80)
+		return 1;
+	if (p[0] >= 0xc2 && p[0] <= 0xdf) {
+		len = 2;
+		cp = p[0] & 0x1f;
+	} else if (p[0] >= 0xe0 && p[0] <= 0xef) {
+		len = 3;
+		cp = p[0] & 0x0f;
+	} else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
+		len = 4;
+		cp = p[0] & 0x07;
+	} else {
+		return 0;
+	}
+	if (n < len)
+		return 0;
+	for (i = 1; i < len; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (p[i] & 0x3f);
+	}
+	/* Overlong forms, surrogates, beyond U+10FFFF. */
+	if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
+	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
+		return 0;
+	return len;
+}
+
+void kser_verify_utf8(struct kser_buf *out, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t n = s ? strlen(s) : 0;
+
+	while (n) {
+		size_t len = utf8_seq(p, n);
+
+		if (len) {
+			kser_buf_put(out, p, len);
+		} else {
+			kser_buf_printf(out, "\\x%02x", *p);
+			len = 1;
+		}
+		p += len;
+		n -= len;
+	}
+}
+
+json_t *kser_verify_json_text(const char *s)
+{
+	struct kser_buf b = KSER_BUF_INIT;
+	json_t *j;
+
+	kser_verify_utf8(&b, s);
+	j = kser_buf_check(&b) ? NULL : json_string(kser_buf_cstr(&b));
+	kser_buf_release(&b);
+	return j;
+}
 
 /* What a maintainer should read first: errors, new warnings, findings. */
 static json_t *messages_of(const struct kser_verify_check *ck,
@@ -58,8 +123,9 @@ static json_t *messages_of(const struct kser_verify_check *ck,
 		if (json_is_true(json_object_get(rec, "crashed")) ||
 		    json_is_true(json_object_get(rec, "timed_out")))
 			json_array_append_new(out, json_pack(
-				"{s:s, s:s, s:s}", "level", "error", "type",
-				"kunit", "text", r->summary ? r->summary : ""));
+				"{s:s, s:s, s:o}", "level", "error", "type",
+				"kunit", "text", kser_verify_json_text(
+					r->summary ? r->summary : "")));
 	}
 	return out;
 }
@@ -88,23 +154,32 @@ kser_verify_write_json(const struct kser_verify_report *rep, const char *path)
 			if (r->status == KSER_VERIFY_NA)
 				continue;
 			git_oid_tostr(hex, sizeof(hex), &row->commit);
-			o = json_pack("{s:i, s:b, s:s, s:s, s:s, s:s, s:f, s:b,"
-				      " s:s, s:o, s:s?, s:s}",
+			o = json_pack("{s:i, s:b, s:s, s:o, s:o, s:s, s:f, s:b,"
+				      " s:o, s:o, s:o?, s:s}",
 				      "patch", (int)row->number,
 				      "base", row->number == 0,
 				      "commit", hex,
-				      "subject", row->subject,
-				      "check", rep->checks[j].id,
+				      "subject", kser_verify_json_text(row->subject),
+				      "check", kser_verify_json_text(rep->checks[j].id),
 				      "status", kser_verify_status_name(r->status),
 				      "duration", r->seconds,
 				      "cached", r->cached,
-				      "summary", r->summary ? r->summary : "",
+				      "summary", kser_verify_json_text(r->summary ?
+								       r->summary : ""),
 				      "messages", messages_of(&rep->checks[j], r),
-				      "log", r->log_path,
+				      "log", r->log_path ?
+				      kser_verify_json_text(r->log_path) : NULL,
 				      "key", r->key);
 			if (o && r->record)
 				json_object_set(o, "details", r->record);
-			json_array_append_new(records, o);
+			/* A record left out would be a check neither passed
+			 * nor failed. */
+			if (!o || json_array_append_new(records, o) < 0) {
+				json_decref(top);
+				json_decref(records);
+				json_decref(checks);
+				return kser_error_nomem();
+			}
 		}
 	}
 	json_object_set_new(top, "kser_verify", json_integer(1));
@@ -121,9 +196,13 @@ kser_verify_write_json(const struct kser_verify_report *rep, const char *path)
 	return err;
 }
 
-static void xml_escape(struct kser_buf *b, const char *s)
+static void xml_escape(struct kser_buf *b, const char *text)
 {
-	for (; s && *s; s++) {
+	struct kser_buf u = KSER_BUF_INIT;
+	const char *s;
+
+	kser_verify_utf8(&u, text);
+	for (s = kser_buf_cstr(&u); *s; s++) {
 		unsigned char c = (unsigned char)*s;
 
 		switch (c) {
@@ -147,6 +226,9 @@ static void xml_escape(struct kser_buf *b, const char *s)
 				kser_buf_putc(b, (char)c);
 		}
 	}
+	if (kser_buf_check(&u))
+		b->oom = true;	/* so that the caller's check sees it */
+	kser_buf_release(&u);
 }
 
 const struct kser_error *

@@ -70,7 +70,9 @@ const struct kser_error *kser_diags_fingerprint(struct kser_diags *d,
 
 /*
  * Appends every *.kser-diag file under dir (what kser-cc recorded of each
- * object's compilation) to out.
+ * object's compilation) to out, in the order of their paths; symbolic
+ * links are not followed. A directory or a record that cannot be read is
+ * an error: the warnings in it would be lost, and the build would pass.
  */
 struct kser_buf;
 const struct kser_error *kser_diag_collect(struct kser_buf *out,

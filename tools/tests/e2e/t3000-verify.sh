@@ -336,6 +336,61 @@ test_expect_success 'a kernel killed from outside (the OOM killer) is an error, 
 	grep "^   4  mini: killed  *ok  *[0-9.]*s  *ERR  *[0-9.]*s" out
 '
 
+test_expect_success 'kser-cc: a record it cannot write or remove is its error' '
+	mkdir -p cc && ln -sf "$KSER_BIN" cc/kser-cc &&
+	printf "int w(void)\n{\n\tint unused;\n\treturn 0;\n}\n" >cc/w.c &&
+	mkdir cc/w.o.kser-diag &&
+	test_must_fail cc/kser-cc gcc -Wall -c cc/w.c -o cc/w.o 2>err &&
+	grep "^kser-cc: error: cannot record the diagnostics of .cc/w.o." err &&
+	test_path_is_missing cc/w.o &&
+	printf "int v(void)\n{\n\treturn 0;\n}\n" >cc/v.c &&
+	mkdir cc/v.o.kser-diag && touch cc/v.o.kser-diag/x &&
+	test_must_fail cc/kser-cc gcc -Wall -c cc/v.c -o cc/v.o 2>err &&
+	grep "^kser-cc: error: cannot remove the stale .cc/v.o.kser-diag." err &&
+	rm -rf cc/w.o.kser-diag cc/v.o.kser-diag &&
+	cc/kser-cc gcc -Wall -c cc/w.c -o cc/w.o 2>err &&
+	grep "unused variable" cc/w.o.kser-diag &&
+	test_path_is_file cc/w.o
+'
+
+test_expect_success 'warnings kser-cc cannot record make the build an error, not a pass' '
+	git -C repo checkout -q -b unrecorded good &&
+	printf "int u(void)\n{\n\tint unused;\n\treturn 0;\n}\n" >repo/lib/u.c &&
+	commit_all repo "lib: add u with a warning, unrecorded" &&
+	mkdir -p "$vdir/build-default/lib/u.o.kser-diag" &&
+	test_when_finished "rm -rf \"$vdir/build-default/lib/u.o.kser-diag\"" &&
+	test_expect_code 1 verify --checks build base..unrecorded >out 2>err &&
+	grep "^   4  lib: add u with a warning, unrecorded  *ERR" out &&
+	grep "kser-cc: error: cannot record" out
+'
+
+test_expect_success 'a warning on a line that is not UTF-8 is new all the same' '
+	git -C repo checkout -q -b latin1 good &&
+	printf "int l(void)\n{\n\tint unused; /* gr\374\337e */\n\treturn 0;\n}\n" >repo/lib/l.c &&
+	commit_all repo "lib: add l with a warning in Latin-1" &&
+	test_expect_code 1 verify --checks build --json l.json base..latin1 >out 2>err &&
+	grep "^   4  lib: add l with a warning in Latin-1  *FAIL" out &&
+	grep "new warning: lib/l.c:3: unused variable .unused." out &&
+	python3 - <<-\EOP
+	import json
+	r = json.load(open("l.json"))
+	b = [x for x in r["records"] if x["patch"] == 4][0]
+	w = b["details"]["new_warnings"]
+	assert len(w) == 1 and "gr\\xfc\\xdfe" in w[0]["fingerprint"], w
+	EOP
+'
+
+test_expect_success 'a warning about no file (a compiler flag) is new all the same' '
+	git -C repo checkout -q -b ccflag good &&
+	sed -i "s/ -Wall -I\. / -Wall -Wctor-dtor-privacy -I. /" repo/Makefile &&
+	grep -e -Wctor-dtor-privacy repo/Makefile &&
+	printf "int n(void)\n{\n\treturn 0;\n}\n" >repo/lib/n.c &&
+	commit_all repo "lib: add n, with a flag for C++" &&
+	test_expect_code 1 verify --checks build base..ccflag >out 2>err &&
+	grep "^   4  lib: add n, with a flag for C++  *FAIL" out &&
+	grep "new warning: command-line option .-Wctor-dtor-privacy. is valid for C++" out
+'
+
 test_expect_success 'an interrupted verify keeps what finished and leaves the repository alone' '
 	git -C repo checkout -q slow &&
 	git -C repo status --porcelain >st1 &&

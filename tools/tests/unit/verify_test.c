@@ -1,12 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0
 /* kser verify's parsers: KTAP, checkpatch.pl, gcc; and the settings. */
+#include <dirent.h>
+#include <dlfcn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <git2.h>
 
+#include "kser/buf.h"
 #include "kser/diag.h"
 #include "kser/ktap.h"
 #include "kser/settings.h"
@@ -179,6 +183,34 @@ static void gcc_diagnostics(void **state)
 	kser_diags_release(&e);
 }
 
+/* Messages about no file: a patch's compiler flags can add them. */
+static void gcc_diagnostics_of_no_file(void **state)
+{
+	static const char out[] =
+		"cc1: warning: command-line option '-Wctor-dtor-privacy' is "
+		"valid for C++/ObjC++ but not for C\n"
+		"<command-line>: warning: \"X\" redefined [-Wbuiltin-macro-"
+		"redefined]\n"
+		"cc1: error: unrecognized command-line option '-Wfrob'\n"
+		"lib/a.c: In function 'f':\n"
+		"make[2]: *** [Makefile:3: lib/a.o] Error 1\n"
+		"/bin/sh: 1: error: not a message\n";
+	struct kser_diags d = { 0 };
+
+	(void)state;
+	assert_ok(kser_gcc_parse(&d, out, strlen(out), "/src", true));
+	assert_int_equal(d.n, 3);
+	assert_null(d.v[0].file);
+	assert_string_equal(d.v[0].level, "warning");
+	assert_string_equal(d.v[0].text, "command-line option "
+			    "'-Wctor-dtor-privacy' is valid for C++/ObjC++ but "
+			    "not for C");
+	assert_string_equal(d.v[1].type, "-Wbuiltin-macro-redefined");
+	assert_string_equal(d.v[1].text, "\"X\" redefined");
+	assert_string_equal(d.v[2].level, "error");
+	kser_diags_release(&d);
+}
+
 /* Found by fuzzing: "file:12" at the very end of an unterminated buffer
  * was read past its end. */
 static void gcc_line_at_buffer_end(void **state)
@@ -240,6 +272,106 @@ static void fingerprints_ignore_line_numbers(void **state)
 	kser_remove_tree(dir);
 }
 
+/*
+ * Some file systems (XFS without ftype, many network and FUSE ones) never
+ * fill in d_type: readdir() here can make every entry DT_UNKNOWN, to test
+ * the code that walks directories on such a file system.
+ */
+static bool readdir_hides_types;
+
+struct dirent *readdir(DIR *d)
+{
+	static struct dirent *(*real)(DIR *);
+	struct dirent *de;
+
+	if (!real)
+		*(void **)&real = dlsym(RTLD_NEXT, "readdir");
+	de = real(d);
+	if (de && readdir_hides_types)
+		de->d_type = DT_UNKNOWN;
+	return de;
+}
+
+static void write_text(const char *dir, const char *rel, const char *text)
+{
+	char path[256];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, rel);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+/* A build directory as kbuild and kser-cc leave it. */
+static void make_build_dir(char *dir)
+{
+	char path[256];
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/lib", dir);
+	assert_int_equal(mkdir(path, 0755), 0);
+	snprintf(path, sizeof(path), "%s/lib/deep", dir);
+	assert_int_equal(mkdir(path, 0755), 0);
+	write_text(dir, "top.o.kser-diag", "top.c:1:1: warning: a\n");
+	write_text(dir, "lib/b.o.kser-diag", "lib/b.c:2:1: warning: b\n");
+	write_text(dir, "lib/deep/c.o.kser-diag",
+		   "lib/deep/c.c:3:1: warning: c\n");
+	write_text(dir, "lib/deep/c.o", "not a record\n");
+	/* kbuild's link back to the source tree is not followed. */
+	snprintf(path, sizeof(path), "%s/source", dir);
+	assert_int_equal(symlink("lib", path), 0);
+}
+
+static void diag_collect_walks_the_build_dir(void **state)
+{
+	char dir[] = "/tmp/kser-diag-XXXXXX";
+	struct kser_buf all = KSER_BUF_INIT;
+	int hide;
+
+	(void)state;
+	make_build_dir(dir);
+	for (hide = 0; hide < 2; hide++) {
+		readdir_hides_types = hide;
+		kser_buf_clear(&all);
+		assert_ok(kser_diag_collect(&all, dir));
+		/* Every record once, in the order of the names. */
+		assert_string_equal(kser_buf_cstr(&all),
+				    "lib/b.c:2:1: warning: b\n"
+				    "lib/deep/c.c:3:1: warning: c\n"
+				    "top.c:1:1: warning: a\n");
+	}
+	readdir_hides_types = false;
+	kser_buf_release(&all);
+	kser_remove_tree(dir);
+}
+
+/* A record that cannot be read would lose its warnings: an error. */
+static void diag_collect_unreadable_record(void **state)
+{
+	char dir[] = "/tmp/kser-diag-XXXXXX";
+	struct kser_buf all = KSER_BUF_INIT;
+	char path[256];
+
+	(void)state;
+	make_build_dir(dir);
+	snprintf(path, sizeof(path), "%s/lib/deep/d.o.kser-diag", dir);
+	assert_int_equal(symlink("nowhere", path), 0);
+	assert_err(kser_diag_collect(&all, dir), KSER_ERR_BAD_INPUT,
+		   "d.o.kser-diag' is not a regular file");
+	unlink(path);
+	assert_int_equal(mkfifo(path, 0644), 0);
+	assert_err(kser_diag_collect(&all, dir), KSER_ERR_BAD_INPUT,
+		   "d.o.kser-diag' is not a regular file");
+	unlink(path);
+	assert_err(kser_diag_collect(&all, "/nonexistent/kser-build"),
+		   KSER_ERR_ERRNO, "cannot read the build directory "
+		   "'/nonexistent/kser-build'");
+	kser_buf_release(&all);
+	kser_remove_tree(dir);
+}
+
 static void settings_from_git_config(void **state)
 {
 	char dir[] = "/tmp/kser-set-XXXXXX";
@@ -280,9 +412,12 @@ int main(void)
 		cmocka_unit_test(ktap_absurd_plan),
 		cmocka_unit_test(checkpatch_messages),
 		cmocka_unit_test(gcc_diagnostics),
+		cmocka_unit_test(gcc_diagnostics_of_no_file),
 		cmocka_unit_test(gcc_line_at_buffer_end),
 		cmocka_unit_test(checkpatch_cut_line),
 		cmocka_unit_test(fingerprints_ignore_line_numbers),
+		cmocka_unit_test(diag_collect_walks_the_build_dir),
+		cmocka_unit_test(diag_collect_unreadable_record),
 		cmocka_unit_test(settings_from_git_config),
 	};
 	int failed;
