@@ -444,30 +444,51 @@ static const struct kser_error *list_dir(const char *dir,
 	return err;
 }
 
-static const struct kser_error *collect(struct kser_buf *out,
-					const char *dir, unsigned int depth)
+struct walk {
+	const char *root;
+	kser_diag_record_fn fn;
+	void *arg;
+};
+
+/* Walks root/rel ("" for root itself). */
+static const struct kser_error *collect(struct walk *w, const char *rel,
+					unsigned int depth)
 {
 	const struct kser_error *err;
-	struct kser_buf path = KSER_BUF_INIT, f = KSER_BUF_INIT;
+	struct kser_buf path = KSER_BUF_INIT, sub = KSER_BUF_INIT;
+	struct kser_buf f = KSER_BUF_INIT;
 	struct dir_entry *v;
 	size_t n, i;
 
-	if (depth > DIAG_MAX_DEPTH)
-		return kser_error_fmt(KSER_ERR_BAD_INPUT, "'%s' is more than "
-				      "%u directories deep", dir,
-				      DIAG_MAX_DEPTH);
-	if (kser_cancel_requested())
+	kser_buf_printf(&path, "%s%s%s", w->root, *rel ? "/" : "", rel);
+	if (kser_buf_check(&path))
+		return kser_error_nomem();
+	if (depth > DIAG_MAX_DEPTH) {
+		err = kser_error_fmt(KSER_ERR_BAD_INPUT, "'%s' is more than "
+				     "%u directories deep", path.ptr,
+				     DIAG_MAX_DEPTH);
+		kser_buf_release(&path);
+		return err;
+	}
+	if (kser_cancel_requested()) {
+		kser_buf_release(&path);
 		return kser_error_fmt(KSER_ERR_CANCELLED, "interrupted");
-	err = list_dir(dir, &v, &n);
+	}
+	err = list_dir(path.ptr, &v, &n);
+	kser_buf_release(&path);
 	for (i = 0; !err && i < n; i++) {
 		size_t len = strlen(v[i].name);
 		unsigned char type = v[i].type;
 		bool record = len > 10 &&
 			      !strcmp(v[i].name + len - 10, ".kser-diag");
 
+		kser_buf_clear(&sub);
+		kser_buf_printf(&sub, "%s%s%s", rel, *rel ? "/" : "",
+				v[i].name);
 		kser_buf_clear(&path);
-		kser_buf_printf(&path, "%s/%s", dir, v[i].name);
-		err = kser_buf_check(&path);
+		kser_buf_printf(&path, "%s/%s", w->root, kser_buf_cstr(&sub));
+		err = kser_buf_check(&sub) ? kser_buf_check(&sub) :
+		      kser_buf_check(&path);
 		if (err)
 			break;
 		/* Some file systems never say: ask, never follow a link. */
@@ -493,23 +514,28 @@ static const struct kser_error *collect(struct kser_buf *out,
 			}
 			err = kser_read_file(&f, path.ptr);
 			if (!err) {
-				kser_buf_put(out, kser_buf_cstr(&f), f.len);
-				err = kser_buf_check(out);
+				/* The object: the name without .kser-diag. */
+				kser_buf_truncate(&sub, sub.len - 10);
+				err = w->fn(kser_buf_cstr(&sub),
+					    kser_buf_cstr(&f), f.len, w->arg);
 			}
 		} else if (type == DT_DIR) {
-			err = collect(out, path.ptr, depth + 1);
+			err = collect(w, kser_buf_cstr(&sub), depth + 1);
 		}
 	}
 	for (i = 0; i < n; i++)
 		free(v[i].name);
 	free(v);
 	kser_buf_release(&path);
+	kser_buf_release(&sub);
 	kser_buf_release(&f);
 	return err;
 }
 
-const struct kser_error *kser_diag_collect(struct kser_buf *out,
-					   const char *dir)
+const struct kser_error *kser_diag_collect(const char *dir,
+					   kser_diag_record_fn fn, void *arg)
 {
-	return collect(out, dir, 0);
+	struct walk w = { dir, fn, arg };
+
+	return collect(&w, "", 0);
 }

@@ -1319,20 +1319,60 @@ static void make_argv_release(struct make_argv *m)
 	kser_buf_release(&m->jobs);
 }
 
+struct records {
+	const char *src;
+	struct kser_diags *raw;
+};
+
+/*
+ * One object's record. A message about no file ("cc1: warning: ...")
+ * belongs to the source the object was compiled from, so that it goes
+ * stale with it like the others.
+ */
+static const struct kser_error *add_record(const char *object,
+					   const char *text, size_t len,
+					   void *arg)
+{
+	static const char *const exts[] = { ".c", ".S" };
+	struct records *r = arg;
+	const struct kser_error *err;
+	size_t first = r->raw->n, i, k, n = strlen(object);
+
+	err = kser_gcc_parse(r->raw, text, len, r->src, true);
+	for (i = first; !err && i < r->raw->n; i++) {
+		struct kser_diag *d = &r->raw->v[i];
+		struct kser_buf p = KSER_BUF_INIT;
+
+		if (d->file || n < 2 || strcmp(object + n - 2, ".o"))
+			continue;
+		for (k = 0; k < sizeof(exts) / sizeof(*exts); k++) {
+			kser_buf_clear(&p);
+			kser_buf_printf(&p, "%s/%.*s%s", r->src, (int)(n - 2),
+					object, exts[k]);
+			if (access(kser_buf_cstr(&p), F_OK) == 0)
+				break;
+		}
+		kser_buf_clear(&p);
+		kser_buf_printf(&p, "%.*s%s", (int)(n - 2), object,
+				exts[k < sizeof(exts) / sizeof(*exts) ? k : 0]);
+		d->file = kser_buf_detach(&p);
+		if (!d->file)
+			err = kser_error_nomem();
+	}
+	return err;
+}
+
 /* The warnings of the build in the build directory, fingerprinted. */
 static const struct kser_error *build_warnings(struct ctx *c, size_t cfg,
 					       struct kser_diags *out)
 {
-	struct kser_buf all = KSER_BUF_INIT;
 	struct kser_diags raw = { 0 };
 	const struct kser_error *err;
 	const char *src = kser_worktree_path(c->wt);
+	struct records recs = { src, &raw };
 	size_t i;
 
-	err = kser_diag_collect(&all, c->build_dirs[cfg]);
-	if (!err)
-		err = kser_gcc_parse(&raw, kser_buf_cstr(&all), all.len, src,
-				     true);
+	err = kser_diag_collect(c->build_dirs[cfg], add_record, &recs);
 	if (!err)
 		err = kser_diags_fingerprint(&raw, src);
 	for (i = 0; !err && i < raw.n; i++) {
@@ -1344,14 +1384,12 @@ static const struct kser_error *build_warnings(struct ctx *c, size_t cfg,
 		if (strcmp(d->level, "warning"))
 			continue;
 		/* Objects of files the tree no longer has are stale. */
-		if (d->file) {
-			kser_buf_printf(&p, "%s/%s", src, d->file);
-			if (access(kser_buf_cstr(&p), F_OK) < 0) {
-				kser_buf_release(&p);
-				continue;
-			}
+		kser_buf_printf(&p, "%s/%s", src, d->file ? d->file : "");
+		if (!d->file || access(kser_buf_cstr(&p), F_OK) < 0) {
 			kser_buf_release(&p);
+			continue;
 		}
+		kser_buf_release(&p);
 		/* A header's warning shows once, however many include it. */
 		for (k = 0; k < out->n && !dup; k++)
 			dup = !strcmp(out->v[k].fingerprint, d->fingerprint);
@@ -1366,7 +1404,6 @@ static const struct kser_error *build_warnings(struct ctx *c, size_t cfg,
 		}
 	}
 	kser_diags_release(&raw);
-	kser_buf_release(&all);
 	return err;
 }
 
@@ -1724,11 +1761,12 @@ static void diag_text(struct kser_buf *out, const json_t *d)
 {
 	const char *file = json_string_value(json_object_get(d, "file"));
 	const char *text = json_string_value(json_object_get(d, "text"));
+	json_int_t line = json_integer_value(json_object_get(d, "line"));
 
-	if (file)
-		kser_buf_printf(out, "%s:%lld: ", file,
-				(long long)json_integer_value(
-					json_object_get(d, "line")));
+	if (file && line)
+		kser_buf_printf(out, "%s:%lld: ", file, (long long)line);
+	else if (file)
+		kser_buf_printf(out, "%s: ", file);
 	kser_buf_puts(out, text ? text : "");
 }
 

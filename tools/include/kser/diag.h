@@ -69,13 +69,18 @@ const struct kser_error *kser_diags_fingerprint(struct kser_diags *d,
 						const char *srcdir);
 
 /*
- * Appends every *.kser-diag file under dir (what kser-cc recorded of each
- * object's compilation) to out, in the order of their paths; symbolic
- * links are not followed. A directory or a record that cannot be read is
- * an error: the warnings in it would be lost, and the build would pass.
+ * Calls fn with every *.kser-diag file under dir (what kser-cc recorded of
+ * an object's compilation): the object's path relative to dir, and the
+ * record. In the order of the paths; symbolic links are not followed. A
+ * directory or a record that cannot be read is an error: the warnings in
+ * it would be lost, and the build would pass. An error fn returns stops
+ * the walk.
  */
-struct kser_buf;
-const struct kser_error *kser_diag_collect(struct kser_buf *out,
-					   const char *dir);
+typedef const struct kser_error *(*kser_diag_record_fn)(const char *object,
+							const char *text,
+							size_t len,
+							void *arg);
+const struct kser_error *kser_diag_collect(const char *dir,
+					   kser_diag_record_fn fn, void *arg);
 
 #endif

@@ -388,7 +388,15 @@ test_expect_success 'a warning about no file (a compiler flag) is new all the sa
 	commit_all repo "lib: add n, with a flag for C++" &&
 	test_expect_code 1 verify --checks build base..ccflag >out 2>err &&
 	grep "^   4  lib: add n, with a flag for C++  *FAIL" out &&
-	grep "new warning: command-line option .-Wctor-dtor-privacy. is valid for C++" out
+	grep "new warning: lib/n.c: command-line option .-Wctor-dtor-privacy. is valid for C++" out
+'
+
+test_expect_success 'and it goes stale with its file, as the others do' '
+	git -C repo checkout -q -b afterflag good &&
+	printf "int z(void)\n{\n\treturn 0;\n}\n" >repo/lib/z.c &&
+	commit_all repo "lib: add z" &&
+	verify --checks build base..afterflag >out 2>err &&
+	grep "^   4  lib: add z  *ok" out
 '
 
 test_expect_success 'an interrupted verify keeps what finished and leaves the repository alone' '

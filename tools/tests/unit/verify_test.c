@@ -324,6 +324,15 @@ static void make_build_dir(char *dir)
 	assert_int_equal(symlink("lib", path), 0);
 }
 
+static const struct kser_error *append_record(const char *object,
+					      const char *text, size_t len,
+					      void *arg)
+{
+	kser_buf_printf(arg, "%s: ", object);
+	kser_buf_put(arg, text, len);
+	return kser_buf_check(arg);
+}
+
 static void diag_collect_walks_the_build_dir(void **state)
 {
 	char dir[] = "/tmp/kser-diag-XXXXXX";
@@ -335,12 +344,12 @@ static void diag_collect_walks_the_build_dir(void **state)
 	for (hide = 0; hide < 2; hide++) {
 		readdir_hides_types = hide;
 		kser_buf_clear(&all);
-		assert_ok(kser_diag_collect(&all, dir));
+		assert_ok(kser_diag_collect(dir, append_record, &all));
 		/* Every record once, in the order of the names. */
 		assert_string_equal(kser_buf_cstr(&all),
-				    "lib/b.c:2:1: warning: b\n"
-				    "lib/deep/c.c:3:1: warning: c\n"
-				    "top.c:1:1: warning: a\n");
+				    "lib/b.o: lib/b.c:2:1: warning: b\n"
+				    "lib/deep/c.o: lib/deep/c.c:3:1: warning: c\n"
+				    "top.o: top.c:1:1: warning: a\n");
 	}
 	readdir_hides_types = false;
 	kser_buf_release(&all);
@@ -358,14 +367,15 @@ static void diag_collect_unreadable_record(void **state)
 	make_build_dir(dir);
 	snprintf(path, sizeof(path), "%s/lib/deep/d.o.kser-diag", dir);
 	assert_int_equal(symlink("nowhere", path), 0);
-	assert_err(kser_diag_collect(&all, dir), KSER_ERR_BAD_INPUT,
-		   "d.o.kser-diag' is not a regular file");
+	assert_err(kser_diag_collect(dir, append_record, &all),
+		   KSER_ERR_BAD_INPUT, "d.o.kser-diag' is not a regular file");
 	unlink(path);
 	assert_int_equal(mkfifo(path, 0644), 0);
-	assert_err(kser_diag_collect(&all, dir), KSER_ERR_BAD_INPUT,
-		   "d.o.kser-diag' is not a regular file");
+	assert_err(kser_diag_collect(dir, append_record, &all),
+		   KSER_ERR_BAD_INPUT, "d.o.kser-diag' is not a regular file");
 	unlink(path);
-	assert_err(kser_diag_collect(&all, "/nonexistent/kser-build"),
+	assert_err(kser_diag_collect("/nonexistent/kser-build",
+				     append_record, &all),
 		   KSER_ERR_ERRNO, "cannot read the build directory "
 		   "'/nonexistent/kser-build'");
 	kser_buf_release(&all);
