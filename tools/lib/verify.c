@@ -492,6 +492,12 @@ static const struct kser_error *identify_toolchain(struct ctx *c)
 	version_of(&t, "make", "--version");
 	version_of(&t, "python3", "--version");
 	version_of(&p, "perl", "-v");
+	/* "unknown" versions of an interruption must not make keys. */
+	if (kser_cancel_requested()) {
+		kser_buf_release(&t);
+		kser_buf_release(&p);
+		return kser_error_fmt(KSER_ERR_CANCELLED, "interrupted");
+	}
 	c->toolchain = kser_buf_detach(&t);
 	c->perl = kser_buf_detach(&p);
 	if (!c->toolchain || !c->perl)
@@ -2033,7 +2039,7 @@ static const struct kser_error *verify_row(struct ctx *c, size_t row)
 	}
 	if (!any)
 		return NULL;
-	err = kser_worktree_move(c->wt, &rw->tree, &written);
+	err = kser_worktree_move(c->wt, &rw->tree, &written, NULL, NULL);
 	if (err)
 		return err;
 

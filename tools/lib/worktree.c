@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -94,6 +95,11 @@ void kser_worktree_free(struct kser_worktree *wt)
 const char *kser_worktree_path(const struct kser_worktree *wt)
 {
 	return wt->dir;
+}
+
+const git_oid *kser_worktree_tree(const struct kser_worktree *wt)
+{
+	return wt->have_tree ? &wt->tree : NULL;
 }
 
 /* Creates the parent directories of rel, refusing to go through links. */
@@ -231,74 +237,123 @@ static const struct kser_error *remove_entry(struct kser_worktree *wt,
 	return err;
 }
 
-struct populate {
+#define PROGRESS_EVERY 64
+
+struct mover {
 	struct kser_worktree *wt;
+	kser_worktree_progress_fn progress;
+	void *arg;
 	const struct kser_error *err;
-	size_t written;
+	size_t done, total;
 };
+
+/* Between two files: an interruption, and progress now and then. */
+static const struct kser_error *step(struct mover *m)
+{
+	if (kser_cancel_requested())
+		return kser_error_fmt(KSER_ERR_CANCELLED, "interrupted");
+	if (m->progress && m->done % PROGRESS_EVERY == 0)
+		return m->progress(m->done, m->total, m->arg);
+	return NULL;
+}
+
+static int remove_cb(const char *path, const struct stat *st, int flag,
+		     struct FTW *ftw)
+{
+	(void)st;
+	(void)ftw;
+	if (kser_cancel_requested())
+		return 1;
+	if (flag == FTW_DP)
+		return rmdir(path) < 0 ? -1 : 0;
+	return unlink(path) < 0 && errno != ENOENT ? -1 : 0;
+}
+
+/* Removes the old checkout, stopping at an interruption. */
+static const struct kser_error *remove_checkout(const char *dir)
+{
+	struct stat st;
+	int r;
+
+	if (lstat(dir, &st) < 0)
+		return errno == ENOENT ? NULL :
+		       kser_error_errno("cannot remove '%s'", dir);
+	r = nftw(dir, remove_cb, 32, FTW_DEPTH | FTW_PHYS);
+	if (r > 0)
+		return kser_error_fmt(KSER_ERR_CANCELLED, "interrupted");
+	if (r < 0)
+		return kser_error_errno("cannot remove '%s'", dir);
+	return NULL;
+}
 
 static int populate_cb(const char *root, const git_tree_entry *e, void *arg)
 {
-	struct populate *p = arg;
+	struct mover *m = arg;
 	struct kser_buf rel = KSER_BUF_INIT;
 
 	if (git_tree_entry_type(e) == GIT_OBJECT_TREE)
 		return 0;
-	if (kser_cancel_requested()) {
-		p->err = kser_error_fmt(KSER_ERR_CANCELLED, "interrupted");
+	m->err = step(m);
+	if (m->err)
 		return -1;
-	}
 	kser_buf_printf(&rel, "%s%s", root, git_tree_entry_name(e));
-	p->err = kser_buf_check(&rel) ? kser_error_nomem() :
-		 write_entry(p->wt, rel.ptr, git_tree_entry_id(e),
+	m->err = kser_buf_check(&rel) ? kser_error_nomem() :
+		 write_entry(m->wt, rel.ptr, git_tree_entry_id(e),
 			     git_tree_entry_filemode(e));
 	kser_buf_release(&rel);
-	if (p->err)
+	if (m->err)
 		return -1;
-	p->written++;
+	m->done++;
 	return 0;
 }
 
-static const struct kser_error *populate(struct kser_worktree *wt,
-					 git_tree *tree, size_t *written)
+static const struct kser_error *populate(struct mover *m, git_tree *tree)
 {
-	struct populate p = { wt, NULL, 0 };
 	const struct kser_error *err;
 
-	err = kser_remove_tree(wt->dir);
+	err = remove_checkout(m->wt->dir);
 	if (!err)
-		err = kser_mkdir_p(wt->dir);
+		err = kser_mkdir_p(m->wt->dir);
 	if (err)
 		return err;
-	if (git_tree_walk(tree, GIT_TREEWALK_PRE, populate_cb, &p) < 0 &&
-	    !p.err)
-		p.err = kser_error_git("cannot walk the tree");
-	*written = p.written;
-	return p.err;
+	if (git_tree_walk(tree, GIT_TREEWALK_PRE, populate_cb, m) < 0 &&
+	    !m->err)
+		m->err = kser_error_git("cannot walk the tree");
+	return m->err;
 }
 
 const struct kser_error *kser_worktree_move(struct kser_worktree *wt,
 					    const git_oid *tree_oid,
-					    size_t *written)
+					    size_t *written,
+					    kser_worktree_progress_fn progress,
+					    void *arg)
 {
 	const struct kser_error *err = NULL;
+	struct mover m = { wt, progress, arg, NULL, 0, 0 };
 	git_tree *from = NULL, *to = NULL;
 	git_diff *diff = NULL;
 	git_diff_options dopts = GIT_DIFF_OPTIONS_INIT;
-	size_t i, n, count = 0;
+	size_t i, n;
 	int pass;
+	bool had_tree;
 
 	*written = 0;
 	if (wt->have_tree && git_oid_equal(&wt->tree, tree_oid))
 		return NULL;
+	if (kser_cancel_requested())
+		return kser_error_fmt(KSER_ERR_CANCELLED, "interrupted");
 	if (git_tree_lookup(&to, wt->repo, tree_oid) < 0)
 		return kser_error_git("cannot read tree %s",
 				      git_oid_tostr_s(tree_oid));
 	err = write_state(wt, "moving", tree_oid);
 	if (err)
 		goto done;
-	if (!wt->have_tree || git_tree_lookup(&from, wt->repo, &wt->tree) < 0) {
-		err = populate(wt, to, written);
+	/* From here on, until "tree" is written, the directory is suspect. */
+	had_tree = wt->have_tree;
+	wt->have_tree = false;
+	if (!had_tree ||
+	    git_tree_lookup(&from, wt->repo, &wt->tree) < 0) {
+		err = populate(&m, to);
 		goto finish;
 	}
 	dopts.flags = GIT_DIFF_INCLUDE_TYPECHANGE;
@@ -307,6 +362,7 @@ const struct kser_error *kser_worktree_move(struct kser_worktree *wt,
 		goto done;
 	}
 	n = git_diff_num_deltas(diff);
+	m.total = n;
 	/* Removals first: a file may give way to a directory. */
 	for (pass = 0; pass < 2 && !err; pass++) {
 		for (i = 0; i < n && !err; i++) {
@@ -316,23 +372,27 @@ const struct kser_error *kser_worktree_move(struct kser_worktree *wt,
 					  d->status == GIT_DELTA_TYPECHANGE))
 				err = remove_entry(wt, d->old_file.path);
 			if (pass == 1 && d->status != GIT_DELTA_DELETED) {
-				err = write_entry(wt, d->new_file.path,
-						  &d->new_file.id,
-						  d->new_file.mode);
-				count++;
+				err = step(&m);
+				if (!err)
+					err = write_entry(wt, d->new_file.path,
+							  &d->new_file.id,
+							  d->new_file.mode);
+				m.done++;
 			}
+			if (!err && pass == 0 && i % PROGRESS_EVERY == 0 &&
+			    kser_cancel_requested())
+				err = kser_error_fmt(KSER_ERR_CANCELLED,
+						     "interrupted");
 		}
 	}
-	*written = count;
 finish:
+	*written = m.done;
 	if (!err) {
 		err = write_state(wt, "tree", tree_oid);
 		if (!err) {
 			wt->have_tree = true;
 			git_oid_cpy(&wt->tree, tree_oid);
 		}
-	} else {
-		wt->have_tree = false;
 	}
 done:
 	git_diff_free(diff);

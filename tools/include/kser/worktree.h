@@ -22,10 +22,26 @@ const struct kser_error *kser_worktree_open(struct kser_worktree **out,
 void kser_worktree_free(struct kser_worktree *wt);
 
 const char *kser_worktree_path(const struct kser_worktree *wt);
+/* The tree the checkout holds, or NULL when it is not known to hold one. */
+const git_oid *kser_worktree_tree(const struct kser_worktree *wt);
 
-/* Moves the checkout to tree; *written counts the files written. */
+/*
+ * Called every few dozen files while a move writes: done so far, and the
+ * total when it is known (0 when not). An error it returns stops the move.
+ */
+typedef const struct kser_error *(*kser_worktree_progress_fn)(size_t done,
+							      size_t total,
+							      void *arg);
+
+/*
+ * Moves the checkout to tree; *written counts the files written. It stops
+ * within a file or two of kser_cancel_requested() (KSER_ERR_CANCELLED);
+ * the directory is then written anew by the next move.
+ */
 const struct kser_error *kser_worktree_move(struct kser_worktree *wt,
 					    const git_oid *tree,
-					    size_t *written);
+					    size_t *written,
+					    kser_worktree_progress_fn progress,
+					    void *arg);
 
 #endif

@@ -2,6 +2,7 @@
 /* kser verify's parsers: KTAP, checkpatch.pl, gcc; and the settings. */
 #include <dirent.h>
 #include <dlfcn.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,10 +12,12 @@
 #include <git2.h>
 
 #include "kser/buf.h"
+#include "kser/cancel.h"
 #include "kser/diag.h"
 #include "kser/ktap.h"
 #include "kser/settings.h"
 #include "kser/util.h"
+#include "kser/worktree.h"
 #include "test_helpers.h"
 
 static void ktap_kunit_output(void **state)
@@ -382,6 +385,150 @@ static void diag_collect_unreadable_record(void **state)
 	kser_remove_tree(dir);
 }
 
+#define WT_DIRS 10
+#define WT_FILES 100	/* per directory */
+
+/* A tree of WT_DIRS directories of WT_FILES files saying "<tag> <n>". */
+static void make_tree(git_repository *repo, const char *tag, git_oid *out)
+{
+	git_treebuilder *top, *sub;
+	git_oid blob, tree;
+	char name[32], text[64];
+	int d, f;
+
+	assert_int_equal(git_treebuilder_new(&top, repo, NULL), 0);
+	for (d = 0; d < WT_DIRS; d++) {
+		assert_int_equal(git_treebuilder_new(&sub, repo, NULL), 0);
+		for (f = 0; f < WT_FILES; f++) {
+			snprintf(text, sizeof(text), "%s %d\n", tag,
+				 d * WT_FILES + f);
+			assert_int_equal(git_blob_create_from_buffer(
+				&blob, repo, text, strlen(text)), 0);
+			snprintf(name, sizeof(name), "f%03d", f);
+			assert_int_equal(git_treebuilder_insert(
+				NULL, sub, name, &blob, GIT_FILEMODE_BLOB), 0);
+		}
+		assert_int_equal(git_treebuilder_write(&tree, sub), 0);
+		git_treebuilder_free(sub);
+		snprintf(name, sizeof(name), "d%d", d);
+		assert_int_equal(git_treebuilder_insert(NULL, top, name, &tree,
+							GIT_FILEMODE_TREE), 0);
+	}
+	assert_int_equal(git_treebuilder_write(out, top), 0);
+	git_treebuilder_free(top);
+}
+
+/* Does the checkout hold every file of the tree tagged tag? */
+static void assert_checkout(const char *dir, const char *tag)
+{
+	struct kser_buf b = KSER_BUF_INIT;
+	char path[256], want[64];
+	int d, f;
+
+	for (d = 0; d < WT_DIRS; d++)
+		for (f = 0; f < WT_FILES; f++) {
+			snprintf(path, sizeof(path), "%s/d%d/f%03d", dir, d, f);
+			snprintf(want, sizeof(want), "%s %d\n", tag,
+				 d * WT_FILES + f);
+			assert_ok(kser_read_file(&b, path));
+			assert_string_equal(kser_buf_cstr(&b), want);
+		}
+	kser_buf_release(&b);
+}
+
+static void assert_state(const char *state_path, const char *word)
+{
+	struct kser_buf b = KSER_BUF_INIT;
+
+	assert_ok(kser_read_file(&b, state_path));
+	assert_true(!strncmp(kser_buf_cstr(&b), word, strlen(word)));
+	kser_buf_release(&b);
+}
+
+struct interrupter {
+	size_t at, calls, last_done, total;
+};
+
+/* Plays the user pressing Ctrl-C once `at` files are written. */
+static const struct kser_error *interrupt_at(size_t done, size_t total,
+					     void *arg)
+{
+	struct interrupter *x = arg;
+
+	x->calls++;
+	x->last_done = done;
+	x->total = total;
+	if (done >= x->at)
+		kser_cancel_request(SIGINT);
+	return NULL;
+}
+
+/*
+ * An interruption stops a move within a file, whether it writes the
+ * directory anew or only what changed, and the next move (here by a new
+ * kser, which finds "moving" in the state file) writes it anew.
+ */
+static void worktree_move_interrupted(void **state)
+{
+	char dir[] = "/tmp/kser-wt-XXXXXX";
+	char src[128], state_path[160];
+	struct kser_worktree *wt;
+	struct interrupter x = { 150, 0, 0, 0 };
+	git_repository *repo;
+	git_oid a, b;
+	size_t written;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	assert_int_equal(git_repository_init(&repo, dir, 1), 0);
+	make_tree(repo, "A", &a);
+	make_tree(repo, "B", &b);
+	snprintf(src, sizeof(src), "%s/src", dir);
+	snprintf(state_path, sizeof(state_path), "%s/src.state", dir);
+	assert_ok(kser_worktree_open(&wt, repo, src));
+
+	/* Writing it anew. */
+	assert_err(kser_worktree_move(wt, &a, &written, interrupt_at, &x),
+		   KSER_ERR_CANCELLED, "interrupted");
+	assert_true(written >= 150 && written < 200);
+	assert_null(kser_worktree_tree(wt));
+	assert_state(state_path, "moving ");
+	kser_cancel_reset();
+	assert_ok(kser_worktree_move(wt, &a, &written, NULL, NULL));
+	assert_int_equal(written, WT_DIRS * WT_FILES);
+	assert_checkout(src, "A");
+	assert_state(state_path, "tree ");
+
+	/* Only what changed: every file. */
+	x.calls = 0;
+	assert_err(kser_worktree_move(wt, &b, &written, interrupt_at, &x),
+		   KSER_ERR_CANCELLED, "interrupted");
+	assert_true(written >= 150 && written < 200);
+	assert_int_equal(x.total, WT_DIRS * WT_FILES);
+	assert_state(state_path, "moving ");
+	kser_worktree_free(wt);
+	kser_cancel_reset();
+	assert_ok(kser_worktree_open(&wt, repo, src));
+	assert_null(kser_worktree_tree(wt));
+	assert_ok(kser_worktree_move(wt, &b, &written, NULL, NULL));
+	assert_checkout(src, "B");
+	assert_state(state_path, "tree ");
+	assert_true(git_oid_equal(kser_worktree_tree(wt), &b));
+
+	/* Interrupted before it starts: nothing is touched. */
+	kser_cancel_request(SIGINT);
+	assert_err(kser_worktree_move(wt, &a, &written, NULL, NULL),
+		   KSER_ERR_CANCELLED, "interrupted");
+	assert_int_equal(written, 0);
+	assert_checkout(src, "B");
+	assert_state(state_path, "tree ");
+	kser_cancel_reset();
+
+	kser_worktree_free(wt);
+	git_repository_free(repo);
+	kser_remove_tree(dir);
+}
+
 static void settings_from_git_config(void **state)
 {
 	char dir[] = "/tmp/kser-set-XXXXXX";
@@ -428,6 +575,7 @@ int main(void)
 		cmocka_unit_test(fingerprints_ignore_line_numbers),
 		cmocka_unit_test(diag_collect_walks_the_build_dir),
 		cmocka_unit_test(diag_collect_unreadable_record),
+		cmocka_unit_test(worktree_move_interrupted),
 		cmocka_unit_test(settings_from_git_config),
 	};
 	int failed;
