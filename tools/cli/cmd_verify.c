@@ -38,10 +38,17 @@ static const char verify_usage[] =
 	"\n"
 	"Exit status: 0 when every check of every patch passed, 1 otherwise.\n";
 
+/* Without a terminal, a line at least this often (KSER_PROGRESS_INTERVAL). */
+#define PROGRESS_INTERVAL_S 30
+
 struct ui {
 	bool tty;
-	size_t cur_row, cur_check;
-	uint64_t check_start, run_start;
+	bool started;
+	uint64_t run_start;
+	uint64_t last_line;	/* when a line was last printed */
+	uint64_t interval;	/* ms between progress lines */
+	uint64_t *since;	/* when each check of the row started, and
+				 * (last) the checkout */
 	bool live;
 	/* Durations seen, per kind, for the estimate. */
 	double sum[3];
@@ -106,6 +113,47 @@ static void clear_live(struct ui *ui)
 	}
 }
 
+static const char *what(const struct kser_verify_report *r, size_t check)
+{
+	return check == KSER_VERIFY_CHECKOUT ? "checkout" : r->checks[check].id;
+}
+
+static uint64_t *since_of(struct ui *ui, const struct kser_verify_report *r,
+			  size_t check)
+{
+	return &ui->since[check == KSER_VERIFY_CHECKOUT ? r->nchecks : check];
+}
+
+/* What runs, how long it has and what is left, on the live line or not. */
+static void progress(struct ui *ui, const struct kser_verify_report *r,
+		     size_t row, size_t check, uint64_t now)
+{
+	double el = (double)(now - *since_of(ui, r, check)) / 1000.0;
+	double left = estimate_left(ui, r);
+
+	if (ui->tty) {
+		fprintf(stderr, "\r\033[K[%u/%zu] %s %s  %d:%02d",
+			r->rows[row].number, r->nrows - 1, what(r, check),
+			r->rows[row].subject, (int)el / 60, (int)el % 60);
+		if (left > 0)
+			fprintf(stderr, "  about %d:%02d left", (int)left / 60,
+				(int)left % 60);
+		ui->live = true;
+		return;
+	}
+	/* CI logs and pipes: a plain line now and then, never silence. */
+	if (now - ui->last_line < ui->interval)
+		return;
+	fprintf(stderr, "[%u/%zu] %s '%s': running for %d:%02d",
+		r->rows[row].number, r->nrows - 1, what(r, check),
+		r->rows[row].subject, (int)el / 60, (int)el % 60);
+	if (left > 0)
+		fprintf(stderr, ", about %d:%02d left", (int)left / 60,
+			(int)left % 60);
+	fputc('\n', stderr);
+	ui->last_line = now;
+}
+
 static void on_event(enum kser_verify_event ev,
 		     const struct kser_verify_report *r, size_t row,
 		     size_t check, const char *note, void *arg)
@@ -116,19 +164,25 @@ static void on_event(enum kser_verify_event ev,
 	switch (ev) {
 	case KSER_VERIFY_EVENT_START:
 		ui->run_start = now;
+		ui->since = calloc(r->nchecks + 1, sizeof(*ui->since));
+		ui->started = ui->since != NULL;
 		fprintf(stderr, "verifying %zu patches on %.12s: %zu checks "
 			"each, %zu results from the cache\n", r->nrows - 1,
 			git_oid_tostr_s(&r->rows[0].commit), r->nchecks,
 			r->from_cache);
+		ui->last_line = now;
 		break;
+	case KSER_VERIFY_EVENT_CHECKOUT:
 	case KSER_VERIFY_EVENT_CHECK_START:
-		ui->cur_row = row;
-		ui->cur_check = check;
-		ui->check_start = now;
-		if (!ui->tty)
+		if (!ui->started)
+			break;
+		*since_of(ui, r, check) = now;
+		if (!ui->tty) {
 			fprintf(stderr, "[%u/%zu] %s: running\n",
 				r->rows[row].number, r->nrows - 1,
-				r->checks[check].id);
+				what(r, check));
+			ui->last_line = now;
+		}
 		break;
 	case KSER_VERIFY_EVENT_CHECK_DONE: {
 		const struct kser_verify_result *x = &r->rows[row].results[check];
@@ -147,29 +201,34 @@ static void on_event(enum kser_verify_event ev,
 			x->summary && x->status != KSER_VERIFY_PASS ? ": " : "",
 			x->summary && x->status != KSER_VERIFY_PASS ?
 			x->summary : "");
+		ui->last_line = now;
 		break;
 	}
 	case KSER_VERIFY_EVENT_TICK:
-		if (ui->tty) {
-			double el = (double)(now - ui->check_start) / 1000.0;
-			double left = estimate_left(ui, r);
-
-			fprintf(stderr, "\r\033[K[%u/%zu] %s %s  %d:%02d",
-				r->rows[ui->cur_row].number, r->nrows - 1,
-				r->checks[ui->cur_check].id,
-				r->rows[ui->cur_row].subject, (int)el / 60,
-				(int)el % 60);
-			if (left > 0)
-				fprintf(stderr, "  about %d:%02d left",
-					(int)left / 60, (int)left % 60);
-			ui->live = true;
-		}
+		if (ui->started)
+			progress(ui, r, row, check, now);
 		break;
 	case KSER_VERIFY_EVENT_NOTE:
 		clear_live(ui);
 		fprintf(stderr, "kser: note: %s\n", note);
+		ui->last_line = now;
 		break;
 	}
+}
+
+/* KSER_PROGRESS_INTERVAL: seconds between progress lines off a terminal. */
+static uint64_t progress_interval(void)
+{
+	const char *v = getenv("KSER_PROGRESS_INTERVAL");
+	char *end;
+	long n;
+
+	if (!v || !*v)
+		return PROGRESS_INTERVAL_S * 1000;
+	n = strtol(v, &end, 10);
+	if (*end || n < 1 || n > 86400)
+		return PROGRESS_INTERVAL_S * 1000;
+	return (uint64_t)n * 1000;
 }
 
 static void print_table(const struct kser_verify_report *r)
@@ -300,6 +359,7 @@ static const struct kser_error *cmd_verify(struct kser_cli *cli, int argc,
 	if (err)
 		goto done;
 	ui.tty = isatty(2);
+	ui.interval = progress_interval();
 	vo.event = on_event;
 	vo.event_arg = &ui;
 	err = kser_verify(&rep, repo, argv[optind], &vo);
@@ -322,6 +382,7 @@ static const struct kser_error *cmd_verify(struct kser_cli *cli, int argc,
 		err = kser_error_fmt(KSER_ERR_GENERIC,
 				     KSER_CLI_QUIET_FAILURE);
 done:
+	free(ui.since);
 	kser_verify_report_release(&rep);
 	kser_settings_release(&settings);
 	git_repository_free(repo);

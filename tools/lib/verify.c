@@ -65,6 +65,10 @@ struct ctx {
 	unsigned int jobs;
 	char **env;		/* environment for builds */
 	uint64_t start_ms;
+
+	/* What runs, for the ticks. */
+	size_t busy_row, busy_check;
+	uint64_t last_tick_ms;
 };
 
 const char *kser_verify_status_name(enum kser_verify_status s)
@@ -1207,11 +1211,31 @@ static void fail_with(struct kser_verify_result *res,
 	set_summary(res, "%s", err->msg);
 }
 
+static void busy(struct ctx *c, size_t row, size_t check)
+{
+	c->busy_row = row;
+	c->busy_check = check;
+}
+
 static void tick(void *arg)
 {
 	struct ctx *c = arg;
 
-	emit(c, KSER_VERIFY_EVENT_TICK, 0, 0, NULL);
+	c->last_tick_ms = kser_now_ms();
+	emit(c, KSER_VERIFY_EVENT_TICK, c->busy_row, c->busy_check, NULL);
+}
+
+/* Ticks while the checkout moves, as the runner ticks while jobs run. */
+static const struct kser_error *checkout_progress(size_t done, size_t total,
+						  void *arg)
+{
+	struct ctx *c = arg;
+
+	(void)done;
+	(void)total;
+	if (kser_now_ms() - c->last_tick_ms >= 200)
+		tick(c);
+	return NULL;
 }
 
 static const struct kser_error *run_jobs(struct ctx *c, struct kser_job *jobs,
@@ -2039,7 +2063,14 @@ static const struct kser_error *verify_row(struct ctx *c, size_t row)
 	}
 	if (!any)
 		return NULL;
-	err = kser_worktree_move(c->wt, &rw->tree, &written, NULL, NULL);
+	if (!kser_worktree_tree(c->wt) ||
+	    !git_oid_equal(kser_worktree_tree(c->wt), &rw->tree)) {
+		busy(c, row, KSER_VERIFY_CHECKOUT);
+		emit(c, KSER_VERIFY_EVENT_CHECKOUT, row, KSER_VERIFY_CHECKOUT,
+		     NULL);
+	}
+	err = kser_worktree_move(c->wt, &rw->tree, &written, checkout_progress,
+				 c);
 	if (err)
 		return err;
 
@@ -2059,6 +2090,7 @@ static const struct kser_error *verify_row(struct ctx *c, size_t row)
 			continue;
 		rw->results[i].status = KSER_VERIFY_RUNNING;
 		rw->results[i].cached = false;
+		busy(c, row, i);
 		emit(c, KSER_VERIFY_EVENT_CHECK_START, row, i, NULL);
 		run_build(c, row, i, cp_pending, cp);
 		cp_pending = false;
@@ -2084,6 +2116,7 @@ static const struct kser_error *verify_row(struct ctx *c, size_t row)
 			continue;
 		}
 		rw->results[kunit].status = KSER_VERIFY_RUNNING;
+		busy(c, row, kunit);
 		emit(c, KSER_VERIFY_EVENT_CHECK_START, row, kunit, NULL);
 		run_kunit(c, row, kunit);
 		emit(c, KSER_VERIFY_EVENT_CHECK_DONE, row, kunit, NULL);
@@ -2101,6 +2134,7 @@ static const struct kser_error *verify_row(struct ctx *c, size_t row)
 			set_summary(&rw->results[cp], "%s", err->msg);
 		} else {
 			rw->results[cp].status = KSER_VERIFY_RUNNING;
+			busy(c, row, cp);
 			emit(c, KSER_VERIFY_EVENT_CHECK_START, row, cp, NULL);
 			err = run_jobs(c, &job, 1);
 			if (finished_anyway(err, &job))
@@ -2227,6 +2261,10 @@ const struct kser_error *kser_verify(struct kser_verify_report *out,
 	emit(&c, KSER_VERIFY_EVENT_START, 0, 0, NULL);
 
 	for (i = 0; i < out->nrows && !err; i++) {
+		if (kser_cancel_requested()) {
+			err = kser_error_fmt(KSER_ERR_CANCELLED, "interrupted");
+			break;
+		}
 		err = verify_row(&c, i);
 		if (err)
 			break;

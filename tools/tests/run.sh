@@ -74,9 +74,14 @@ done
 if [ -z "${KSER_SKIP_SERIES:-}" ] && [ -z "${KSER_TESTS:-}" ]; then
 	echo "series (kser verify of the newest version of each series):"
 	rm -f "$chk"/series.json*
-	"$top/ci/run-series.sh" --json "$chk/series.json" \
-		>"$logdir/series.log" 2>&1
-	status=$?
+	# All of it goes to the log; its headers and kser verify's progress
+	# lines come to the terminal as they come, so that the first run's
+	# kernel build (minutes) is not silence.
+	"$top/ci/run-series.sh" --json "$chk/series.json" 2>&1 |
+		tee "$logdir/series.log" |
+		grep --line-buffered '^== \|^\[[0-9]*/[0-9]*\] ' |
+		sed -u 's/^/    /'
+	status=${PIPESTATUS[0]}
 	sed -n '/^ *# *patch/,/^$/p' "$logdir/series.log" | sed 's/^/  /'
 	if ls "$chk"/series.json* >/dev/null 2>&1; then
 		counts=$(python3 - "$chk"/series.json* <<-\EOP

@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <git2.h>
 #include <jansson.h>
 
@@ -76,13 +77,25 @@ struct kser_verify_report {
 
 void kser_verify_report_release(struct kser_verify_report *r);
 
+/*
+ * Events, with the row and check they are about. While kser's checkout
+ * moves to a row's tree, check is KSER_VERIFY_CHECKOUT.
+ */
 enum kser_verify_event {
 	KSER_VERIFY_EVENT_START,	/* checks decided, before any work */
+	KSER_VERIFY_EVENT_CHECKOUT,	/* the checkout moves to row's tree */
 	KSER_VERIFY_EVENT_CHECK_START,
 	KSER_VERIFY_EVENT_CHECK_DONE,
-	KSER_VERIFY_EVENT_TICK,		/* every ~200 ms while work runs */
+	/*
+	 * Every ~200 ms while work runs, about what is running: the build
+	 * (when checkpatch.pl runs beside it), KUnit, checkpatch.pl alone,
+	 * or the checkout.
+	 */
+	KSER_VERIFY_EVENT_TICK,
 	KSER_VERIFY_EVENT_NOTE,		/* a message for the user */
 };
+
+#define KSER_VERIFY_CHECKOUT SIZE_MAX
 
 typedef void (*kser_verify_event_fn)(enum kser_verify_event ev,
 				     const struct kser_verify_report *r,

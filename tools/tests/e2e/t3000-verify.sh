@@ -36,7 +36,7 @@ kill_orphans () {
 # kbuild, like make, cannot build in a path with spaces, and sharness's
 # trash directory has one: builds go to a directory of their own.
 vdir=$(mktemp -d /tmp/kser-t3000.XXXXXX)
-trap 'rm -rf "$vdir"' EXIT
+trap 'rm -rf "$vdir" "$vdir"-*' EXIT
 
 test_expect_success 'a verify directory with a space is refused, saying why' '
 	git init -q spaced && make_minikernel spaced && commit_all spaced one &&
@@ -397,6 +397,52 @@ test_expect_success 'and it goes stale with its file, as the others do' '
 	commit_all repo "lib: add z" &&
 	verify --checks build base..afterflag >out 2>err &&
 	grep "^   4  lib: add z  *ok" out
+'
+
+test_expect_success 'off a terminal, a line says what builds at least every interval' '
+	git -C repo checkout -q -b pause6 good &&
+	printf "/* PAUSE5_BUILD */\nint p6(void)\n{\n\treturn 0;\n}\n" >repo/lib/p6.c &&
+	commit_all repo "lib: add p6, taking 5 s" &&
+	KSER_PROGRESS_INTERVAL=1 verify --checks build base..pause6 >out 2>err &&
+	cat err &&
+	grep "^\[4/4\] build .lib: add p6, taking 5 s.: running for 0:0[1-9]" err
+'
+
+test_expect_success 'make check shows the series'"'"' progress as it comes' '
+	mkdir -p fake/tools/tests/e2e fake/ci fakechk &&
+	cp "$KSER_TOP/tools/tests/run.sh" fake/tools/tests/ &&
+	echo "echo ok 1 - fake" >fake/tools/tests/e2e/t0000-fake.sh &&
+	cat >fake/ci/run-series.sh <<-\EOF &&
+	#!/bin/bash
+	# A series run that waits, after a progress line, until the test
+	# has seen that line relayed.
+	echo "== fake v1 on base"
+	echo "[0/1] build: running" >&2
+	echo "[0/1] build \"base\": running for 0:30" >&2
+	for i in $(seq 1 150); do test -e go && break; sleep 0.2; done
+	test -e go && echo streamed >streamed
+	cat >"$2" <<-JSON
+	{"records": [{"status": "pass", "patch": 1, "check": "build",
+	              "summary": ""}]}
+	JSON
+	printf "   #  patch  build\n   1  one    ok   1.0s\n\nall passed: 1 checks ran\n"
+	EOF
+	chmod +x fake/ci/run-series.sh &&
+	(cd fake && env -u KSER_TESTS -u KSER_SKIP_SERIES \
+		tools/tests/run.sh ../fakechk >../relay.out 2>&1; echo $? >../relay.status) &
+	for i in $(test_seq 1 150); do
+		grep -q "^    \[0/1\] build \"base\": running for 0:30" relay.out && break
+		sleep 0.2
+	done &&
+	touch fake/go &&
+	for i in $(test_seq 1 150); do test -s relay.status && break; sleep 0.2; done &&
+	cat relay.out &&
+	test_path_is_file fake/streamed &&
+	grep "^    == fake v1 on base" relay.out &&
+	grep "^     1  one    ok   1.0s" relay.out &&
+	tail -n 1 relay.out >last && echo "2 passed, 0 failed" >expect &&
+	test_cmp expect last &&
+	echo 0 >expect && test_cmp expect relay.status
 '
 
 test_expect_success 'an interrupted verify keeps what finished and leaves the repository alone' '
