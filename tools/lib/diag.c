@@ -218,7 +218,8 @@ static bool gcc_kind(const char *kind, const char *end, bool *warning,
 	for (i = 0; i < sizeof(kinds) / sizeof(*kinds); i++) {
 		size_t k = strlen(kinds[i].word);
 
-		if ((size_t)(end - kind) > k && !strncmp(kind, kinds[i].word, k)) {
+		if ((size_t)(end - kind) > k &&
+		    !strncmp(kind, kinds[i].word, k)) {
 			*warning = kinds[i].warning;
 			*msg = kind + k;
 			return true;
@@ -298,8 +299,8 @@ const struct kser_error *kser_gcc_parse(struct kser_diags *out,
 		    (warning && !want_warnings))
 			continue;
 		file = tree_path(l, (size_t)(colon - l), srcdir);
-		err = file ? gcc_add(out, warning, file, (unsigned int)line, msg,
-				     (size_t)(end - msg)) :
+		err = file ? gcc_add(out, warning, file, (unsigned int)line,
+				     msg, (size_t)(end - msg)) :
 			     kser_error_nomem();
 		free(file);
 		continue;

@@ -410,7 +410,8 @@ const struct kser_error *kser_jobs_run(struct kser_job *jobs, size_t n,
 				}
 				job_check_exit(j, now, forced);
 			}
-			if (j->exited && (j->fd < 0 || now >= j->drain_until_ms))
+			if (j->exited &&
+			    (j->fd < 0 || now >= j->drain_until_ms))
 				job_finish(j);
 			if (j->done)
 				continue;
@@ -430,7 +431,7 @@ const struct kser_error *kser_jobs_run(struct kser_job *jobs, size_t n,
 		}
 		if (all_done)
 			break;
-		/* A signal interrupts the wait: cancellation is seen at once. */
+		/* A signal interrupts the wait: cancellation shows at once. */
 		if (poll(pfd, np, next_wait(jobs, n, now)) < 0 &&
 		    errno != EINTR) {
 			err = kser_error_errno("poll failed");

@@ -1465,7 +1465,8 @@ static json_t *ktap_json(const struct kser_ktap_test *t)
 							    ""),
 				      "status", kser_ktap_status_name(x->status),
 				      "directive", x->directive ?
-				      kser_verify_json_text(x->directive) : NULL,
+				      kser_verify_json_text(x->directive) :
+				      NULL,
 				      "diagnostic", x->diagnostic ?
 				      kser_verify_json_text(x->diagnostic) :
 				      NULL);

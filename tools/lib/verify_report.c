@@ -148,6 +148,7 @@ kser_verify_write_json(const struct kser_verify_report *rep, const char *path)
 
 		for (j = 0; row->results && j < rep->nchecks; j++) {
 			const struct kser_verify_result *r = &row->results[j];
+			const char *sum = r->summary ? r->summary : "";
 			char hex[GIT_OID_HEXSZ + 1];
 			json_t *o;
 
@@ -159,13 +160,14 @@ kser_verify_write_json(const struct kser_verify_report *rep, const char *path)
 				      "patch", (int)row->number,
 				      "base", row->number == 0,
 				      "commit", hex,
-				      "subject", kser_verify_json_text(row->subject),
-				      "check", kser_verify_json_text(rep->checks[j].id),
+				      "subject", kser_verify_json_text(
+					      row->subject),
+				      "check", kser_verify_json_text(
+					      rep->checks[j].id),
 				      "status", kser_verify_status_name(r->status),
 				      "duration", r->seconds,
 				      "cached", r->cached,
-				      "summary", kser_verify_json_text(r->summary ?
-								       r->summary : ""),
+				      "summary", kser_verify_json_text(sum),
 				      "messages", messages_of(&rep->checks[j], r),
 				      "log", r->log_path ?
 				      kser_verify_json_text(r->log_path) : NULL,

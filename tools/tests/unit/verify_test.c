@@ -351,7 +351,8 @@ static void diag_collect_walks_the_build_dir(void **state)
 		/* Every record once, in the order of the names. */
 		assert_string_equal(kser_buf_cstr(&all),
 				    "lib/b.o: lib/b.c:2:1: warning: b\n"
-				    "lib/deep/c.o: lib/deep/c.c:3:1: warning: c\n"
+				    "lib/deep/c.o: lib/deep/c.c:3:1: "
+				    "warning: c\n"
 				    "top.o: top.c:1:1: warning: a\n");
 	}
 	readdir_hides_types = false;
