@@ -41,7 +41,7 @@
 #include "kser_lib_verify.h"
 
 /* Bump when a check's logic changes what it reports. */
-#define CHECK_VERSION "kser-verify-1"
+#define CHECK_VERSION "kser-verify-2"
 #define LOG_STORE_CAP (32u << 20)
 #define REF_PREFIX "refs/kser/verify/"
 
