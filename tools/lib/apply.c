@@ -723,15 +723,16 @@ static const struct kser_error *apply_file(struct state *st,
 	struct kser_buf notes = KSER_BUF_INIT;
 	const char *old = fp->old_path, *new = fp->new_path;
 	const char *name = old ? old : new;
-	bool exists = false, new_exists;
+	bool exists = false, new_exists, named = false;
 	uint32_t old_mode = 0, new_mode, cur;
 	git_oid oid, new_oid;
 	size_t mark = st->rep->notes.len;
 
-	if (old && (err = kser_path_check(old)))
-		goto done;
-	if (new && (err = kser_path_check(new)))
-		goto done;
+	/* Before anything looks at them; the errors name the paths. */
+	if (old && (err = kser_path_check(old, 0)))
+		return err;
+	if (new && (err = kser_path_check(new, 0)))
+		return err;
 
 	if (old && !fp->is_new) {
 		err = lookup(st, old, &exists, &old_mode, &oid);
@@ -792,6 +793,11 @@ static const struct kser_error *apply_file(struct state *st,
 		err = kser_error_fmt(KSER_ERR_APPLY,
 				     "new mode (%o) of '%s' does not match "
 				     "old mode (%o)", new_mode, new, old_mode);
+		goto done;
+	}
+	/* Now with the mode: .gitmodules may not become a link. */
+	if (new && !fp->is_delete && (err = kser_path_check(new, new_mode))) {
+		named = true;
 		goto done;
 	}
 
@@ -858,7 +864,7 @@ static const struct kser_error *apply_file(struct state *st,
 done:
 	if (err) {
 		kser_buf_truncate(&st->rep->notes, mark);
-		if (err->code != KSER_ERR_NOMEM)
+		if (err->code != KSER_ERR_NOMEM && !named)
 			err = kser_error_wrap(err, "'%s'", name);
 	}
 	kser_buf_release(&pre);

@@ -243,10 +243,10 @@ static const struct kser_error *add_entry(struct import *im, const char *name,
 		return kser_error_nomem();
 	}
 	kser_path_normalize(j->file.path);
-	err = kser_path_check(j->file.path);
+	err = kser_path_check(j->file.path, mode);
 	if (!err && hardlink) {
 		kser_path_normalize(j->file.hardlink);
-		err = kser_path_check(j->file.hardlink);
+		err = kser_path_check(j->file.hardlink, 0);
 	}
 	if (err) {
 		job_free(j);

@@ -131,13 +131,15 @@ static const struct kser_error *add_files(struct kser_tree_edit *ed,
 			err = kser_error_nomem();
 			break;
 		}
-		err = kser_path_check(sub.ptr);
-		if (err)
-			break;
 		if (lstat(abs.ptr, &st) < 0) {
 			err = kser_error_errno("cannot stat '%s'", abs.ptr);
 			break;
 		}
+		err = kser_path_check(sub.ptr, S_ISLNK(st.st_mode) ?
+				      GIT_FILEMODE_LINK : S_ISDIR(st.st_mode) ?
+				      GIT_FILEMODE_TREE : GIT_FILEMODE_BLOB);
+		if (err)
+			break;
 		if (S_ISDIR(st.st_mode)) {
 			err = add_files(ed, repo, tree, root, sub.ptr, count);
 			continue;

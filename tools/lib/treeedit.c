@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "kser/error.h"
+#include "kser/path.h"
 #include "kser/util.h"
 #include "kser_lib_treeedit.h"
 
@@ -40,12 +41,20 @@ const struct kser_error *kser_tree_edit_set(struct kser_tree_edit *ed,
 		kser_tree_edit_find(ed, path);
 
 	if (!c) {
+		const struct kser_error *err;
+		const char *s = path;
+		size_t depth = 1;
 		char *p;
 
-		const struct kser_error *err = kser_array_grow(
-			(void **)&ed->changes, &ed->alloc, ed->nchanges,
-			sizeof(*ed->changes), 16);
-
+		/* write_level() recurses once per level: bound the levels. */
+		while ((s = strchr(s, '/')) && ++depth <= KSER_PATH_MAX_DEPTH)
+			s++;
+		if (depth > KSER_PATH_MAX_DEPTH)
+			return kser_error_fmt(KSER_ERR_BAD_INPUT,
+					      "cannot store '%.200s...': more "
+					      "than 2048 levels", path);
+		err = kser_array_grow((void **)&ed->changes, &ed->alloc,
+				      ed->nchanges, sizeof(*ed->changes), 16);
 		if (err)
 			return err;
 		p = strdup(path);

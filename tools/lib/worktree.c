@@ -145,7 +145,7 @@ static const struct kser_error *write_entry(struct kser_worktree *wt,
 	struct stat st;
 	int fd;
 
-	err = kser_path_check(rel);
+	err = kser_path_check(rel, mode);
 	if (err)
 		return err;
 	if (mode == GIT_FILEMODE_COMMIT)
@@ -216,7 +216,7 @@ static const struct kser_error *remove_entry(struct kser_worktree *wt,
 					     const char *rel)
 {
 	struct kser_buf path = KSER_BUF_INIT;
-	const struct kser_error *err = kser_path_check(rel);
+	const struct kser_error *err = kser_path_check(rel, 0);
 	char *slash;
 
 	if (err)

@@ -156,6 +156,13 @@ test_expect_success 'an overlay patch that does not apply is refused, naming it'
 	test_path_is_missing r8
 '
 
+test_expect_success 'an overlay with .gitmodules as a symbolic link is refused, as git does' '
+	mkdir -p ov4/files && ln -s lib/a.c ov4/files/.gitmodules &&
+	test_expect_code 1 kser base import --repo r7b --overlay ov4 k.tar.xz 2>err &&
+	grep "unsafe path .\.gitmodules.: .\.gitmodules. cannot be a symbolic link" err &&
+	test_path_is_missing r7b
+'
+
 test_expect_success 'not a tarball: a clear error, and a new repository is removed' '
 	echo "hello" >notatar.tar.xz &&
 	test_expect_code 1 kser base import --repo r9 notatar.tar.xz 2>err &&
@@ -195,10 +202,21 @@ make_hostile () {
 	        add("top/dev", typ=tarfile.CHRTYPE)
 	    elif kind == "fifo":
 	        add("top/fifo", typ=tarfile.FIFOTYPE)
+	    elif kind == "ntfs-dotgit":
+	        add("top/git~1/config")
+	    elif kind == "trailing-dot":
+	        add("top/.git./config")
+	    elif kind == "deep":
+	        add("top/" + "d/" * 45000 + "f")
+	    elif kind == "gitmodules-link":
+	        i = tarfile.TarInfo("top/.gitmodules")
+	        i.type = tarfile.SYMTYPE
+	        i.linkname = "ok.c"
+	        t.addfile(i)
 	EOP
 }
 
-for kind in dotdot absolute dotgit device fifo
+for kind in dotdot absolute dotgit device fifo ntfs-dotgit trailing-dot gitmodules-link deep
 do
 	test_expect_success "a tarball with a hostile entry ($kind) is refused" "
 		make_hostile $kind.tar.gz $kind &&
@@ -215,7 +233,11 @@ test_expect_success 'the hostile errors say what is wrong' '
 	kser base import --repo h-x dotdot.tar.gz 2>err; grep "unsafe path.*\.\." err &&
 	kser base import --repo h-x absolute.tar.gz 2>err; grep "absolute path" err &&
 	kser base import --repo h-x dotgit.tar.gz 2>err; grep "\.git. component" err &&
-	kser base import --repo h-x device.tar.gz 2>err; grep "character device" err
+	kser base import --repo h-x device.tar.gz 2>err; grep "character device" err &&
+	kser base import --repo h-x ntfs-dotgit.tar.gz 2>err; grep "git~1.*reads as .\.git." err &&
+	kser base import --repo h-x trailing-dot.tar.gz 2>err; grep "reads as .\.git." err &&
+	kser base import --repo h-x gitmodules-link.tar.gz 2>err; grep ".\.gitmodules. cannot be a symbolic link" err &&
+	kser base import --repo h-x deep.tar.gz 2>err; grep "\.\.\..: more than 2048 levels" err
 '
 
 test_expect_success 'an .xz cut in its trailer is refused too (checksums unverified)' '

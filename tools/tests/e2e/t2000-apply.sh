@@ -233,6 +233,24 @@ do
 	"
 done
 
+test_expect_success 'a path 50,000 directories deep is refused, as deeper than git reads' '
+	deep=$(printf "d/%.0s" $(test_seq 1 50000))f &&
+	hostile_patch deep.patch "$deep" &&
+	refs_of repo >before &&
+	test_expect_code 1 kser apply --repo repo --onto base --branch deep deep.patch 2>err &&
+	cut -c 1-300 err &&
+	grep "^kser: patch 1/1 .innocent.: unsafe path .d/d/d/.*\.\.\..: more than 2048 levels$" err &&
+	refs_of repo >after && test_cmp before after
+'
+
+test_expect_success 'a path 2048 directories deep, the limit, is fine' '
+	deep=$(printf "d/%.0s" $(test_seq 1 2047))f &&
+	hostile_patch deep.patch "$deep" &&
+	kser apply --repo repo --onto base --branch deep deep.patch &&
+	git -C repo ls-tree -r --name-only deep >ls &&
+	grep -x "$deep" ls
+'
+
 for p in "../escape" "/etc/escape" ".git/config"
 do
 	test_expect_success "a rename to '$p' is refused" "

@@ -35,6 +35,24 @@ same_as_git_am () {
 	fi
 }
 
+# A mail around a diff, as format-patch writes one: $1 file, $2 subject,
+# the diff on stdin.
+diff_mail () {
+	{
+		echo "From 0000000000000000000000000000000000000000 Mon Sep 17 00:00:00 2001"
+		echo "From: A U Thor <author@example.com>"
+		echo "Date: Mon, 4 Mar 2024 10:00:00 +0100"
+		echo "Subject: [PATCH] $2"
+		echo
+		echo "$2."
+		echo "---"
+		cat
+		echo "-- "
+		echo "2.39.5"
+		echo
+	} >"$1"
+}
+
 # Re-encodes a mail's body (python's email package): qp or base64.
 reencode () {
 	python3 - "$1" "$2" <<-\EOP
@@ -260,6 +278,56 @@ test_expect_success 'when git am fails, kser fails on the same patch' '
 	git -C repo am --abort &&
 	test_expect_code 1 kser apply --repo repo --onto base --branch bad bad.patch 2>err &&
 	grep "patch 1/1 .numbers: a traditional diff.: .numbers.: hunk #1" err
+'
+
+test_expect_success 'setup: the tiny repository' '
+	git init -q tiny &&
+	printf "one\ntwo\nthree\n" >tiny/a.txt &&
+	git -C tiny add a.txt && test_tick && git -C tiny commit -q -m b &&
+	git -C tiny tag base
+'
+
+# Paths git refuses (verify_path, with core.protectNTFS on by default):
+# $1 file, $2 path, $3 mode, $4 subject (the path by default).
+bad_path_mail () {
+	diff_mail "$1" "${4:-$2}" <<-EOF
+	diff --git a/$2 b/$2
+	new file mode ${3:-100644}
+	index 0000000..1111111
+	--- /dev/null
+	+++ b/$2
+	@@ -0,0 +1 @@
+	+a.txt
+	\ No newline at end of file
+	EOF
+}
+
+test_expect_success '.gitmodules as a symbolic link is refused, as git am refuses it' '
+	bad_path_mail link.patch .gitmodules 120000 &&
+	EXPECT=fail same_as_git_am tiny link.patch &&
+	grep "unsafe path .\.gitmodules.: .\.gitmodules. cannot be a symbolic link" err &&
+	bad_path_mail link2.patch sub/GITMOD~1 120000 &&
+	EXPECT=fail same_as_git_am tiny link2.patch
+'
+
+for p in "git~1/config" ".git./config" ".git /config" "x/.GIT. ./hooks/x" ".git::\$INDEX_ALLOCATION/x"
+do
+	test_expect_success "'$p' is refused, as git am refuses it" "
+		bad_path_mail ntfs.patch '$p' &&
+		EXPECT=fail same_as_git_am tiny ntfs.patch &&
+		grep 'unsafe path' err
+	"
+done
+
+test_expect_success 'names and paths too long to check out fail in both' '
+	name=$(printf "n%.0s" $(test_seq 1 256)) &&
+	bad_path_mail name.patch "$name" 100644 "a long name" &&
+	EXPECT=fail same_as_git_am tiny name.patch &&
+	grep "a name longer than 255 bytes" err &&
+	long=$(printf "%0199d/" $(test_seq 1 25))f &&
+	bad_path_mail long.patch "$long" 100644 "a long path" &&
+	EXPECT=fail same_as_git_am tiny long.patch &&
+	grep "longer than 4095 bytes" err
 '
 
 test_done

@@ -103,23 +103,108 @@ static void path_check_refuses_what_git_would(void **state)
 		"", "/etc/passwd", "..", "../x", "a/../b", "a/..", ".git",
 		".git/config", "a/.git/x", "a/.GIT/x", "a//b", "a/./b", "./a",
 		"a/",
+		/* What NTFS reads as ".git": 8.3 names, trailing dots and
+		 * spaces, alternate data streams, backslashes. */
+		"git~1/x", "GIT~1/config", ".git./x", ".git /x", ".git. . /x",
+		".git::$INDEX_ALLOCATION/x", "a\\.git/x", "x\\.git\\y",
+		"a/git~1",
+		/* What HFS+ reads as ".git": ignorable code points. */
+		".g\xe2\x80\x8cit/x", "\xef\xbb\xbf.git/x", ".GIT\xe2\x80\x8f",
+		/* git fsck refuses a .gitmodules or .gitattributes that is
+		 * not a blob. */
+		".gitmodules/x", "a/.GITMODULES/b", "gitmod~1/x",
+		".gitattributes/x",
 	};
 	static const char *const good[] = {
 		"a", "a/b/c.c", ".gitignore", "a/.gitattributes", "...",
 		"a/..b", "x.git", "..a", "ünï/cödé",
+		"git~2/x", "git~1x", ".gitx/y", ".git-foo", ".gitmodules",
+		"a/.gitmodules", "x.gitmodules/y", "a\\b",
 	};
 	size_t i;
 
 	(void)state;
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		const struct kser_error *e = kser_path_check(bad[i]);
+		const struct kser_error *e = kser_path_check(bad[i], 0);
 
 		if (!e)
 			fail_msg("'%s' was accepted", bad[i]);
 		assert_int_equal(e->code, KSER_ERR_BAD_INPUT);
 	}
 	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++)
-		assert_ok(kser_path_check(good[i]));
+		assert_ok(kser_path_check(good[i], 0));
+}
+
+/* git's verify_path and fsck's gitmodulesSymlink, gitmodulesBlob. */
+static void path_check_knows_the_mode(void **state)
+{
+	static const char *const not_a_link[] = {
+		".gitmodules", ".GITMODULES", "sub/.gitmodules", "gitmod~1",
+		"GI7EBA~1", ".gitmodules ", ".gitmodules.", ".gitmodules:x",
+		".git\xe2\x80\x8cmodules", "x\\.gitmodules",
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(not_a_link) / sizeof(not_a_link[0]); i++) {
+		assert_ok(kser_path_check(not_a_link[i], 0100644));
+		assert_err(kser_path_check(not_a_link[i], 0120000),
+			   KSER_ERR_BAD_INPUT, "symbolic link");
+	}
+	assert_err(kser_path_check(".gitmodules", 0160000),
+		   KSER_ERR_BAD_INPUT, "'.gitmodules' must be a file");
+	assert_err(kser_path_check(".gitmodules", 040000),
+		   KSER_ERR_BAD_INPUT, "'.gitmodules' must be a file");
+	assert_err(kser_path_check("a/.gitattributes", 0160000),
+		   KSER_ERR_BAD_INPUT, "'.gitattributes' must be a file");
+	/* git allows these as symbolic links (fsck only notes them). */
+	assert_ok(kser_path_check(".gitignore", 0120000));
+	assert_ok(kser_path_check(".gitattributes", 0120000));
+	assert_ok(kser_path_check("x.gitmodules", 0120000));
+	assert_ok(kser_path_check("gitmodules", 0120000));
+	assert_ok(kser_path_check("link", 0120000));
+	assert_ok(kser_path_check("sm", 0160000));
+}
+
+/* Deeper than git's core.maxTreeDepth, longer than Linux can open. */
+static void path_check_limits(void **state)
+{
+	struct kser_buf b = KSER_BUF_INIT;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < KSER_PATH_MAX_DEPTH; i++)
+		kser_buf_puts(&b, i ? "/d" : "d");
+	assert_ok(kser_path_check(b.ptr, 0100644));
+	kser_buf_puts(&b, "/f");
+	assert_err(kser_path_check(b.ptr, 0100644), KSER_ERR_BAD_INPUT,
+		   "more than 2048 levels");
+	kser_buf_clear(&b);
+	for (i = 0; i < 50000; i++)
+		kser_buf_puts(&b, "a/");
+	kser_buf_puts(&b, "f");
+	assert_err(kser_path_check(b.ptr, 0100644), KSER_ERR_BAD_INPUT,
+		   "more than 2048 levels");
+
+	kser_buf_clear(&b);
+	kser_buf_puts(&b, "dir/");
+	for (i = 0; i < KSER_PATH_MAX_NAME; i++)
+		kser_buf_putc(&b, 'n');
+	assert_ok(kser_path_check(b.ptr, 0100644));
+	kser_buf_putc(&b, 'n');
+	assert_err(kser_path_check(b.ptr, 0100644), KSER_ERR_BAD_INPUT,
+		   "a name longer than 255 bytes");
+
+	kser_buf_clear(&b);
+	while (b.len + 200 < KSER_PATH_MAX_LEN)
+		kser_buf_printf(&b, "%0199d/", 0);
+	while (b.len < KSER_PATH_MAX_LEN)
+		kser_buf_putc(&b, 'f');
+	assert_ok(kser_path_check(b.ptr, 0100644));
+	kser_buf_putc(&b, 'f');
+	assert_err(kser_path_check(b.ptr, 0100644), KSER_ERR_BAD_INPUT,
+		   "longer than 4095 bytes");
+	kser_buf_release(&b);
 }
 
 static void path_normalize_drops_dots_and_empties(void **state)
@@ -135,7 +220,7 @@ static void path_normalize_drops_dots_and_empties(void **state)
 	assert_string_equal(b, "/abs/x");
 	kser_path_normalize(c);
 	assert_string_equal(c, "x/../y");
-	assert_non_null(kser_path_check(c));
+	assert_non_null(kser_path_check(c, 0));
 }
 
 int main(void)
@@ -147,6 +232,8 @@ int main(void)
 		cmocka_unit_test(error_wrap_and_ring),
 		cmocka_unit_test(error_long_messages_are_cut),
 		cmocka_unit_test(path_check_refuses_what_git_would),
+		cmocka_unit_test(path_check_knows_the_mode),
+		cmocka_unit_test(path_check_limits),
 		cmocka_unit_test(path_normalize_drops_dots_and_empties),
 	};
 

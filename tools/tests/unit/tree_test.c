@@ -9,7 +9,9 @@
 #include <git2.h>
 
 #include "kser/apply.h"
+#include "kser/buf.h"
 #include "kser/patch.h"
+#include "kser/path.h"
 #include "kser/util.h"
 #include "kser_lib_pack.h"
 #include "kser_lib_treeedit.h"
@@ -248,6 +250,66 @@ static void apply_to_tree_rename_delete_mode(void **state)
 	kser_patch_free(p);
 }
 
+static const struct kser_error *apply_text(git_oid *out, git_repository *repo,
+					   const git_oid *base,
+					   const char *text, size_t len)
+{
+	const struct kser_error *err;
+	struct kser_patch *p = NULL;
+
+	err = kser_patch_parse(&p, text, len, 1);
+	if (!err)
+		err = kser_apply_to_tree(out, repo, base, p, NULL, NULL);
+	kser_patch_free(p);
+	return err;
+}
+
+/*
+ * A path 50,000 directories deep overflowed the stack of the tree writer;
+ * paths deeper than git's core.maxTreeDepth are refused now.
+ */
+static void deep_paths_are_refused(void **state)
+{
+	struct fixture *f = *state;
+	struct kser_buf path = KSER_BUF_INIT, text = KSER_BUF_INIT;
+	struct kser_tree_edit ed;
+	git_oid b1 = blob(f->repo, "one\n"), out;
+	size_t i;
+	char *s;
+
+	for (i = 0; i < 50000; i++)
+		kser_buf_puts(&path, "a/");
+	kser_buf_puts(&path, "f");
+	kser_buf_printf(&text, "diff --git a/%s b/%s\nnew file mode 100644\n"
+			"--- /dev/null\n+++ b/%s\n@@ -0,0 +1 @@\n+x\n",
+			path.ptr, path.ptr, path.ptr);
+	assert_err(apply_text(&out, f->repo, NULL, text.ptr, text.len),
+		   KSER_ERR_BAD_INPUT, "more than 2048 levels");
+
+	/* The tree editor refuses them by itself too. */
+	kser_tree_edit_init(&ed);
+	assert_err(kser_tree_edit_set(&ed, path.ptr, GIT_FILEMODE_BLOB, &b1),
+		   KSER_ERR_BAD_INPUT, "more than 2048 levels");
+	kser_tree_edit_release(&ed);
+
+	/* 2048 levels, the limit, work. */
+	kser_buf_clear(&path);
+	for (i = 1; i < KSER_PATH_MAX_DEPTH; i++)
+		kser_buf_puts(&path, "d/");
+	kser_buf_puts(&path, "f");
+	kser_buf_clear(&text);
+	kser_buf_printf(&text, "diff --git a/%s b/%s\nnew file mode 100644\n"
+			"--- /dev/null\n+++ b/%s\n@@ -0,0 +1 @@\n+x\n",
+			path.ptr, path.ptr, path.ptr);
+	assert_ok(apply_text(&out, f->repo, NULL, text.ptr, text.len));
+	s = read_path(f->repo, &out, path.ptr);
+	assert_string_equal(s, "x\n");
+	free(s);
+	kser_buf_release(&path);
+	kser_buf_release(&text);
+}
+
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -259,6 +321,8 @@ int main(void)
 			tree_edit_touches_only_changed_paths, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 			apply_to_tree_rename_delete_mode, setup, teardown),
+		cmocka_unit_test_setup_teardown(deep_paths_are_refused, setup,
+						teardown),
 	};
 	int failed;
 
