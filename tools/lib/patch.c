@@ -235,6 +235,9 @@ static const struct kser_error *parse_git_names(const struct parser *p,
 	size_t i;
 
 	len = chomp_len(s, len);
+	/* git finds no file name in such a line either. */
+	if (memchr(s, '\0', len))
+		return parse_error(p, "'diff --git' line contains a NUL byte");
 	if (len && *s == '"') {
 		char *buf = malloc(len);
 		size_t used;
@@ -297,20 +300,22 @@ static const struct kser_error *parse_mode(const struct parser *p,
 					   const char *s, size_t len,
 					   uint32_t *mode)
 {
-	char *end;
-	unsigned long v;
-	char buf[16];
+	unsigned long v = 0;
+	size_t i;
 
 	len = chomp_len(s, len);
 	while (len && (s[len - 1] == ' ' || s[len - 1] == '\r'))
 		len--;
-	if (!len || len >= sizeof(buf))
+	/* Octal digits and nothing else: a NUL is no end here. */
+	if (!len || len > 7)
 		return parse_error(p, "bad file mode");
-	memcpy(buf, s, len);
-	buf[len] = '\0';
-	v = strtoul(buf, &end, 8);
-	if (*end || (v != 0100644 && v != 0100755 && v != 0120000 &&
-		     v != 0160000 && v != 0100664))
+	for (i = 0; i < len; i++) {
+		if (s[i] < '0' || s[i] > '7')
+			return parse_error(p, "bad file mode");
+		v = v * 8 + (unsigned long)(s[i] - '0');
+	}
+	if (v != 0100644 && v != 0100755 && v != 0120000 && v != 0160000 &&
+	    v != 0100664)
 		return parse_error(p, "bad file mode");
 	/* Old git wrote 100664 for group-writable files. */
 	*mode = v == 0100664 ? 0100644 : (uint32_t)v;
@@ -635,14 +640,17 @@ static const struct kser_error *parse_hunk(struct parser *p,
 		}
 		parser_next(p);
 	}
+	/* As git apply: "@@ -0,0 +0,0 @@" and context alone are corrupt. */
+	if (!seen_change)
+		return kser_error_fmt(KSER_ERR_BAD_INPUT,
+				      "corrupt patch at line %zu: hunk changes "
+				      "nothing", h->lineno);
 	/* The marker for the last line comes after the counts run out. */
 	if (parser_line(p) && p->line_len > 12 && p->line[0] == '\\' &&
 	    p->line[1] == ' ') {
 		h->lines[h->nlines - 1].noeol = true;
 		parser_next(p);
 	}
-	if (!seen_change)
-		return parse_error(p, "hunk changes nothing");
 	return NULL;
 }
 
@@ -669,8 +677,12 @@ static const struct kser_error *parse_hunks(struct parser *p,
 		struct kser_hunk *h = NULL;
 		struct kser_hunk tmp = { 0 };
 
-		if (!parse_hunk_header(p->line, p->line_len, &tmp))
+		if (!parse_hunk_header(p->line, p->line_len, &tmp)) {
+			/* git: what begins a hunk header must be one. */
+			if (starts_with(p->line, p->line_len, "@@ -"))
+				return parse_error(p, "bad hunk header");
 			break;
+		}
 		err = add_hunk(fp, &h);
 		if (err)
 			return err;
@@ -988,6 +1000,14 @@ const struct kser_error *kser_patch_parse(struct kser_patch **out,
 			if (!err)
 				err = parse_traditional(&p, fp);
 		} else {
+			struct kser_hunk h;
+
+			/* A hunk with no file header: git calls that corrupt. */
+			if (parse_hunk_header(p.line, p.line_len, &h)) {
+				err = parse_error(&p, "hunk without a file "
+						  "header");
+				break;
+			}
 			parser_next(&p);
 			continue;
 		}

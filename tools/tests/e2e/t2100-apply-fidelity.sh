@@ -287,6 +287,18 @@ test_expect_success 'setup: the tiny repository' '
 	git -C tiny tag base
 '
 
+test_expect_success 'a hunk of no lines (@@ -0,0 +0,0 @@) is corrupt in both' '
+	diff_mail zero.patch "zero hunk" <<-\EOF &&
+	diff --git a/a.txt b/a.txt
+	--- a/a.txt
+	+++ b/a.txt
+	@@ -0,0 +0,0 @@
+	\ No newline at end of file
+	EOF
+	EXPECT=fail same_as_git_am tiny zero.patch &&
+	grep "corrupt patch at line [0-9]*: hunk changes nothing" err
+'
+
 # Paths git refuses (verify_path, with core.protectNTFS on by default):
 # $1 file, $2 path, $3 mode, $4 subject (the path by default).
 bad_path_mail () {
