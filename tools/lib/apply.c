@@ -715,6 +715,28 @@ done:
 	return err;
 }
 
+/* git diffs a submodule as one line naming its commit. */
+#define GITLINK_PREFIX "Subproject commit "
+
+/* The commit a gitlink's postimage names, as git apply reads it. */
+static const struct kser_error *gitlink_id(git_oid *out,
+					   const struct kser_buf *post)
+{
+	size_t n = sizeof(GITLINK_PREFIX) - 1;
+
+	if (post->len < n + GIT_OID_HEXSZ ||
+	    memcmp(post->ptr, GITLINK_PREFIX, n) ||
+	    git_oid_fromstrn(out, post->ptr + n, GIT_OID_HEXSZ) < 0)
+		return kser_error_fmt(KSER_ERR_BAD_INPUT,
+				      "corrupt patch for a submodule: no "
+				      "'" GITLINK_PREFIX "<id>' line");
+	if (git_oid_is_zero(out))
+		return kser_error_fmt(KSER_ERR_BAD_INPUT,
+				      "corrupt patch for a submodule: it "
+				      "names the null commit");
+	return NULL;
+}
+
 static const struct kser_error *apply_file(struct state *st,
 					   const struct kser_file_patch *fp)
 {
@@ -759,7 +781,13 @@ static const struct kser_error *apply_file(struct state *st,
 					"'%s' has mode %o, the patch "
 					"expects %o\n", old, old_mode,
 					fp->old_mode);
-		err = read_blob(&pre, st->repo, &oid);
+		if (old_mode == GIT_FILEMODE_COMMIT) {
+			kser_buf_printf(&pre, GITLINK_PREFIX "%s\n",
+					git_oid_tostr_s(&oid));
+			err = kser_buf_check(&pre);
+		} else {
+			err = read_blob(&pre, st->repo, &oid);
+		}
 		if (err)
 			goto done;
 	}
@@ -806,8 +834,11 @@ static const struct kser_error *apply_file(struct state *st,
 	} else {
 		err = kser_apply_hunks(&post, kser_buf_cstr(&pre), pre.len,
 				       fp, &notes);
+		/* As in git, a submodule is never merged three-way. */
 		if (err && err->code == KSER_ERR_APPLY &&
-		    st->opts->three_way && !fp->is_new && exists) {
+		    st->opts->three_way && !fp->is_new && exists &&
+		    old_mode != GIT_FILEMODE_COMMIT &&
+		    new_mode != GIT_FILEMODE_COMMIT) {
 			const struct kser_error *direct =
 				kser_error_fmt(err->code, "%s", err->msg);
 			const struct kser_error *merged;
@@ -850,9 +881,13 @@ static const struct kser_error *apply_file(struct state *st,
 			goto done;
 	}
 	if (new && !fp->is_delete) {
-		if (git_blob_create_from_buffer(&new_oid, st->repo,
-						kser_buf_cstr(&post),
-						post.len) < 0) {
+		if (new_mode == GIT_FILEMODE_COMMIT) {
+			err = gitlink_id(&new_oid, &post);
+			if (err)
+				goto done;
+		} else if (git_blob_create_from_buffer(&new_oid, st->repo,
+						       kser_buf_cstr(&post),
+						       post.len) < 0) {
 			err = kser_error_git("cannot write '%s'", new);
 			goto done;
 		}

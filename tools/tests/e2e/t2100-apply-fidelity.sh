@@ -342,4 +342,29 @@ test_expect_success 'names and paths too long to check out fail in both' '
 	grep "longer than 4095 bytes" err
 '
 
+test_expect_success 'setup: a submodule added, bumped and removed' '
+	git init -q sub &&
+	printf "one\ntwo\nthree\n" >sub/a.txt &&
+	git -C sub add a.txt && test_tick && git -C sub commit -q -m b &&
+	git -C sub tag base &&
+	(cd sub &&
+	 git update-index --add --cacheinfo 160000,1111111111111111111111111111111111111111,lib/sm &&
+	 test_tick && git commit -q -m "add a submodule" &&
+	 git update-index --cacheinfo 160000,2222222222222222222222222222222222222222,lib/sm &&
+	 echo four >>a.txt && git add a.txt &&
+	 test_tick && git commit -q -m "bump it, with a file" &&
+	 git rm -q --cached lib/sm &&
+	 test_tick && git commit -q -m "remove it" &&
+	 git format-patch -q -o ../sm base..) &&
+	grep "^+Subproject commit 1111111111111111111111111111111111111111" sm/0001-*.patch &&
+	grep "^-Subproject commit 1111111111111111111111111111111111111111" sm/0002-*.patch
+'
+
+test_expect_success 'gitlinks: the trees and commits git am makes' '
+	same_as_git_am sub sm/*.patch &&
+	git -C sub ls-tree k$test_count~1 lib/sm >ls &&
+	echo "160000 commit 2222222222222222222222222222222222222222	lib/sm" >expect &&
+	test_cmp expect ls
+'
+
 test_done

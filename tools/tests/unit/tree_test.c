@@ -250,6 +250,20 @@ static void apply_to_tree_rename_delete_mode(void **state)
 	kser_patch_free(p);
 }
 
+/* The tree of base with one more file. */
+static git_oid tree_with(git_repository *repo, const git_oid *base,
+			 const char *path, uint32_t mode, const git_oid *oid)
+{
+	struct kser_tree_edit ed;
+	git_oid out;
+
+	kser_tree_edit_init(&ed);
+	assert_ok(kser_tree_edit_set(&ed, path, mode, oid));
+	assert_ok(kser_tree_edit_write(&out, repo, base, &ed));
+	kser_tree_edit_release(&ed);
+	return out;
+}
+
 static const struct kser_error *apply_text(git_oid *out, git_repository *repo,
 					   const git_oid *base,
 					   const char *text, size_t len)
@@ -262,6 +276,20 @@ static const struct kser_error *apply_text(git_oid *out, git_repository *repo,
 		err = kser_apply_to_tree(out, repo, base, p, NULL, NULL);
 	kser_patch_free(p);
 	return err;
+}
+
+static void entry_of(git_repository *repo, const git_oid *tree,
+		     const char *path, uint32_t *mode, git_oid *oid)
+{
+	git_tree *t = NULL;
+	git_tree_entry *e = NULL;
+
+	assert_int_equal(git_tree_lookup(&t, repo, tree), 0);
+	assert_int_equal(git_tree_entry_bypath(&e, t, path), 0);
+	*mode = git_tree_entry_filemode(e);
+	git_oid_cpy(oid, git_tree_entry_id(e));
+	git_tree_entry_free(e);
+	git_tree_free(t);
 }
 
 /*
@@ -310,6 +338,69 @@ static void deep_paths_are_refused(void **state)
 }
 
 
+#define SM1 "1111111111111111111111111111111111111111"
+#define SM2 "2222222222222222222222222222222222222222"
+
+/* Gitlinks are commits named by "Subproject commit" lines, as in git. */
+static void gitlinks_name_commits(void **state)
+{
+	struct fixture *f = *state;
+	git_oid b1 = blob(f->repo, "one\n"), base, t1, t2, t3, want;
+	uint32_t mode;
+	git_oid oid;
+	static const char add[] =
+		"diff --git a/sm b/sm\nnew file mode 160000\n"
+		"index 0000000..1111111\n--- /dev/null\n+++ b/sm\n"
+		"@@ -0,0 +1 @@\n+Subproject commit " SM1 "\n";
+	static const char bump[] =
+		"diff --git a/sm b/sm\nindex 1111111..2222222 160000\n"
+		"--- a/sm\n+++ b/sm\n@@ -1 +1 @@\n"
+		"-Subproject commit " SM1 "\n+Subproject commit " SM2 "\n";
+	static const char drop[] =
+		"diff --git a/sm b/sm\ndeleted file mode 160000\n"
+		"index 2222222..0000000\n--- a/sm\n+++ /dev/null\n"
+		"@@ -1 +0,0 @@\n-Subproject commit " SM2 "\n";
+	static const char garbage[] =
+		"diff --git a/sm b/sm\nnew file mode 160000\n"
+		"--- /dev/null\n+++ b/sm\n"
+		"@@ -0,0 +1 @@\n+Subproject commit 12345\n";
+	static const char null[] =
+		"diff --git a/sm b/sm\nnew file mode 160000\n"
+		"--- /dev/null\n+++ b/sm\n@@ -0,0 +1 @@\n"
+		"+Subproject commit 0000000000000000000000000000000000000000\n";
+	static const char as_file[] =
+		"diff --git a/sm b/sm\n--- a/sm\n+++ b/sm\n@@ -1 +1 @@\n"
+		"-Subproject commit " SM1 "\n+Subproject commit " SM2 "\n";
+
+	base = tree_with(f->repo, NULL, "a.txt", GIT_FILEMODE_BLOB, &b1);
+	assert_ok(apply_text(&t1, f->repo, &base, add, sizeof(add) - 1));
+	entry_of(f->repo, &t1, "sm", &mode, &oid);
+	assert_int_equal(mode, GIT_FILEMODE_COMMIT);
+	git_oid_fromstr(&want, SM1);
+	assert_true(git_oid_equal(&oid, &want));
+
+	assert_ok(apply_text(&t2, f->repo, &t1, bump, sizeof(bump) - 1));
+	entry_of(f->repo, &t2, "sm", &mode, &oid);
+	assert_int_equal(mode, GIT_FILEMODE_COMMIT);
+	git_oid_fromstr(&want, SM2);
+	assert_true(git_oid_equal(&oid, &want));
+	/* A patch without a mode line works on the gitlink as it is. */
+	assert_ok(apply_text(&t3, f->repo, &t1, as_file, sizeof(as_file) - 1));
+	assert_true(git_oid_equal(&t3, &t2));
+
+	assert_ok(apply_text(&t3, f->repo, &t2, drop, sizeof(drop) - 1));
+	assert_true(git_oid_equal(&t3, &base));
+
+	/* The bump expects SM1: against SM2 it does not apply. */
+	assert_err(apply_text(&t3, f->repo, &t2, bump, sizeof(bump) - 1),
+		   KSER_ERR_APPLY, "hunk #1");
+	assert_err(apply_text(&t3, f->repo, &base, garbage,
+			      sizeof(garbage) - 1),
+		   KSER_ERR_BAD_INPUT, "'sm': corrupt patch for a submodule");
+	assert_err(apply_text(&t3, f->repo, &base, null, sizeof(null) - 1),
+		   KSER_ERR_BAD_INPUT, "'sm': corrupt patch for a submodule");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -322,6 +413,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(
 			apply_to_tree_rename_delete_mode, setup, teardown),
 		cmocka_unit_test_setup_teardown(deep_paths_are_refused, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(gitlinks_name_commits, setup,
 						teardown),
 	};
 	int failed;
