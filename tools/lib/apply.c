@@ -11,6 +11,7 @@
  * without trailing context at its end; lines an earlier hunk produced are
  * never matched again. There is no fuzz.
  */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -340,33 +341,61 @@ const struct kser_error *kser_apply_hunks(struct kser_buf *out,
 
 /* --- binary ------------------------------------------------------------ */
 
+/*
+ * Deflate turns at most 1032 bytes into one (runs of 258-byte matches):
+ * data that claims to inflate to more than that was never deflated.
+ */
+#define DEFLATE_MAX_RATIO 1032
+
+/*
+ * Inflates a binary patch's data, which must come to the size its header
+ * states. The buffer grows with what actually inflates, so a header that
+ * lies costs nothing.
+ */
 static const struct kser_error *inflate_exact(struct kser_buf *out,
 					      const struct kser_binary *bin)
 {
+	bool bad = false;
 	z_stream z;
-	int r;
+	int r = Z_OK;
 
-	memset(&z, 0, sizeof(z));
 	kser_buf_clear(out);
-	kser_buf_grow(out, bin->inflated_len);
-	if (kser_buf_check(out))
-		return kser_error_nomem();
+	if (bin->inflated_len / DEFLATE_MAX_RATIO > bin->len ||
+	    bin->len > UINT_MAX)
+		goto corrupt;
+	memset(&z, 0, sizeof(z));
 	if (inflateInit(&z) != Z_OK)
 		return kser_error_nomem();
 	z.next_in = bin->data;
 	z.avail_in = (uInt)bin->len;
-	z.next_out = (unsigned char *)out->ptr;
-	z.avail_out = (uInt)bin->inflated_len;
-	r = inflate(&z, Z_FINISH);
+	while (!bad && r != Z_STREAM_END) {
+		/* Double, but never past one byte more than stated. */
+		size_t room = out->len < 65536 ? 65536 : out->len;
+
+		if (room > bin->inflated_len - out->len + 1)
+			room = bin->inflated_len - out->len + 1;
+		if (room > 1u << 30)
+			room = 1u << 30;
+		kser_buf_grow(out, room);
+		if (kser_buf_check(out)) {
+			inflateEnd(&z);
+			return kser_error_nomem();
+		}
+		z.next_out = (unsigned char *)out->ptr + out->len;
+		z.avail_out = (uInt)room;
+		r = inflate(&z, Z_NO_FLUSH);
+		out->len += room - z.avail_out;
+		out->ptr[out->len] = '\0';
+		bad = (r != Z_OK && r != Z_STREAM_END) ||
+		      out->len > bin->inflated_len;
+	}
 	inflateEnd(&z);
-	if (r != Z_STREAM_END || z.total_out != bin->inflated_len)
-		return kser_error_fmt(KSER_ERR_BAD_INPUT,
-				      "corrupt binary patch: the data does "
-				      "not inflate to %zu bytes",
-				      bin->inflated_len);
-	out->len = bin->inflated_len;
-	out->ptr[out->len] = '\0';
-	return NULL;
+	if (!bad && out->len == bin->inflated_len)
+		return NULL;
+corrupt:
+	return kser_error_fmt(KSER_ERR_BAD_INPUT,
+			      "corrupt binary patch: the data does not "
+			      "inflate to %zu bytes", bin->inflated_len);
 }
 
 static bool delta_varint(const unsigned char **p, const unsigned char *end,
@@ -426,19 +455,21 @@ const struct kser_error *kser_apply_delta(struct kser_buf *out,
 				}
 			if (!size)
 				size = 0x10000;
-			if (off > base_len || size > base_len - off)
+			if (off > base_len || size > base_len - off ||
+			    size > dst_len - out->len)
 				goto corrupt;
 			kser_buf_put(out, base + off, size);
 		} else if (op) {
-			if ((size_t)(end - p) < op)
+			if ((size_t)(end - p) < op || op > dst_len - out->len)
 				goto corrupt;
 			kser_buf_put(out, p, op);
 			p += op;
 		} else {
 			goto corrupt;
 		}
-		if (out->len > dst_len)
-			goto corrupt;
+		/* The buffer grows with the result, never past dst_len. */
+		if (kser_buf_check(out))
+			return kser_error_nomem();
 	}
 	if (kser_buf_check(out))
 		return kser_error_nomem();
@@ -572,42 +603,47 @@ static bool resolve_blob(git_repository *repo, const char *hex, git_oid *out)
 	return ok;
 }
 
-static bool id_is_null(const char *hex)
+/* A whole object id in lower-case hex, as git writes and compares them. */
+static bool full_id(git_oid *out, const char *hex)
 {
-	return *hex && strspn(hex, "0") == strlen(hex);
+	return strlen(hex) == GIT_OID_HEXSZ && strspn(hex, "0123456789abcdef")
+	       == GIT_OID_HEXSZ && git_oid_fromstr(out, hex) == 0;
 }
 
+/*
+ * As git apply: the preimage must be the blob the index line names (an
+ * id of zeros names none, so it matches nothing but a creation), a
+ * creation starts from nothing, and the result must be the blob named.
+ */
 static const struct kser_error *apply_binary(struct state *st,
 					     const struct kser_file_patch *fp,
 					     const struct kser_buf *pre,
-					     bool pre_exists,
 					     struct kser_buf *post)
 {
 	const struct kser_error *err;
 	const char *path = kser_file_patch_path(fp);
-	git_oid want, got;
+	char hex[GIT_OID_HEXSZ + 1];
+	git_oid old, want, got;
 
-	if (fp->is_delete) {
-		kser_buf_clear(post);
-		return NULL;
-	}
-	if (strlen(fp->old_id) != GIT_OID_HEXSZ ||
-	    strlen(fp->new_id) != GIT_OID_HEXSZ)
+	if (!full_id(&old, fp->old_id) || !full_id(&want, fp->new_id))
 		return kser_error_fmt(KSER_ERR_APPLY,
 				      "cannot apply the binary patch to '%s' "
 				      "without full index lines", path);
-	if (pre_exists && !id_is_null(fp->old_id)) {
-		git_oid_fromstr(&want, fp->old_id);
-		git_odb_hash(&got, pre->ptr ? pre->ptr : "", pre->len,
+	if (!fp->is_new) {
+		git_odb_hash(&got, kser_buf_cstr(pre), pre->len,
 			     GIT_OBJECT_BLOB);
-		if (!git_oid_equal(&want, &got))
+		git_oid_tostr(hex, sizeof(hex), &got);
+		if (strcmp(hex, fp->old_id))
 			return kser_error_fmt(KSER_ERR_APPLY,
 					      "the binary patch applies to "
 					      "'%s' (%s), which does not "
 					      "match the current contents",
 					      path, fp->old_id);
 	}
-	git_oid_fromstr(&want, fp->new_id);
+	if (git_oid_is_zero(&want)) {
+		kser_buf_clear(post);
+		return NULL;
+	}
 	if (fp->binary_without_data) {
 		/* Only usable when the result is already known. */
 		if (!resolve_blob(st->repo, fp->new_id, &got))
@@ -626,7 +662,7 @@ static const struct kser_error *apply_binary(struct state *st,
 		if (!err)
 			err = kser_apply_delta(post,
 					       (const unsigned char *)
-					       (pre->ptr ? pre->ptr : ""),
+					       kser_buf_cstr(pre),
 					       pre->len,
 					       (unsigned char *)delta.ptr,
 					       delta.len);
@@ -634,9 +670,9 @@ static const struct kser_error *apply_binary(struct state *st,
 	}
 	if (err)
 		return err;
-	git_odb_hash(&got, post->ptr ? post->ptr : "", post->len,
-		     GIT_OBJECT_BLOB);
-	if (!git_oid_equal(&want, &got))
+	git_odb_hash(&got, kser_buf_cstr(post), post->len, GIT_OBJECT_BLOB);
+	git_oid_tostr(hex, sizeof(hex), &got);
+	if (strcmp(hex, fp->new_id))
 		return kser_error_fmt(KSER_ERR_APPLY,
 				      "the binary patch for '%s' produces "
 				      "the wrong result", path);
@@ -830,7 +866,7 @@ static const struct kser_error *apply_file(struct state *st,
 	}
 
 	if (fp->is_binary) {
-		err = apply_binary(st, fp, &pre, exists, &post);
+		err = apply_binary(st, fp, &pre, &post);
 	} else {
 		err = kser_apply_hunks(&post, kser_buf_cstr(&pre), pre.len,
 				       fp, &notes);

@@ -753,9 +753,7 @@ static const struct kser_error *parse_binary_side(struct parser *p,
 {
 	struct kser_buf data = KSER_BUF_INIT;
 	const char *s;
-	size_t len;
-	char *end;
-	unsigned long long n;
+	size_t len, n = 0, digits = 0;
 
 	if (!parser_line(p))
 		return parse_error(p, "binary patch ends early");
@@ -770,10 +768,16 @@ static const struct kser_error *parse_binary_side(struct parser *p,
 	} else {
 		return parse_error(p, "expected 'literal' or 'delta'");
 	}
-	n = strtoull(s, &end, 10);
-	if (end == s)
+	/* Digits within the line; what follows them is ignored, as in git. */
+	while (s + digits < p->line + len && s[digits] >= '0' &&
+	       s[digits] <= '9') {
+		if (n > (SIZE_MAX - 9) / 10)
+			return parse_error(p, "bad binary size");
+		n = n * 10 + (size_t)(s[digits++] - '0');
+	}
+	if (!digits)
 		return parse_error(p, "bad binary size");
-	bin->inflated_len = (size_t)n;
+	bin->inflated_len = n;
 	parser_next(p);
 	while (parser_line(p)) {
 		len = chomp_len(p->line, p->line_len);

@@ -367,4 +367,37 @@ test_expect_success 'gitlinks: the trees and commits git am makes' '
 	test_cmp expect ls
 '
 
+test_expect_success 'setup: binary patches and the blobs they need' '
+	git init -q binrepo &&
+	printf "one\ntwo\nthree\n" >binrepo/a.txt &&
+	{ printf "\0"; test_seq 1 300; } >binrepo/d.bin &&
+	git -C binrepo add . && test_tick && git -C binrepo commit -q -m b &&
+	git -C binrepo tag base &&
+	(cd binrepo &&
+	 echo end >>d.bin && test_tick && git commit -q -a -m grow &&
+	 git format-patch -q -1 -o ../bingrow &&
+	 git checkout -q -b side base && echo side >>d.bin &&
+	 test_tick && git commit -q -a -m side &&
+	 git rm -q d.bin && test_tick && git commit -q -m "remove it" &&
+	 git format-patch -q -1 -o ../binrm) &&
+	grep "^delta " bingrow/*.patch
+'
+
+test_expect_success 'a binary delta applies as in git am' '
+	same_as_git_am binrepo bingrow/*.patch
+'
+
+test_expect_success 'a binary delta whose preimage id is zeros is refused, as in git am' '
+	sed -E "s/^index [0-9a-f]{40}\.\./index 0000000000000000000000000000000000000000../" \
+		bingrow/*.patch >zero-bin.patch &&
+	grep "^index 0\{40\}\.\." zero-bin.patch &&
+	EXPECT=fail same_as_git_am binrepo zero-bin.patch &&
+	grep "does not match the current contents" err
+'
+
+test_expect_success 'a binary removal of other contents is refused, as in git am' '
+	EXPECT=fail same_as_git_am binrepo binrm/*.patch &&
+	grep "does not match the current contents" err
+'
+
 test_done

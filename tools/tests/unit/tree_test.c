@@ -337,7 +337,6 @@ static void deep_paths_are_refused(void **state)
 	kser_buf_release(&text);
 }
 
-
 #define SM1 "1111111111111111111111111111111111111111"
 #define SM2 "2222222222222222222222222222222222222222"
 
@@ -401,6 +400,113 @@ static void gitlinks_name_commits(void **state)
 		   KSER_ERR_BAD_INPUT, "'sm': corrupt patch for a submodule");
 }
 
+/* "\0" and the numbers 1 to 300, one a line: a file git diffs as binary. */
+static git_oid binary_base(git_repository *repo)
+{
+	struct kser_buf b = KSER_BUF_INIT;
+	git_oid oid;
+	int i;
+
+	kser_buf_putc(&b, '\0');
+	for (i = 1; i <= 300; i++)
+		kser_buf_printf(&b, "%d\n", i);
+	assert_int_equal(git_blob_create_from_buffer(&oid, repo, b.ptr, b.len),
+			 0);
+	kser_buf_release(&b);
+	return oid;
+}
+
+/* git diff --binary --full-index after "echo end >>d.bin". */
+#define DELTA_PATCH(pre, forward_size)					\
+	"diff --git a/d.bin b/d.bin\n"					\
+	"index " pre "..95645fd3e76861a49ebc2d7d6855fdcc2846e694 100644\n" \
+	"GIT binary patch\n"						\
+	"delta " forward_size "\n"					\
+	"TcmX@gagt+$D+^0%UJ4fg9RUN~\n"					\
+	"\n"								\
+	"delta 7\n"							\
+	"OcmX@fag<|&D+>S&O#+wz\n"					\
+	"\n"
+
+#define PRE_ID "039422f014d80b470ba70d7ca6f10fa386ad3b1c"
+#define ZERO_ID "0000000000000000000000000000000000000000"
+
+static void binary_patches_check_their_preimage(void **state)
+{
+	struct fixture *f = *state;
+	git_oid bin = binary_base(f->repo), other = blob(f->repo, "other\n");
+	git_oid base, base2, out, want;
+	uint32_t mode;
+	git_oid oid;
+	static const char good[] = DELTA_PATCH(PRE_ID, "12");
+	static const char zero[] = DELTA_PATCH(ZERO_ID, "12");
+	static const char del[] =
+		"diff --git a/d.bin b/d.bin\n"
+		"deleted file mode 100644\n"
+		"index " PRE_ID ".." ZERO_ID "\n"
+		"GIT binary patch\n"
+		"literal 0\n"
+		"HcmV?d00001\n"
+		"\n";
+
+	base = tree_with(f->repo, NULL, "d.bin", GIT_FILEMODE_BLOB, &bin);
+	assert_ok(apply_text(&out, f->repo, &base, good, sizeof(good) - 1));
+	entry_of(f->repo, &out, "d.bin", &mode, &oid);
+	git_oid_fromstr(&want, "95645fd3e76861a49ebc2d7d6855fdcc2846e694");
+	assert_true(git_oid_equal(&oid, &want));
+
+	/* git refuses an all-zero preimage id: it names no contents. */
+	assert_err(apply_text(&out, f->repo, &base, zero, sizeof(zero) - 1),
+		   KSER_ERR_APPLY, "does not match the current contents");
+
+	/* A deletion must delete what the patch says it deletes. */
+	assert_ok(apply_text(&out, f->repo, &base, del, sizeof(del) - 1));
+	assert_null(read_path(f->repo, &out, "d.bin"));
+	base2 = tree_with(f->repo, NULL, "d.bin", GIT_FILEMODE_BLOB, &other);
+	assert_err(apply_text(&out, f->repo, &base2, del, sizeof(del) - 1),
+		   KSER_ERR_APPLY, "does not match the current contents");
+}
+
+/*
+ * A binary patch states the size of its data; a few hundred bytes that
+ * claimed a gigabyte made kser allocate it. No allocation may exceed what
+ * the data can inflate to (this binary's allocator fails above 256 MB).
+ */
+static void binary_sizes_are_bounded(void **state)
+{
+	struct fixture *f = *state;
+	git_oid bin = binary_base(f->repo), base, out;
+	static const char literal[] =
+		"diff --git a/n.bin b/n.bin\n"
+		"new file mode 100644\n"
+		"index " ZERO_ID "..db12d84d7d09898766cc3d68c37aa7d58f6c3702\n"
+		"GIT binary patch\n"
+		"literal 1073741824\n"
+		"Scmc~u&B@7UD9<m-NdW*EO9VXt\n"
+		"\n"
+		"literal 0\n"
+		"HcmV?d00001\n"
+		"\n";
+	static const char delta[] = DELTA_PATCH(PRE_ID, "1073741824");
+	static const char huge[] = DELTA_PATCH(PRE_ID, "99999999999999999999");
+
+	base = tree_with(f->repo, NULL, "d.bin", GIT_FILEMODE_BLOB, &bin);
+	assert_err(apply_text(&out, f->repo, &base, literal,
+			      sizeof(literal) - 1),
+		   KSER_ERR_BAD_INPUT, "corrupt binary patch");
+	assert_err(apply_text(&out, f->repo, &base, delta, sizeof(delta) - 1),
+		   KSER_ERR_BAD_INPUT, "corrupt binary patch");
+	assert_err(apply_text(&out, f->repo, &base, huge, sizeof(huge) - 1),
+		   KSER_ERR_BAD_INPUT, "binary");
+}
+
+/* Allocations above 256 MB fail here instead of succeeding. */
+const char *__asan_default_options(void);
+const char *__asan_default_options(void)
+{
+	return "max_allocation_size_mb=256:allocator_may_return_null=1";
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -416,6 +522,10 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(gitlinks_name_commits, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(
+			binary_patches_check_their_preimage, setup, teardown),
+		cmocka_unit_test_setup_teardown(binary_sizes_are_bounded,
+						setup, teardown),
 	};
 	int failed;
 
