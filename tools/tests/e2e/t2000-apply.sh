@@ -90,7 +90,8 @@ test_expect_success 'the highest version is applied, with trailers from replies'
 	test_cmp expect msg1 &&
 	commit_msg repo $(tail -n 1 out) >msg3 &&
 	grep "^Acked-by: Maint Ainer" msg3 &&
-	! grep "Rita" msg3 && ! grep "Quoted" msg3 && ! grep "In Signature" msg3
+	! grep "Rita" msg3 && ! grep "Quoted" msg3 && ! grep "In Signature" msg3 &&
+	fsck_strict repo
 '
 
 test_expect_success 'the content is v2, the branch is named after the cover letter' '
@@ -110,7 +111,8 @@ test_expect_success 'the cover letter is kept as the branch description' '
 test_expect_success '-v picks an older version' '
 	kser apply --repo repo --onto base -v 1 thread.mbox >out &&
 	git -C repo show subject-here-v1:f >f && grep three-v1 f &&
-	! grep "trailers from" out
+	! grep "trailers from" out &&
+	fsck_strict repo
 '
 
 test_expect_success 'a version that is not there is an error naming those that are' '
@@ -131,7 +133,8 @@ test_expect_success 'an existing branch is not moved without --force' '
 	test_expect_code 1 kser apply --repo repo --onto base thread.mbox 2>err &&
 	grep "branch .subject-here-v2. already exists" err &&
 	refs_of repo >after && test_cmp before after &&
-	kser apply --repo repo --onto base --force thread.mbox
+	kser apply --repo repo --onto base --force thread.mbox &&
+	fsck_strict repo
 '
 
 test_expect_success 'an incomplete series is refused, naming what is missing' '
@@ -158,7 +161,8 @@ test_expect_success '-3 merges what does not apply exactly, and says so' '
 	kser apply --repo repo --onto moved --branch merged -3 v2 >out &&
 	grep "applied with a three-way merge" out &&
 	git -C repo show merged:f >f &&
-	grep "^ten$" f && grep thirteen-v2 f
+	grep "^ten$" f && grep thirteen-v2 f &&
+	fsck_strict repo
 '
 
 test_expect_success '-3 with a real conflict fails cleanly' '
@@ -180,7 +184,8 @@ test_expect_success 'a quilt directory, ordered by its series file' '
 	grep "^\[2/2\] [0-9a-f]* two" out &&
 	git -C repo diff --quiet v1~1 quilt &&
 	commit_msg repo quilt >msg &&
-	printf "two\n\nDescribe the second change.\n" >expect && test_cmp expect msg
+	printf "two\n\nDescribe the second change.\n" >expect && test_cmp expect msg &&
+	fsck_strict repo
 '
 
 test_expect_success 'a quilt series naming a path outside it is refused' '
@@ -229,7 +234,8 @@ do
 		cat err &&
 		grep 'unsafe path' err &&
 		refs_of repo >after && test_cmp before after &&
-		test_path_is_missing escape && test_path_is_missing ../escape
+		test_path_is_missing escape && test_path_is_missing ../escape &&
+		fsck_strict repo
 	"
 done
 
@@ -248,7 +254,8 @@ test_expect_success 'a path 2048 directories deep, the limit, is fine' '
 	hostile_patch deep.patch "$deep" &&
 	kser apply --repo repo --onto base --branch deep deep.patch &&
 	git -C repo ls-tree -r --name-only deep >ls &&
-	grep -x "$deep" ls
+	grep -x "$deep" ls &&
+	fsck_strict repo
 '
 
 for p in "../escape" "/etc/escape" ".git/config"
@@ -267,7 +274,8 @@ test_expect_success 'a double slash after the prefix stays inside the tree, as i
 	hostile_patch dbl.patch /etc/inside &&
 	kser apply --repo repo --onto base --branch dbl dbl.patch &&
 	git -C repo show dbl:etc/inside >c && echo owned >expect && test_cmp expect c &&
-	test_path_is_missing /etc/inside
+	test_path_is_missing /etc/inside &&
+	fsck_strict repo
 '
 
 test_expect_success 'a diff writing through a symlink is refused' '
@@ -305,6 +313,10 @@ test_expect_success 'a binary patch for the wrong preimage is refused' '
 	 git add b.bin && test_tick && git commit -q -m other) &&
 	test_expect_code 1 kser apply --repo repo --onto bin2 --branch b bin/*.patch 2>err &&
 	grep "does not match the current contents" err
+'
+
+test_expect_success 'git fsck --strict: every object kser wrote above passes' '
+	fsck_strict repo
 '
 
 test_done

@@ -20,7 +20,8 @@ same_as_git_am () {
 		kser apply --repo "$repo" --onto base --branch "k$test_count" \
 			${AM_OPTS:-} "${abs[@]}" >out &&
 		tail -n 1 out >actual &&
-		test_cmp expect actual
+		test_cmp expect actual &&
+		fsck_strict "$repo"
 	else
 		cat am.out &&
 		git -C "$repo" am --abort &&
@@ -31,7 +32,8 @@ same_as_git_am () {
 			--branch "k$test_count" ${AM_OPTS:-} "${abs[@]}" 2>err &&
 		cat err &&
 		grep "^kser: patch $n/" err &&
-		test_must_fail git -C "$repo" rev-parse --verify -q "k$test_count"
+		test_must_fail git -C "$repo" rev-parse --verify -q "k$test_count" &&
+		fsck_strict "$repo"
 	fi
 }
 
