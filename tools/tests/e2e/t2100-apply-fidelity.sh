@@ -94,7 +94,7 @@ test_expect_success 'setup: a repository with every kind of change' '
 	 test_tick && git commit -q -m "rename with an edit" &&
 	 chmod 755 script && test_tick && git commit -q -a -m "script: make executable" &&
 	 printf "now with newline\n" >noeol && test_tick && git commit -q -a -m "noeol: end with a newline" &&
-	 head -c 500 /dev/urandom >new.bin && printf "\x03more" >>blob.bin &&
+	 { printf "\0"; head -c 499 /dev/urandom; } >new.bin && printf "\x03more" >>blob.bin &&
 	 git add . && test_tick && git commit -q -m "binary: add one, change one" &&
 	 git rm -q doomed && test_tick && git commit -q -m "remove doomed" &&
 	 mkdir -p "dir/ünïcödé" && echo x >"dir/ünïcödé/fïlé.txt" &&
