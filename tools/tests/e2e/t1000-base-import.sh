@@ -39,7 +39,8 @@ test_expect_success 'import a .tar.xz: the tree is exactly what git add -f -A ma
 	git -C r1 rev-parse v9.8.7-rc1 >tag &&
 	test_cmp tag id &&
 	grep "imported 10 files" out &&
-	grep "(Linux 9.8.7-rc1)" out
+	grep "(Linux 9.8.7-rc1)" out &&
+	fsck_strict r1
 '
 
 test_expect_success 'modes and symlinks are kept' '
@@ -55,15 +56,15 @@ test_expect_success 'the objects are in one pack, and fsck is happy' '
 	test_path_is_missing r1/.git/objects/pack/tmp_kser_* &&
 	ls r1/.git/objects/pack/*.pack >packs &&
 	test_line_count = 1 packs &&
-	git -C r1 fsck --strict --no-dangling 2>fsck &&
-	! grep -i error fsck
+	fsck_strict r1
 '
 
 test_expect_success 'deterministic: same commit from .tar.gz, a directory, another repo' '
 	kser base import --repo r2 k.tar.gz >out2 &&
 	kser base import --repo r3 src/linux-9.8 >out3 &&
 	tail -n 1 out >a && tail -n 1 out2 >b && tail -n 1 out3 >c &&
-	test_cmp a b && test_cmp a c
+	test_cmp a b && test_cmp a c &&
+	fsck_strict r2 && fsck_strict r3
 '
 
 test_expect_success 'the commit is dated by the source and made by the import' '
@@ -88,7 +89,8 @@ test_expect_success '--label names the tag; a tag pointing elsewhere needs --for
 	grep "tag .base-x. already exists" err &&
 	refs_of r1 >after && test_cmp before after &&
 	kser base import --repo r1 --label base-x --force src2/linux-9.8 &&
-	git -C r1 rev-parse base-x >y && ! test_cmp x y
+	git -C r1 rev-parse base-x >y && ! test_cmp x y &&
+	fsck_strict r1
 '
 
 test_expect_success 'setup: an overlay' '
@@ -121,7 +123,8 @@ test_expect_success 'an overlay adds a second commit: its files and its edits' '
 	grep "Kconfig *| 3 +++" stat &&
 	grep "lib/new/n.c" stat &&
 	git -C r4 ls-tree -r v9.8.7-rc1 lib/new/tool.sh >ls &&
-	grep "^100755" ls
+	grep "^100755" ls &&
+	fsck_strict r4
 '
 
 test_expect_success 'the overlay applies to a tree with unrelated changes (offsets), as git apply does' '
@@ -133,12 +136,14 @@ test_expect_success 'the overlay applies to a tree with unrelated changes (offse
 	grep "config NEW" kc && grep "config Z" kc &&
 	cp src3/linux-9.8/Kconfig gitk &&
 	sed "s,a/Kconfig,a/gitk,;s,b/Kconfig,b/gitk," ov/patches/0001-kconfig.patch >p &&
-	git apply p && test_cmp gitk kc
+	git apply p && test_cmp gitk kc &&
+	fsck_strict r5
 '
 
 test_expect_success 'overlay import is deterministic' '
 	kser base import --repo r6 --overlay ov k.tar.gz >out6 &&
-	tail -n 1 out >a && tail -n 1 out6 >b && test_cmp a b
+	tail -n 1 out >a && tail -n 1 out6 >b && test_cmp a b &&
+	fsck_strict r6
 '
 
 test_expect_success 'an overlay file that the tree already has is refused' '
@@ -178,7 +183,8 @@ test_expect_success 'a truncated .tar.xz is refused and leaves no ref' '
 	grep -i "truncated\|corrupt" err &&
 	refs_of r10 >refs && test_must_be_empty refs &&
 	test_path_is_missing r10/.git/objects/pack/tmp_kser_* &&
-	ls r10/.git/objects/pack >packs && test_must_be_empty packs
+	ls r10/.git/objects/pack >packs && test_must_be_empty packs &&
+	fsck_strict r10
 '
 
 make_hostile () {
@@ -225,7 +231,8 @@ do
 		cat err &&
 		grep \"^kser: \" err &&
 		refs_of h-$kind >refs && test_must_be_empty refs &&
-		test_path_is_missing evil && test_path_is_missing ../evil
+		test_path_is_missing evil && test_path_is_missing ../evil &&
+		fsck_strict h-$kind
 	"
 done
 
@@ -260,7 +267,8 @@ test_expect_success 'Ctrl-C during an import of the 6.12 tarball: exit 130, no r
 	! kill -0 $(cat pid) 2>/dev/null &&
 	grep "^kser: interrupted" err &&
 	refs_of big >refs && test_must_be_empty refs &&
-	ls big/.git/objects/pack >packs && test_must_be_empty packs
+	ls big/.git/objects/pack >packs && test_must_be_empty packs &&
+	fsck_strict big
 '
 
 test_expect_success 'a missing source is an error naming it' '
