@@ -3,7 +3,13 @@
  * A minimal pack writer: every object is stored whole (no delta search),
  * deflated with libdeflate, and indexed by us rather than by libgit2's
  * indexer, which would inflate and hash every object a second time.
+ *
+ * The pack is written to an unnamed file (O_TMPFILE) in objects/pack, so
+ * that a crash or a kill -9 leaves nothing behind; it gets its name only
+ * when it is complete. Objects the repository already has are left out,
+ * so that writing what is already there writes nothing at all.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -14,17 +20,23 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <git2/sys/odb_backend.h>
 #include <libdeflate.h>
 #include <openssl/evp.h>
 #include <zlib.h>
 
 #include "kser/buf.h"
+#include "kser/cancel.h"
 #include "kser/error.h"
 #include "kser_lib_pack.h"
 
+/* The offset of an object the repository has, so the pack leaves out. */
+#define OFFSET_HAVE UINT64_MAX
+
 struct pack_entry {
 	git_oid oid;
-	uint64_t offset;
+	uint64_t offset;	/* or OFFSET_HAVE */
+	uint64_t len;		/* entry header and deflated data */
 	uint32_t crc;
 };
 
@@ -32,13 +44,21 @@ struct kser_pack_writer {
 	git_repository *repo;
 	int level;
 	int fd;
-	char *tmp_path;
+	char *dir;		/* objects/pack/, ending in '/' */
+	char *tmp_path;		/* the temporary's name, if it has one */
 	uint64_t offset;	/* end of data written so far */
-	bool failed;
+	bool failed, closed;
+	/* The .pack and .idx that commit created, for uninstall. */
+	char *installed[2];
+
+	/* The repository's objects, NULL when it has none; own lock. */
+	git_odb *have;
+	pthread_mutex_t have_lock;
 
 	pthread_mutex_t lock;	/* guards everything below */
 	struct pack_entry *entries;
 	size_t nentries, alloc;
+	size_t npacked;		/* entries that are in the pack */
 	/* Open-addressing set of indices into entries, keyed by oid. */
 	uint32_t *slots;
 	size_t nslots;
@@ -77,17 +97,24 @@ static const char *type_name(git_object_t type)
 	}
 }
 
+static void hash_begin(EVP_MD_CTX *md, git_object_t type, uint64_t len)
+{
+	char hdr[64];
+	int n = snprintf(hdr, sizeof(hdr), "%s %llu", type_name(type),
+			 (unsigned long long)len);
+
+	EVP_DigestInit_ex(md, EVP_sha1(), NULL);
+	EVP_DigestUpdate(md, hdr, (size_t)n + 1);
+}
+
 void kser_pack_hash(git_oid *out, git_object_t type, const void *data,
 		    size_t len)
 {
-	char hdr[64];
-	int n = snprintf(hdr, sizeof(hdr), "%s %zu", type_name(type), len);
 	unsigned int mdlen;
 
 	if (!tls_md)
 		tls_md = EVP_MD_CTX_new();
-	EVP_DigestInit_ex(tls_md, EVP_sha1(), NULL);
-	EVP_DigestUpdate(tls_md, hdr, (size_t)n + 1);
+	hash_begin(tls_md, type, len);
 	EVP_DigestUpdate(tls_md, data, len);
 	EVP_DigestFinal_ex(tls_md, out->id, &mdlen);
 }
@@ -100,20 +127,21 @@ static size_t oid_slot(const git_oid *oid, size_t nslots)
 	return (size_t)(h & (nslots - 1));
 }
 
-/* With pw->lock held. */
-static bool set_contains(struct kser_pack_writer *pw, const git_oid *oid)
+/* With pw->lock held: the entry for oid, or NULL. */
+static struct pack_entry *set_find(struct kser_pack_writer *pw,
+				   const git_oid *oid)
 {
 	size_t i;
 
 	if (!pw->nslots)
-		return false;
+		return NULL;
 	for (i = oid_slot(oid, pw->nslots);; i = (i + 1) & (pw->nslots - 1)) {
 		uint32_t e = pw->slots[i];
 
 		if (e == UINT32_MAX)
-			return false;
+			return NULL;
 		if (git_oid_equal(&pw->entries[e].oid, oid))
-			return true;
+			return &pw->entries[e];
 	}
 }
 
@@ -161,6 +189,29 @@ static const struct kser_error *entries_grow(struct kser_pack_writer *pw)
 	return NULL;
 }
 
+/* With pw->lock held: records an object written at offset, or had. */
+static const struct kser_error *record(struct kser_pack_writer *pw,
+				       const git_oid *oid, uint64_t offset,
+				       uint64_t len, uint32_t crc)
+{
+	const struct kser_error *err = entries_grow(pw);
+	struct pack_entry *e;
+
+	if (err)
+		return err;
+	e = &pw->entries[pw->nentries];
+	e->oid = *oid;
+	e->offset = offset;
+	e->len = len;
+	e->crc = crc;
+	set_insert_index(pw->slots, pw->nslots, pw->entries,
+			 (uint32_t)pw->nentries);
+	pw->nentries++;
+	if (offset != OFFSET_HAVE)
+		pw->npacked++;
+	return NULL;
+}
+
 static bool pending_contains(struct kser_pack_writer *pw, const git_oid *oid)
 {
 	size_t i;
@@ -184,6 +235,20 @@ static void pending_remove(struct kser_pack_writer *pw, const git_oid *oid)
 	pthread_cond_broadcast(&pw->pending_done);
 }
 
+/* Whether the repository already has the object; any thread. */
+static bool repo_has(struct kser_pack_writer *pw, const git_oid *oid)
+{
+	bool has;
+
+	if (!pw->have)
+		return false;
+	pthread_mutex_lock(&pw->have_lock);
+	has = git_odb_exists_ext(pw->have, oid,
+				 GIT_ODB_LOOKUP_NO_REFRESH) == 1;
+	pthread_mutex_unlock(&pw->have_lock);
+	return has;
+}
+
 static const struct kser_error *write_all(int fd, const void *buf, size_t len)
 {
 	const char *p = buf;
@@ -202,13 +267,131 @@ static const struct kser_error *write_all(int fd, const void *buf, size_t len)
 	return NULL;
 }
 
+static bool is_hex2(const char *s)
+{
+	return strlen(s) == 2 && strspn(s, "0123456789abcdef") == 2;
+}
+
+/*
+ * Whether the object directory holds anything at all: a fresh repository
+ * needs no lookups, and asking its empty loose store about every object
+ * would cost a stat() each.
+ */
+static bool has_objects(const char *objdir)
+{
+	struct kser_buf path = KSER_BUF_INIT;
+	struct dirent *de;
+	bool found = false;
+	DIR *d = opendir(objdir);
+
+	if (!d)
+		return true;
+	while (!found && (de = readdir(d)))
+		found = is_hex2(de->d_name);
+	closedir(d);
+	kser_buf_printf(&path, "%sinfo/alternates", objdir);
+	if (!found && (kser_buf_check(&path) || access(path.ptr, F_OK) == 0))
+		found = true;
+	kser_buf_clear(&path);
+	kser_buf_printf(&path, "%spack", objdir);
+	if (!found && !kser_buf_check(&path) && (d = opendir(path.ptr))) {
+		while (!found && (de = readdir(d))) {
+			size_t n = strlen(de->d_name);
+
+			found = n > 4 && !strcmp(de->d_name + n - 4, ".idx");
+		}
+		closedir(d);
+	}
+	kser_buf_release(&path);
+	return found;
+}
+
+/*
+ * An unnamed file in dir (*named = NULL), or, where the file system or a
+ * missing /proc cannot link one into place later, a named temporary.
+ */
+static const struct kser_error *open_temporary(int *fd, char **named,
+					       const char *dir)
+{
+	struct kser_buf path = KSER_BUF_INIT;
+
+	*named = NULL;
+	if (access("/proc/self/fd", X_OK) == 0) {
+		*fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0444);
+		if (*fd >= 0)
+			return NULL;
+	}
+	kser_buf_printf(&path, "%stmp_kser_XXXXXX", dir);
+	if (kser_buf_check(&path))
+		return kser_error_nomem();
+	*fd = mkstemp(path.ptr);
+	if (*fd < 0) {
+		const struct kser_error *err =
+			kser_error_errno("cannot create a file in '%s'", dir);
+
+		kser_buf_release(&path);
+		return err;
+	}
+	*named = kser_buf_detach(&path);
+	if (!*named) {
+		close(*fd);
+		*fd = -1;
+		return kser_error_nomem();
+	}
+	return NULL;
+}
+
+/*
+ * Gives the temporary its final name, never replacing a file: one that
+ * exists already has this content, since the name is its hash. *created
+ * gets dest when this call made the file, for kser_pack_writer_uninstall.
+ */
+static const struct kser_error *install(int fd, char **named,
+					const char *dest, char **created)
+{
+	bool made = false;
+	char proc[64];
+
+	*created = NULL;
+	if (*named) {
+		if (link(*named, dest) == 0) {
+			made = true;
+		} else if (errno != EEXIST && access(dest, F_OK) < 0) {
+			/* File systems without hard links. */
+			if (rename(*named, dest) < 0)
+				return kser_error_errno("cannot install '%s'",
+							dest);
+			made = true;
+		}
+		unlink(*named);
+		free(*named);
+		*named = NULL;
+	} else {
+		snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+		if (linkat(AT_FDCWD, proc, AT_FDCWD, dest,
+			   AT_SYMLINK_FOLLOW) == 0)
+			made = true;
+		else if (errno != EEXIST)
+			return kser_error_errno("cannot install '%s'", dest);
+	}
+	if (made) {
+		*created = strdup(dest);
+		if (!*created) {
+			unlink(dest);
+			return kser_error_nomem();
+		}
+	}
+	return NULL;
+}
+
 const struct kser_error *kser_pack_writer_new(struct kser_pack_writer **out,
 					      git_repository *repo,
 					      int level)
 {
 	const struct kser_error *err = NULL;
 	struct kser_pack_writer *pw;
-	struct kser_buf path = KSER_BUF_INIT;
+	git_buf item = GIT_BUF_INIT;
+	struct kser_buf objdir = KSER_BUF_INIT;
 	unsigned char hdr[12] = { 'P', 'A', 'C', 'K', 0, 0, 0, 2 };
 
 	*out = NULL;
@@ -219,27 +402,42 @@ const struct kser_error *kser_pack_writer_new(struct kser_pack_writer **out,
 	pw->repo = repo;
 	pw->level = level;
 	pthread_mutex_init(&pw->lock, NULL);
+	pthread_mutex_init(&pw->have_lock, NULL);
 	pthread_cond_init(&pw->pending_done, NULL);
 
-	kser_buf_printf(&path, "%sobjects/pack/tmp_kser_XXXXXX",
-			git_repository_path(repo));
-	err = kser_buf_check(&path);
-	if (err)
-		goto done;
-	pw->fd = mkstemp(path.ptr);
-	if (pw->fd < 0) {
-		err = kser_error_errno("cannot create '%s'", path.ptr);
+	/* The common directory's, for linked worktrees too. */
+	if (git_repository_item_path(&item, repo,
+				     GIT_REPOSITORY_ITEM_OBJECTS) < 0) {
+		err = kser_error_git("cannot find the object directory");
 		goto done;
 	}
-	pw->tmp_path = kser_buf_detach(&path);
-	if (!pw->tmp_path) {
+	kser_buf_puts(&objdir, item.ptr);
+	if (!objdir.len || objdir.ptr[objdir.len - 1] != '/')
+		kser_buf_putc(&objdir, '/');
+	kser_buf_printf(&objdir, "pack/");
+	err = kser_buf_check(&objdir);
+	if (err)
+		goto done;
+	pw->dir = strdup(objdir.ptr);
+	if (!pw->dir) {
 		err = kser_error_nomem();
 		goto done;
 	}
+	kser_buf_truncate(&objdir, objdir.len - strlen("pack/"));
+	if (has_objects(objdir.ptr) &&
+	    git_odb_open(&pw->have, objdir.ptr) < 0) {
+		err = kser_error_git("cannot read the objects in '%s'",
+				     objdir.ptr);
+		goto done;
+	}
+	err = open_temporary(&pw->fd, &pw->tmp_path, pw->dir);
+	if (err)
+		goto done;
 	err = write_all(pw->fd, hdr, sizeof(hdr));
 	pw->offset = sizeof(hdr);
 done:
-	kser_buf_release(&path);
+	git_buf_dispose(&item);
+	kser_buf_release(&objdir);
 	if (err)
 		kser_pack_writer_free(pw);
 	else
@@ -247,7 +445,8 @@ done:
 	return err;
 }
 
-static size_t entry_header(unsigned char *hdr, git_object_t type, size_t len)
+static size_t entry_header(unsigned char *hdr, git_object_t type,
+			   uint64_t len)
 {
 	size_t n = 0;
 	unsigned char c = (unsigned char)((type << 4) | (len & 15));
@@ -259,6 +458,26 @@ static size_t entry_header(unsigned char *hdr, git_object_t type, size_t len)
 		len >>= 7;
 	}
 	hdr[n++] = c;
+	return n;
+}
+
+/* Parses an entry header; returns its length, or 0 when it is bad. */
+static size_t parse_entry_header(const unsigned char *p, size_t avail,
+				 git_object_t *type, uint64_t *len)
+{
+	size_t n = 0;
+	unsigned int shift = 4;
+
+	if (!avail)
+		return 0;
+	*type = (git_object_t)((p[0] >> 4) & 7);
+	*len = p[0] & 15;
+	while (p[n++] & 0x80) {
+		if (n >= avail || shift > 57)
+			return 0;
+		*len |= (uint64_t)(p[n] & 0x7f) << shift;
+		shift += 7;
+	}
 	return n;
 }
 
@@ -282,9 +501,13 @@ const struct kser_error *kser_pack_writer_add(struct kser_pack_writer *pw,
 
 	/* Claim the object, or wait for whoever is writing it. */
 	pthread_mutex_lock(&pw->lock);
+	if (pw->closed) {
+		pthread_mutex_unlock(&pw->lock);
+		return kser_error_fmt(KSER_ERR_USAGE, "the pack is closed");
+	}
 	while (pending_contains(pw, &oid))
 		pthread_cond_wait(&pw->pending_done, &pw->lock);
-	if (set_contains(pw, &oid)) {
+	if (set_find(pw, &oid)) {
 		pthread_mutex_unlock(&pw->lock);
 		return NULL;
 	}
@@ -302,6 +525,13 @@ const struct kser_error *kser_pack_writer_add(struct kser_pack_writer *pw,
 	pw->pending[pw->npending++] = oid;
 	pthread_mutex_unlock(&pw->lock);
 
+	if (repo_has(pw, &oid)) {
+		pthread_mutex_lock(&pw->lock);
+		err = record(pw, &oid, OFFSET_HAVE, 0, 0);
+		pending_remove(pw, &oid);
+		pthread_mutex_unlock(&pw->lock);
+		return err;
+	}
 	if (!tls_compressor || tls_level != pw->level) {
 		libdeflate_free_compressor(tls_compressor);
 		tls_compressor = libdeflate_alloc_compressor(pw->level);
@@ -337,14 +567,7 @@ const struct kser_error *kser_pack_writer_add(struct kser_pack_writer *pw,
 			err = write_all(pw->fd, zbuf, hdrlen + zlen);
 	}
 	if (!err) {
-		struct pack_entry *e = &pw->entries[pw->nentries];
-
-		e->oid = oid;
-		e->offset = pw->offset;
-		e->crc = crc;
-		set_insert_index(pw->slots, pw->nslots, pw->entries,
-				 (uint32_t)pw->nentries);
-		pw->nentries++;
+		err = record(pw, &oid, pw->offset, hdrlen + zlen, crc);
 		pw->offset += hdrlen + zlen;
 	} else {
 		pw->failed = true;
@@ -362,9 +585,385 @@ unclaim:
 	return err;
 }
 
+/* --- streamed objects ------------------------------------------------- */
+
+struct kser_pack_stream {
+	struct kser_pack_writer *pw;
+	uint64_t size, got;
+	uint64_t start, written;
+	uint32_t crc;
+	z_stream z;
+	EVP_MD_CTX *md;
+	unsigned char out[1 << 16];
+};
+
+static const struct kser_error *stream_flush(struct kser_pack_stream *s)
+{
+	size_t n = sizeof(s->out) - s->z.avail_out;
+	const struct kser_error *err;
+
+	if (!n)
+		return NULL;
+	err = write_all(s->pw->fd, s->out, n);
+	if (err)
+		return err;
+	s->crc = (uint32_t)crc32(s->crc, s->out, (uInt)n);
+	s->written += n;
+	s->z.next_out = s->out;
+	s->z.avail_out = sizeof(s->out);
+	return NULL;
+}
+
+/* Drops what the stream wrote and lets the other writers go on. */
+static void stream_end(struct kser_pack_stream *s, bool rewind)
+{
+	struct kser_pack_writer *pw = s->pw;
+
+	if (rewind && (ftruncate(pw->fd, (off_t)s->start) < 0 ||
+		       lseek(pw->fd, (off_t)s->start, SEEK_SET) < 0))
+		pw->failed = true;
+	pthread_mutex_unlock(&pw->lock);
+	deflateEnd(&s->z);
+	EVP_MD_CTX_free(s->md);
+	free(s);
+}
+
+const struct kser_error *
+kser_pack_stream_begin(struct kser_pack_stream **out,
+		       struct kser_pack_writer *pw, git_object_t type,
+		       uint64_t size)
+{
+	const struct kser_error *err = NULL;
+	struct kser_pack_stream *s;
+	unsigned char hdr[16];
+	size_t hdrlen;
+
+	*out = NULL;
+	if (!type_name(type))
+		return kser_error_fmt(KSER_ERR_USAGE, "bad object type %d",
+				      (int)type);
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return kser_error_nomem();
+	s->md = EVP_MD_CTX_new();
+	if (!s->md || deflateInit(&s->z, pw->level) != Z_OK) {
+		EVP_MD_CTX_free(s->md);
+		free(s);
+		return kser_error_nomem();
+	}
+	s->pw = pw;
+	s->size = size;
+	s->z.next_out = s->out;
+	s->z.avail_out = sizeof(s->out);
+	hash_begin(s->md, type, size);
+
+	/* The object must be contiguous: the writer is ours until the end. */
+	pthread_mutex_lock(&pw->lock);
+	if (pw->failed || pw->closed) {
+		stream_end(s, false);
+		return kser_error_fmt(KSER_ERR_GENERIC, "pack writer failed");
+	}
+	s->start = pw->offset;
+	hdrlen = entry_header(hdr, type, size);
+	err = write_all(pw->fd, hdr, hdrlen);
+	if (err) {
+		pw->failed = true;
+		stream_end(s, false);
+		return err;
+	}
+	s->crc = (uint32_t)crc32(0, hdr, (uInt)hdrlen);
+	s->written = hdrlen;
+	*out = s;
+	return NULL;
+}
+
+const struct kser_error *kser_pack_stream_write(struct kser_pack_stream *s,
+						const void *data, size_t len)
+{
+	const struct kser_error *err;
+
+	if (len > s->size - s->got)
+		return kser_error_fmt(KSER_ERR_BAD_INPUT,
+				      "more data than the %llu bytes announced",
+				      (unsigned long long)s->size);
+	s->got += len;
+	EVP_DigestUpdate(s->md, data, len);
+	s->z.next_in = (unsigned char *)data;
+	while (len) {
+		uInt chunk = len > (1u << 30) ? (1u << 30) : (uInt)len;
+
+		s->z.avail_in = chunk;
+		while (s->z.avail_in) {
+			if (deflate(&s->z, Z_NO_FLUSH) == Z_STREAM_ERROR)
+				return kser_error_fmt(KSER_ERR_GENERIC,
+						      "cannot compress object");
+			if (!s->z.avail_out) {
+				err = stream_flush(s);
+				if (err) {
+					s->pw->failed = true;
+					return err;
+				}
+			}
+		}
+		len -= chunk;
+	}
+	return NULL;
+}
+
+const struct kser_error *kser_pack_stream_finish(struct kser_pack_stream *s,
+						 git_oid *out)
+{
+	struct kser_pack_writer *pw = s->pw;
+	const struct kser_error *err = NULL;
+	unsigned int mdlen;
+	int r;
+
+	if (s->got != s->size) {
+		err = kser_error_fmt(KSER_ERR_BAD_INPUT,
+				     "%llu bytes of the %llu announced",
+				     (unsigned long long)s->got,
+				     (unsigned long long)s->size);
+		stream_end(s, true);
+		return err;
+	}
+	do {
+		r = deflate(&s->z, Z_FINISH);
+		if (r == Z_STREAM_ERROR)
+			err = kser_error_fmt(KSER_ERR_GENERIC,
+					     "cannot compress object");
+		else
+			err = stream_flush(s);
+	} while (!err && r != Z_STREAM_END);
+	if (err) {
+		pw->failed = true;
+		stream_end(s, false);
+		return err;
+	}
+	EVP_DigestFinal_ex(s->md, out->id, &mdlen);
+	if (set_find(pw, out) || pending_contains(pw, out)) {
+		stream_end(s, true);
+		return NULL;
+	}
+	if (repo_has(pw, out)) {
+		err = record(pw, out, OFFSET_HAVE, 0, 0);
+		stream_end(s, true);
+		return err;
+	}
+	err = record(pw, out, s->start, s->written, s->crc);
+	if (!err)
+		pw->offset = s->start + s->written;
+	stream_end(s, err != NULL);
+	return err;
+}
+
+void kser_pack_stream_abort(struct kser_pack_stream *s)
+{
+	if (s)
+		stream_end(s, true);
+}
+
+/* --- reading back ------------------------------------------------------ */
+
+/* A copy of the entry for oid, if the pack holds it. */
+static bool lookup(struct kser_pack_writer *pw, const git_oid *oid,
+		   struct pack_entry *out)
+{
+	struct pack_entry *e;
+
+	pthread_mutex_lock(&pw->lock);
+	e = pw->closed ? NULL : set_find(pw, oid);
+	if (e && e->offset != OFFSET_HAVE)
+		*out = *e;
+	else
+		e = NULL;
+	pthread_mutex_unlock(&pw->lock);
+	return e != NULL;
+}
+
+static int read_raw(struct kser_pack_writer *pw, const struct pack_entry *e,
+		    size_t max, unsigned char *buf)
+{
+	size_t want = e->len < max ? (size_t)e->len : max, got = 0;
+
+	while (got < want) {
+		ssize_t n = pread(pw->fd, buf + got, want - got,
+				  (off_t)(e->offset + got));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			git_error_set(GIT_ERROR_ODB,
+				      "cannot read the new pack: %s",
+				      n < 0 ? strerror(errno) :
+				      "unexpected end");
+			return -1;
+		}
+		got += (size_t)n;
+	}
+	return 0;
+}
+
+struct pack_backend {
+	git_odb_backend parent;
+	struct kser_pack_writer *pw;
+};
+
+static int backend_read_header(size_t *len, git_object_t *type,
+			       git_odb_backend *b, const git_oid *oid)
+{
+	struct pack_backend *pb = (struct pack_backend *)b;
+	struct pack_entry e;
+	unsigned char hdr[16];
+	uint64_t size;
+
+	if (!lookup(pb->pw, oid, &e))
+		return GIT_ENOTFOUND;
+	if (read_raw(pb->pw, &e, sizeof(hdr), hdr) < 0)
+		return -1;
+	if (!parse_entry_header(hdr, e.len < sizeof(hdr) ? e.len : sizeof(hdr),
+				type, &size) || size > SIZE_MAX) {
+		git_error_set_str(GIT_ERROR_ODB, "bad entry in the new pack");
+		return -1;
+	}
+	*len = (size_t)size;
+	return 0;
+}
+
+static int backend_read(void **out, size_t *len, git_object_t *type,
+			git_odb_backend *b, const git_oid *oid)
+{
+	struct pack_backend *pb = (struct pack_backend *)b;
+	struct libdeflate_decompressor *d = NULL;
+	unsigned char *raw = NULL;
+	void *data = NULL;
+	struct pack_entry e;
+	size_t hdrlen, actual;
+	uint64_t size;
+	int r = -1;
+
+	if (!lookup(pb->pw, oid, &e))
+		return GIT_ENOTFOUND;
+	raw = malloc(e.len);
+	if (!raw || read_raw(pb->pw, &e, e.len, raw) < 0)
+		goto done;
+	hdrlen = parse_entry_header(raw, e.len, type, &size);
+	if (!hdrlen || size >= SIZE_MAX)
+		goto bad;
+	data = git_odb_backend_data_alloc(b, (size_t)size + 1);
+	d = libdeflate_alloc_decompressor();
+	if (!data || !d)
+		goto done;
+	if (libdeflate_zlib_decompress(d, raw + hdrlen, e.len - hdrlen, data,
+				       (size_t)size, &actual) !=
+	    LIBDEFLATE_SUCCESS || actual != size)
+		goto bad;
+	*out = data;
+	*len = (size_t)size;
+	data = NULL;
+	r = 0;
+	goto done;
+bad:
+	git_error_set_str(GIT_ERROR_ODB, "bad entry in the new pack");
+done:
+	if (r < 0 && !git_error_last())
+		git_error_set_oom();
+	if (data)
+		git_odb_backend_data_free(b, data);
+	libdeflate_free_decompressor(d);
+	free(raw);
+	return r;
+}
+
+static int backend_exists(git_odb_backend *b, const git_oid *oid)
+{
+	struct pack_backend *pb = (struct pack_backend *)b;
+	struct pack_entry e;
+
+	return lookup(pb->pw, oid, &e);
+}
+
+static int backend_exists_prefix(git_oid *out, git_odb_backend *b,
+				 const git_oid *prefix, size_t len)
+{
+	struct kser_pack_writer *pw = ((struct pack_backend *)b)->pw;
+	size_t i, full = len / 2, found = 0;
+
+	pthread_mutex_lock(&pw->lock);
+	for (i = 0; !pw->closed && i < pw->nentries && found < 2; i++) {
+		const struct pack_entry *e = &pw->entries[i];
+
+		if (e->offset == OFFSET_HAVE ||
+		    memcmp(e->oid.id, prefix->id, full) ||
+		    (len % 2 && (e->oid.id[full] ^ prefix->id[full]) & 0xf0))
+			continue;
+		if (!found++)
+			git_oid_cpy(out, &e->oid);
+	}
+	pthread_mutex_unlock(&pw->lock);
+	if (found > 1) {
+		git_error_set_str(GIT_ERROR_ODB, "ambiguous object prefix");
+		return GIT_EAMBIGUOUS;
+	}
+	return found ? 0 : GIT_ENOTFOUND;
+}
+
+static int backend_read_prefix(git_oid *out_oid, void **out, size_t *len,
+			       git_object_t *type, git_odb_backend *b,
+			       const git_oid *prefix, size_t plen)
+{
+	int r = backend_exists_prefix(out_oid, b, prefix, plen);
+
+	return r < 0 ? r : backend_read(out, len, type, b, out_oid);
+}
+
+static int backend_write(git_odb_backend *b, const git_oid *oid,
+			 const void *data, size_t len, git_object_t type)
+{
+	struct pack_backend *pb = (struct pack_backend *)b;
+	const struct kser_error *err;
+	git_oid got;
+
+	err = kser_pack_writer_add(pb->pw, &got, type, data, len);
+	if (!err && !git_oid_equal(&got, oid))
+		err = kser_error_fmt(KSER_ERR_GENERIC, "object id mismatch");
+	if (err) {
+		git_error_set_str(GIT_ERROR_ODB, err->msg);
+		return -1;
+	}
+	return 0;
+}
+
+static void backend_free(git_odb_backend *b)
+{
+	free(b);
+}
+
+const struct kser_error *kser_pack_writer_backend(git_odb_backend **out,
+						  struct kser_pack_writer *pw)
+{
+	struct pack_backend *pb = calloc(1, sizeof(*pb));
+
+	*out = NULL;
+	if (!pb)
+		return kser_error_nomem();
+	git_odb_init_backend(&pb->parent, GIT_ODB_BACKEND_VERSION);
+	pb->parent.read = backend_read;
+	pb->parent.read_prefix = backend_read_prefix;
+	pb->parent.read_header = backend_read_header;
+	pb->parent.write = backend_write;
+	pb->parent.exists = backend_exists;
+	pb->parent.exists_prefix = backend_exists_prefix;
+	pb->parent.free = backend_free;
+	pb->pw = pw;
+	*out = &pb->parent;
+	return NULL;
+}
+
+/* --- finishing --------------------------------------------------------- */
+
 size_t kser_pack_writer_count(const struct kser_pack_writer *pw)
 {
-	return pw->nentries;
+	return pw->npacked;
 }
 
 static int entry_cmp(const void *a, const void *b)
@@ -391,8 +990,14 @@ static const struct kser_error *hash_file(int fd, uint64_t len,
 	EVP_DigestInit_ex(ctx, EVP_sha1(), NULL);
 	while (off < len) {
 		size_t want = len - off > (1 << 20) ? (1 << 20) : len - off;
-		ssize_t n = pread(fd, buf, want, (off_t)off);
+		ssize_t n;
 
+		if (kser_cancel_requested()) {
+			err = kser_error_fmt(KSER_ERR_CANCELLED,
+					     "interrupted");
+			goto done;
+		}
+		n = pread(fd, buf, want, (off_t)off);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) {
@@ -470,19 +1075,41 @@ static const struct kser_error *build_index(struct kser_pack_writer *pw,
 	return kser_buf_check(idx);
 }
 
+/* Drops the entries of objects the repository has: they are not packed. */
+static void drop_had(struct kser_pack_writer *pw)
+{
+	size_t i, w = 0;
+
+	for (i = 0; i < pw->nentries; i++)
+		if (pw->entries[i].offset != OFFSET_HAVE)
+			pw->entries[w++] = pw->entries[i];
+	pw->nentries = w;
+	/* The set no longer matches the entries. */
+	free(pw->slots);
+	pw->slots = NULL;
+	pw->nslots = 0;
+}
+
 const struct kser_error *kser_pack_writer_commit(struct kser_pack_writer *pw)
 {
 	const struct kser_error *err = NULL;
 	struct kser_buf idx = KSER_BUF_INIT, name = KSER_BUF_INIT;
-	struct kser_buf idx_tmp = KSER_BUF_INIT;
 	unsigned char be[4], sha[20];
-	char hex[41];
+	char hex[41], *idx_named = NULL;
 	git_odb *odb = NULL;
 	int idx_fd = -1;
 	size_t i;
 
-	if (pw->failed)
+	pthread_mutex_lock(&pw->lock);
+	if (pw->closed || pw->failed || pw->npending) {
+		pthread_mutex_unlock(&pw->lock);
 		return kser_error_fmt(KSER_ERR_GENERIC, "pack writer failed");
+	}
+	pw->closed = true;
+	pthread_mutex_unlock(&pw->lock);
+	drop_had(pw);
+	if (!pw->nentries)
+		return NULL;
 	put_be32(be, (uint32_t)pw->nentries);
 	if (pwrite(pw->fd, be, 4, 8) != 4)
 		return kser_error_errno("cannot write pack header");
@@ -499,20 +1126,9 @@ const struct kser_error *kser_pack_writer_commit(struct kser_pack_writer *pw)
 		goto done;
 	for (i = 0; i < 20; i++)
 		snprintf(hex + 2 * i, 3, "%02x", sha[i]);
-
-	kser_buf_printf(&idx_tmp, "%s.idx", pw->tmp_path);
-	kser_buf_printf(&name, "%sobjects/pack/pack-%s",
-			git_repository_path(pw->repo), hex);
-	err = kser_buf_check(&idx_tmp);
-	if (!err)
-		err = kser_buf_check(&name);
+	err = open_temporary(&idx_fd, &idx_named, pw->dir);
 	if (err)
 		goto done;
-	idx_fd = open(idx_tmp.ptr, O_WRONLY | O_CREAT | O_EXCL, 0444);
-	if (idx_fd < 0) {
-		err = kser_error_errno("cannot create '%s'", idx_tmp.ptr);
-		goto done;
-	}
 	err = write_all(idx_fd, idx.ptr, idx.len);
 	if (!err && fsync(idx_fd) < 0)
 		err = kser_error_errno("cannot sync pack index");
@@ -520,38 +1136,55 @@ const struct kser_error *kser_pack_writer_commit(struct kser_pack_writer *pw)
 		goto done;
 
 	/* The pack first: git finds packs through their index. */
-	fchmod(pw->fd, 0444);
-	kser_buf_puts(&name, ".pack");
-	if (kser_buf_check(&name)) {
-		err = kser_error_nomem();
+	if (pw->tmp_path)
+		fchmod(pw->fd, 0444);
+	if (idx_named)
+		fchmod(idx_fd, 0444);
+	kser_buf_printf(&name, "%spack-%s.pack", pw->dir, hex);
+	err = kser_buf_check(&name);
+	if (!err)
+		err = install(pw->fd, &pw->tmp_path, name.ptr,
+			      &pw->installed[0]);
+	if (err)
 		goto done;
-	}
-	if (rename(pw->tmp_path, name.ptr) < 0) {
-		err = kser_error_errno("cannot install '%s'", name.ptr);
-		goto done;
-	}
-	free(pw->tmp_path);
-	pw->tmp_path = NULL;
 	memcpy(name.ptr + name.len - 4, "idx", 4);
 	name.len--;
-	if (rename(idx_tmp.ptr, name.ptr) < 0) {
-		err = kser_error_errno("cannot install '%s'", name.ptr);
+	err = install(idx_fd, &idx_named, name.ptr, &pw->installed[1]);
+	if (err)
 		goto done;
-	}
-	kser_buf_clear(&idx_tmp);
 
 	if (git_repository_odb(&odb, pw->repo) < 0 || git_odb_refresh(odb) < 0)
 		err = kser_error_git("cannot refresh the object database");
 done:
+	if (err)
+		kser_pack_writer_uninstall(pw);
 	if (idx_fd >= 0)
 		close(idx_fd);
-	if (idx_tmp.len)
-		unlink(idx_tmp.ptr);
+	if (idx_named)
+		unlink(idx_named);
+	free(idx_named);
 	git_odb_free(odb);
 	kser_buf_release(&idx);
-	kser_buf_release(&idx_tmp);
 	kser_buf_release(&name);
 	return err;
+}
+
+bool kser_pack_writer_installed(const struct kser_pack_writer *pw)
+{
+	return pw->installed[0] || pw->installed[1];
+}
+
+void kser_pack_writer_uninstall(struct kser_pack_writer *pw)
+{
+	int i;
+
+	/* The index first, so that git never sees an index without pack. */
+	for (i = 1; i >= 0; i--) {
+		if (pw->installed[i])
+			unlink(pw->installed[i]);
+		free(pw->installed[i]);
+		pw->installed[i] = NULL;
+	}
 }
 
 void kser_pack_writer_free(struct kser_pack_writer *pw)
@@ -563,10 +1196,15 @@ void kser_pack_writer_free(struct kser_pack_writer *pw)
 	if (pw->tmp_path)
 		unlink(pw->tmp_path);
 	free(pw->tmp_path);
+	free(pw->dir);
+	free(pw->installed[0]);
+	free(pw->installed[1]);
+	git_odb_free(pw->have);
 	free(pw->entries);
 	free(pw->slots);
 	free(pw->pending);
 	pthread_mutex_destroy(&pw->lock);
+	pthread_mutex_destroy(&pw->have_lock);
 	pthread_cond_destroy(&pw->pending_done);
 	free(pw);
 }
