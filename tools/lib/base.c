@@ -23,6 +23,7 @@
 
 #include <archive.h>
 #include <archive_entry.h>
+#include <git2/sys/odb_backend.h>
 #include <lzma.h>
 
 #include "kser/base.h"
@@ -1054,42 +1055,40 @@ done:
 	return err;
 }
 
-static const struct kser_error *set_tag(struct kser_base_result *res,
-					git_repository *repo,
-					const git_oid *oid, bool force)
+/* The tag's state when it was checked, before anything is installed. */
+struct tag_plan {
+	bool exists;
+	git_oid cur;
+};
+
+static const struct kser_error *tag_prepare(struct kser_base_result *res,
+					    struct tag_plan *plan,
+					    git_repository *repo,
+					    const git_oid *oid, bool force)
 {
 	const struct kser_error *err = NULL;
-	struct kser_buf name = KSER_BUF_INIT, log = KSER_BUF_INIT;
-	git_reference *ref = NULL;
-	git_oid cur;
+	struct kser_buf name = KSER_BUF_INIT;
+	int valid = 0;
 
+	memset(plan, 0, sizeof(*plan));
 	kser_buf_printf(&name, "refs/tags/%s", res->label);
-	kser_buf_printf(&log, "kser base import: %s", res->label);
 	err = kser_buf_check(&name);
-	if (!err)
-		err = kser_buf_check(&log);
 	if (err)
 		goto done;
-	{
-		int valid = 0;
-
-		if (git_reference_name_is_valid(&valid, name.ptr) < 0 ||
-		    !valid) {
-			err = kser_error_fmt(KSER_ERR_USAGE,
-					     "'%s' is not a valid tag name",
-					     res->label);
-			goto done;
-		}
+	if (git_reference_name_is_valid(&valid, name.ptr) < 0 || !valid) {
+		err = kser_error_fmt(KSER_ERR_USAGE,
+				     "'%s' is not a valid tag name",
+				     res->label);
+		goto done;
 	}
-	if (git_reference_name_to_id(&cur, repo, name.ptr) == 0) {
-		if (git_oid_equal(&cur, oid)) {
+	if (git_reference_name_to_id(&plan->cur, repo, name.ptr) == 0) {
+		plan->exists = true;
+		if (git_oid_equal(&plan->cur, oid)) {
 			res->ref_unchanged = true;
-			goto detach;
-		}
-		if (!force) {
+		} else if (!force) {
 			char hex[GIT_OID_HEXSZ + 1];
 
-			git_oid_tostr(hex, sizeof(hex), &cur);
+			git_oid_tostr(hex, sizeof(hex), &plan->cur);
 			err = kser_error_fmt(KSER_ERR_EXISTS,
 					     "tag '%s' already exists and "
 					     "points at %s; use --force to "
@@ -1097,18 +1096,78 @@ static const struct kser_error *set_tag(struct kser_base_result *res,
 			goto done;
 		}
 	}
-	if (git_reference_create(&ref, repo, name.ptr, oid, 1, log.ptr) < 0) {
-		err = kser_error_git("cannot create '%s'", name.ptr);
-		goto done;
-	}
-detach:
 	res->refname = kser_buf_detach(&name);
 	if (!res->refname)
 		err = kser_error_nomem();
 done:
-	git_reference_free(ref);
 	kser_buf_release(&name);
+	return err;
+}
+
+/* Moves the tag only from where tag_prepare() saw it. */
+static const struct kser_error *tag_write(const struct kser_base_result *res,
+					  const struct tag_plan *plan,
+					  git_repository *repo,
+					  const git_oid *oid)
+{
+	const struct kser_error *err = NULL;
+	struct kser_buf log = KSER_BUF_INIT;
+	git_reference *ref = NULL;
+	int r;
+
+	if (res->ref_unchanged)
+		return NULL;
+	kser_buf_printf(&log, "kser base import: %s", res->label);
+	err = kser_buf_check(&log);
+	if (err)
+		return err;
+	if (plan->exists)
+		r = git_reference_create_matching(&ref, repo, res->refname, oid,
+						  1, &plan->cur, log.ptr);
+	else
+		r = git_reference_create(&ref, repo, res->refname, oid, 0,
+					 log.ptr);
+	if (r < 0)
+		err = kser_error_git("cannot create '%s'", res->refname);
+	git_reference_free(ref);
 	kser_buf_release(&log);
+	return err;
+}
+
+/*
+ * A repository whose object database writes into the pack being made and
+ * reads the repository's objects beside it, never writing there: the
+ * commits and the overlay are made in it, so nothing reaches the
+ * repository until the finished pack is installed.
+ */
+static const struct kser_error *open_staging(git_repository **out,
+					     git_repository *repo,
+					     struct kser_pack_writer *pw)
+{
+	const struct kser_error *err = NULL;
+	git_odb_backend *backend = NULL;
+	git_buf objdir = GIT_BUF_INIT;
+	git_odb *odb = NULL;
+
+	*out = NULL;
+	if (git_odb_new(&odb) < 0)
+		return kser_error_git("cannot make an object database");
+	err = kser_pack_writer_backend(&backend, pw);
+	if (err)
+		goto done;
+	if (git_odb_add_backend(odb, backend, 1000) < 0) {
+		backend->free(backend);
+		err = kser_error_git("cannot make an object database");
+		goto done;
+	}
+	if (git_repository_item_path(&objdir, repo,
+				     GIT_REPOSITORY_ITEM_OBJECTS) < 0 ||
+	    git_odb_add_disk_alternate(odb, objdir.ptr) < 0 ||
+	    git_repository_wrap_odb(out, odb) < 0)
+		err = kser_error_git("cannot read the repository's objects");
+done:
+	git_buf_dispose(&objdir);
+	git_odb_free(odb);
 	return err;
 }
 
@@ -1140,6 +1199,8 @@ kser_base_import(struct kser_base_result *out, git_repository *repo,
 	struct kser_buf msg = KSER_BUF_INIT;
 	pthread_t *threads = NULL;
 	unsigned int nthreads, started = 0, i;
+	git_repository *staging = NULL;
+	struct tag_plan plan;
 	git_oid tree_oid;
 	struct stat st;
 	int level;
@@ -1218,7 +1279,7 @@ kser_base_import(struct kser_base_result *out, git_repository *repo,
 	err = write_tree(&im, im.files, 0, im.nfiles, 0, &tree_oid);
 	if (err)
 		goto done;
-	err = kser_pack_writer_commit(im.pw);
+	err = open_staging(&staging, repo, im.pw);
 	if (err)
 		goto done;
 
@@ -1254,7 +1315,7 @@ kser_base_import(struct kser_base_result *out, git_repository *repo,
 	err = kser_buf_check(&msg);
 	if (err)
 		goto done;
-	err = make_commit(&res.source_commit, repo, &tree_oid, NULL,
+	err = make_commit(&res.source_commit, staging, &tree_oid, NULL,
 			  im.newest_mtime, msg.ptr);
 	if (err)
 		goto done;
@@ -1264,7 +1325,7 @@ kser_base_import(struct kser_base_result *out, git_repository *repo,
 	if (opts->overlay_dir) {
 		struct kser_overlay_result ov = { 0 };
 
-		err = kser_overlay_lay(&ov, repo, &res.source_commit,
+		err = kser_overlay_lay(&ov, staging, &res.source_commit,
 				       opts->overlay_dir,
 				       res.kernel_version ?
 				       res.kernel_version : res.label,
@@ -1275,7 +1336,23 @@ kser_base_import(struct kser_base_result *out, git_repository *repo,
 		res.noverlay_files = ov.nfiles;
 		res.noverlay_patches = ov.npatches;
 	}
-	err = set_tag(&res, repo, &res.commit, opts->force);
+	git_repository_free(staging);
+	staging = NULL;
+
+	/* Everything that can refuse the import, before installing. */
+	err = tag_prepare(&res, &plan, repo, &res.commit, opts->force);
+	if (err)
+		goto done;
+	if (kser_cancel_requested()) {
+		err = kser_error_fmt(KSER_ERR_CANCELLED, "interrupted");
+		goto done;
+	}
+	err = kser_pack_writer_commit(im.pw);
+	if (err)
+		goto done;
+	err = tag_write(&res, &plan, repo, &res.commit);
+	if (err)
+		kser_pack_writer_uninstall(im.pw);
 done:
 	if (threads && started < nthreads && !err)
 		err = kser_error_fmt(KSER_ERR_GENERIC,
@@ -1294,6 +1371,7 @@ done:
 	free(im.makefile[1]);
 	free(im.makefile_dir);
 	free(im.stripped);
+	git_repository_free(staging);
 	kser_pack_writer_free(im.pw);
 	kser_pack_thread_cleanup();
 	pthread_mutex_destroy(&im.lock);

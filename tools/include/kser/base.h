@@ -17,7 +17,14 @@ struct kser_error;
  * The result is deterministic: identity, dates and messages derive from
  * the source (the kernel version and the newest timestamp in it) and the
  * overlay's content, never from the clock or the machine.
+ *
+ * The import is all or nothing: the objects go into one new pack, which
+ * is installed, with the tag, only when every step has succeeded; a
+ * failure or an interruption (kser_cancel_requested()) leaves the
+ * repository as it was. Objects the repository already has are not
+ * written again, so importing the same source twice writes nothing.
  */
+
 struct kser_base_import_options {
 	unsigned int version;
 	/* A directory with files/ (new files) and patches/ (edits). */

@@ -56,6 +56,8 @@ test_expect_success 'the objects are in one pack, and fsck is happy' '
 	test_path_is_missing r1/.git/objects/pack/tmp_kser_* &&
 	ls r1/.git/objects/pack/*.pack >packs &&
 	test_line_count = 1 packs &&
+	git -C r1 count-objects -v >count &&
+	grep "^count: 0$" count &&
 	fsck_strict r1
 '
 
@@ -73,10 +75,15 @@ test_expect_success 'the commit is dated by the source and made by the import' '
 	test_cmp expect who
 '
 
-test_expect_success 'importing again leaves the tag as it is' '
+test_expect_success 'importing again leaves the tag as it is and writes nothing' '
+	find r1/.git/objects -type f | sort >before &&
 	kser base import --repo r1 k.tar.xz >again &&
 	grep "^unchanged: refs/tags/v9.8.7-rc1" again &&
-	tail -n 1 again >b && test_cmp a b
+	tail -n 1 again >b && test_cmp a b &&
+	kser base import --repo r1 src/linux-9.8 >again &&
+	grep "^unchanged: refs/tags/v9.8.7-rc1" again &&
+	find r1/.git/objects -type f | sort >after &&
+	test_cmp before after
 '
 
 test_expect_success '--label names the tag; a tag pointing elsewhere needs --force' '
@@ -274,6 +281,41 @@ test_expect_success 'Ctrl-C during an import of the 6.12 tarball: exit 130, no r
 test_expect_success 'a missing source is an error naming it' '
 	test_expect_code 1 kser base import --repo r11 /nonexistent.tar.xz 2>err &&
 	grep "/nonexistent.tar.xz" err
+'
+
+# no_objects REPO: nothing in its object directory but empty directories.
+no_objects () {
+	find "$1/.git/objects" -type f >objects &&
+	test_must_be_empty objects
+}
+
+test_expect_success 'a failed overlay or tag in an existing repository leaves no pack, no object' '
+	git init -q e1 &&
+	test_expect_code 1 kser base import --repo e1 --overlay ov3 k.tar.xz 2>err &&
+	grep "overlay patch .0001-bad.patch." err &&
+	refs_of e1 >refs && test_must_be_empty refs &&
+	no_objects e1 &&
+	kser base import --repo e1 --label t src2/linux-9.8 &&
+	find e1/.git/objects -type f | sort >before &&
+	refs_of e1 >refs-before &&
+	test_expect_code 1 kser base import --repo e1 --label t k.tar.xz 2>err &&
+	grep "tag .t. already exists" err &&
+	find e1/.git/objects -type f | sort >after &&
+	test_cmp before after &&
+	refs_of e1 >refs-after && test_cmp refs-before refs-after &&
+	fsck_strict e1
+'
+
+test_expect_success 'a changed overlay adds a pack of only the new objects' '
+	cp -R ov ov5 && printf "int m;\n" >ov5/files/lib/new/m.c &&
+	kser base import --repo r4 --overlay ov5 --force k.tar.xz >out &&
+	grep "3 new files, 1 patches" out &&
+	ls r4/.git/objects/pack/*.idx >idx &&
+	test_line_count = 2 idx &&
+	for i in $(cat idx); do git show-index <$i | wc -l; done | sort -n >counts &&
+	# The blob of m.c, the trees lib/new, lib and the root, the commit.
+	head -n 1 counts >small && echo 5 >expect && test_cmp expect small &&
+	fsck_strict r4
 '
 
 test_done
