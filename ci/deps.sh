@@ -10,7 +10,7 @@ set -eu
 pkgs="gcc make pkg-config git
 libgit2-dev libgmime-3.0-dev libglib2.0-dev libarchive-dev libjansson-dev
 liblzma-dev zlib1g-dev libssl-dev libdeflate-dev libcurl4-openssl-dev
-libcmocka-dev sharness perl python3 python3-aiosmtpd xz-utils"
+libcmocka-dev sharness perl python3 python3-aiosmtpd xz-utils time"
 kernel_pkgs="linux-source-6.12 ccache flex bison bc libelf-dev libssl-dev
 b4 hyperfine python3-ply python3-git"
 

@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <archive.h>
@@ -35,7 +36,19 @@
 #include "kser_lib_overlay.h"
 #include "kser_lib_pack.h"
 
-#define QUEUE_MAX_BYTES (256u << 20)
+/*
+ * Memory stays bounded whatever the source: the files queued or being
+ * compressed hold at most QUEUE_MAX_BYTES (plus one file), and a file of
+ * STREAM_MIN_BYTES or more is never held whole: the reading thread
+ * streams it into the pack. The kernel's biggest file is 24 MB.
+ */
+#define QUEUE_MAX_BYTES (64u << 20)
+#define STREAM_MIN_BYTES (32u << 20)
+#define CHUNK_BYTES (1u << 20)
+/* The xz decoder's memory: threads share the first, the second stops it. */
+#define XZ_MEM_THREADS (256ull << 20)
+#define XZ_MEM_STOP (512ull << 20)
+
 #define IMPORT_NAME "kser base import"
 #define IMPORT_EMAIL "kser@localhost"
 
@@ -63,8 +76,9 @@ struct import {
 	pthread_mutex_t lock;
 	pthread_cond_t not_empty, not_full;
 	struct job *head, *tail;
-	size_t queued_bytes;
+	size_t held_bytes;	/* data queued or being compressed */
 	bool closed;
+	bool stop;		/* the import failed: drop what is queued */
 	const struct kser_error *worker_err;
 
 	/* Finished files; appended by workers under lock. */
@@ -78,6 +92,11 @@ struct import {
 	char *makefile_dir;	/* the <dir> of makefile[1] */
 	char *stripped;		/* the top directory removed, "" if none */
 };
+
+static const struct kser_error *cancelled(void)
+{
+	return kser_error_fmt(KSER_ERR_CANCELLED, "interrupted");
+}
 
 static void src_file_release(struct src_file *f)
 {
@@ -110,8 +129,9 @@ static void *worker_main(void *arg)
 	struct import *im = arg;
 
 	for (;;) {
-		const struct kser_error *err;
+		const struct kser_error *err = NULL;
 		struct job *j;
+		bool skip;
 
 		pthread_mutex_lock(&im->lock);
 		while (!im->head && !im->closed)
@@ -124,15 +144,18 @@ static void *worker_main(void *arg)
 		im->head = j->next;
 		if (!im->head)
 			im->tail = NULL;
-		im->queued_bytes -= j->len;
-		pthread_cond_signal(&im->not_full);
+		skip = im->stop || im->worker_err;
 		pthread_mutex_unlock(&im->lock);
 
-		err = im->worker_err ? NULL :
-			kser_pack_writer_add(im->pw, &j->file.oid,
-					     GIT_OBJECT_BLOB, j->data, j->len);
+		/* After a failure or Ctrl-C, the queue is dropped unread. */
+		if (!skip && !kser_cancel_requested())
+			err = kser_pack_writer_add(im->pw, &j->file.oid,
+						   GIT_OBJECT_BLOB, j->data,
+						   j->len);
+		else
+			skip = true;
 		pthread_mutex_lock(&im->lock);
-		if (!err && !im->worker_err) {
+		if (!skip && !err && !im->worker_err) {
 			err = files_push(im, &j->file);
 			if (!err)
 				memset(&j->file, 0, sizeof(j->file));
@@ -142,6 +165,8 @@ static void *worker_main(void *arg)
 			im->worker_err = kser_error_fmt(err->code, "%s",
 							err->msg);
 		}
+		im->held_bytes -= j->len;
+		pthread_cond_signal(&im->not_full);
 		pthread_mutex_unlock(&im->lock);
 		job_free(j);
 	}
@@ -165,29 +190,40 @@ static const struct kser_error *take_worker_error(struct import *im)
 
 static const struct kser_error *enqueue(struct import *im, struct job *j)
 {
-	const struct kser_error *err;
+	const struct kser_error *err = NULL;
 
 	pthread_mutex_lock(&im->lock);
-	while (im->queued_bytes && im->queued_bytes + j->len > QUEUE_MAX_BYTES &&
-	       !im->worker_err)
-		pthread_cond_wait(&im->not_full, &im->lock);
-	err = im->worker_err;
-	if (!err) {
+	while (im->held_bytes && im->held_bytes + j->len > QUEUE_MAX_BYTES &&
+	       !im->worker_err && !kser_cancel_requested()) {
+		struct timespec ts;
+
+		/* Wake up now and then to notice Ctrl-C. */
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += 100 * 1000 * 1000;
+		if (ts.tv_nsec >= 1000 * 1000 * 1000) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000 * 1000 * 1000;
+		}
+		pthread_cond_timedwait(&im->not_full, &im->lock, &ts);
+	}
+	if (im->worker_err)
+		err = im->worker_err;
+	if (!err && !kser_cancel_requested()) {
 		j->next = NULL;
 		if (im->tail)
 			im->tail->next = j;
 		else
 			im->head = j;
 		im->tail = j;
-		im->queued_bytes += j->len;
+		im->held_bytes += j->len;
 		pthread_cond_signal(&im->not_empty);
+		j = NULL;
 	}
 	pthread_mutex_unlock(&im->lock);
-	if (err) {
-		job_free(j);
-		return kser_error_fmt(err->code, "%s", err->msg);
-	}
-	return NULL;
+	if (!j)
+		return NULL;
+	job_free(j);
+	return err ? kser_error_fmt(err->code, "%s", err->msg) : cancelled();
 }
 
 /* Keeps a copy of a top-level Makefile, where the kernel version lives. */
@@ -216,24 +252,85 @@ static void note_makefile(struct import *im, const char *path,
 }
 
 /*
- * Queues one source entry. Takes ownership of data. path is normalised
- * and checked here, so both readers share the same rules.
+ * The data of one source entry, read in pieces: each call fills buf with
+ * 1 to len bytes, or fails (a member that ends early is an error).
+ */
+struct member {
+	uint64_t size;
+	const struct kser_error *(*read)(void *arg, char *buf, size_t len,
+					 size_t *got);
+	void *arg;
+};
+
+static const struct kser_error *read_member(const struct member *m,
+					    char *data)
+{
+	const struct kser_error *err = NULL;
+	uint64_t done = 0;
+
+	while (!err && done < m->size) {
+		size_t want = m->size - done > CHUNK_BYTES ? CHUNK_BYTES :
+			      (size_t)(m->size - done), got = 0;
+
+		if (kser_cancel_requested())
+			return cancelled();
+		err = m->read(m->arg, data + done, want, &got);
+		done += got;
+	}
+	return err;
+}
+
+/* A member too big to hold: straight into the pack, in pieces. */
+static const struct kser_error *stream_member(struct import *im,
+					      const struct member *m,
+					      git_oid *out)
+{
+	const struct kser_error *err;
+	struct kser_pack_stream *s = NULL;
+	uint64_t done = 0;
+	char *buf = malloc(CHUNK_BYTES);
+
+	if (!buf)
+		return kser_error_nomem();
+	err = kser_pack_stream_begin(&s, im->pw, GIT_OBJECT_BLOB, m->size);
+	while (!err && done < m->size) {
+		size_t want = m->size - done > CHUNK_BYTES ? CHUNK_BYTES :
+			      (size_t)(m->size - done), got = 0;
+
+		if (kser_cancel_requested()) {
+			err = cancelled();
+			break;
+		}
+		err = m->read(m->arg, buf, want, &got);
+		if (!err)
+			err = kser_pack_stream_write(s, buf, got);
+		done += got;
+	}
+	if (!err) {
+		err = kser_pack_stream_finish(s, out);
+		s = NULL;
+	}
+	kser_pack_stream_abort(s);
+	free(buf);
+	return err;
+}
+
+/*
+ * Adds one source entry: m gives its data, or hardlink the path whose
+ * data it shares. path is normalised and checked here, so both readers
+ * share the same rules.
  */
 static const struct kser_error *add_entry(struct import *im, const char *name,
 					  uint32_t mode, int64_t mtime,
-					  char *data, size_t len,
+					  const struct member *m,
 					  const char *hardlink)
 {
 	const struct kser_error *err;
 	struct job *j;
 
 	j = calloc(1, sizeof(*j));
-	if (!j) {
-		free(data);
+	if (!j)
 		return kser_error_nomem();
-	}
-	j->data = data;
-	j->len = len;
 	j->file.mode = mode;
 	j->file.seq = im->seq++;
 	j->file.path = strdup(name);
@@ -249,43 +346,108 @@ static const struct kser_error *add_entry(struct import *im, const char *name,
 		kser_path_normalize(j->file.hardlink);
 		err = kser_path_check(j->file.hardlink, 0);
 	}
-	if (err) {
-		job_free(j);
-		return err;
-	}
+	if (err)
+		goto fail;
 	if (mtime > im->newest_mtime)
 		im->newest_mtime = mtime;
-	if (mode != GIT_FILEMODE_LINK && data)
-		note_makefile(im, j->file.path, data, len);
-	if (hardlink) {
-		/* Resolved once every file is known. */
-		free(j->data);
-		j->data = NULL;
+	if (!hardlink && m->size >= STREAM_MIN_BYTES)
+		err = stream_member(im, m, &j->file.oid);
+	if (err)
+		goto fail;
+	if (hardlink || m->size >= STREAM_MIN_BYTES) {
+		/* Hard links are resolved once every file is known. */
 		pthread_mutex_lock(&im->lock);
 		err = files_push(im, &j->file);
 		pthread_mutex_unlock(&im->lock);
 		if (!err)
 			memset(&j->file, 0, sizeof(j->file));
-		job_free(j);
-		return err;
+		goto fail;
 	}
+	j->len = (size_t)m->size;
+	j->data = malloc(j->len ? j->len : 1);
+	if (!j->data) {
+		err = kser_error_nomem();
+		goto fail;
+	}
+	err = read_member(m, j->data);
+	if (err)
+		goto fail;
+	if (mode != GIT_FILEMODE_LINK)
+		note_makefile(im, j->file.path, j->data, j->len);
 	return enqueue(im, j);
+fail:
+	job_free(j);
+	return err;
+}
+
+/* A symlink's target, as a member's data. */
+struct text_source {
+	const char *text;
+	size_t off;
+};
+
+static const struct kser_error *text_read(void *arg, char *buf, size_t len,
+					  size_t *got)
+{
+	struct text_source *t = arg;
+
+	memcpy(buf, t->text + t->off, len);
+	t->off += len;
+	*got = len;
+	return NULL;
+}
+
+static const struct kser_error *add_symlink(struct import *im,
+					    const char *path,
+					    const char *target, int64_t mtime)
+{
+	struct text_source t = { target, 0 };
+	struct member m = { strlen(target), text_read, &t };
+
+	return add_entry(im, path, GIT_FILEMODE_LINK, mtime, &m, NULL);
 }
 
 /* --- tarballs ---------------------------------------------------------- */
 
-struct xz_source {
+/*
+ * The input of libarchive: the file, through liblzma's multi-threaded
+ * decoder for .xz (libarchive's is single-threaded), in pieces small
+ * enough that Ctrl-C is noticed between them even in a zip bomb.
+ */
+struct tar_source {
 	int fd;
+	bool xz;
 	lzma_stream strm;
 	bool in_eof, done;
 	uint8_t in[1 << 20];
 	uint8_t out[1 << 20];
 };
 
-static la_ssize_t xz_read(struct archive *a, void *arg, const void **buf)
-{
-	struct xz_source *xs = arg;
+#define PLAIN_READ_BYTES (64u << 10)
 
+static la_ssize_t plain_read(struct archive *a, struct tar_source *ts,
+			     const void **buf)
+{
+	ssize_t n;
+
+	*buf = ts->in;
+	do {
+		if (kser_cancel_requested()) {
+			archive_set_error(a, EINTR, "interrupted");
+			return -1;
+		}
+		n = read(ts->fd, ts->in, PLAIN_READ_BYTES);
+	} while (n < 0 && errno == EINTR);
+	if (n < 0) {
+		archive_set_error(a, errno, "read error: %s", strerror(errno));
+		return -1;
+	}
+	return (la_ssize_t)n;
+}
+
+static la_ssize_t xz_read(struct archive *a, struct tar_source *xs,
+			  const void **buf)
+{
 	*buf = xs->out;
 	if (xs->done)
 		return 0;
@@ -294,6 +456,10 @@ static la_ssize_t xz_read(struct archive *a, void *arg, const void **buf)
 	while (xs->strm.avail_out) {
 		lzma_ret ret;
 
+		if (kser_cancel_requested()) {
+			archive_set_error(a, EINTR, "interrupted");
+			return -1;
+		}
 		if (!xs->strm.avail_in && !xs->in_eof) {
 			ssize_t n = read(xs->fd, xs->in, sizeof(xs->in));
 
@@ -313,6 +479,12 @@ static la_ssize_t xz_read(struct archive *a, void *arg, const void **buf)
 			xs->done = true;
 			break;
 		}
+		if (ret == LZMA_MEMLIMIT_ERROR) {
+			archive_set_error(a, ENOMEM, "xz data needs more than "
+					  "%llu MB to decode",
+					  XZ_MEM_STOP >> 20);
+			return -1;
+		}
 		if (ret != LZMA_OK) {
 			archive_set_error(a, EIO,
 					  ret == LZMA_DATA_ERROR ||
@@ -328,42 +500,53 @@ static la_ssize_t xz_read(struct archive *a, void *arg, const void **buf)
 	return (la_ssize_t)(sizeof(xs->out) - xs->strm.avail_out);
 }
 
-static const struct kser_error *xz_open(struct xz_source **out, int fd,
-					unsigned int threads)
+static la_ssize_t tar_source_read(struct archive *a, void *arg,
+				  const void **buf)
+{
+	struct tar_source *ts = arg;
+
+	return ts->xz ? xz_read(a, ts, buf) : plain_read(a, ts, buf);
+}
+
+static const struct kser_error *tar_source_open(struct tar_source **out,
+						int fd, bool xz,
+						unsigned int threads)
 {
 	lzma_mt mt = {
 		.flags = LZMA_CONCATENATED,
 		.threads = threads ? threads : 1,
 		.timeout = 0,
-		.memlimit_threading = 1ull << 30,
-		.memlimit_stop = UINT64_MAX,
+		.memlimit_threading = XZ_MEM_THREADS,
+		.memlimit_stop = XZ_MEM_STOP,
 	};
-	struct xz_source *xs;
+	struct tar_source *ts;
 	lzma_stream init = LZMA_STREAM_INIT;
 
 	*out = NULL;
-	xs = malloc(sizeof(*xs));
-	if (!xs)
+	ts = malloc(sizeof(*ts));
+	if (!ts)
 		return kser_error_nomem();
-	xs->fd = fd;
-	xs->strm = init;
-	xs->in_eof = false;
-	xs->done = false;
-	if (lzma_stream_decoder_mt(&xs->strm, &mt) != LZMA_OK) {
-		free(xs);
+	ts->fd = fd;
+	ts->xz = xz;
+	ts->strm = init;
+	ts->in_eof = false;
+	ts->done = false;
+	if (xz && lzma_stream_decoder_mt(&ts->strm, &mt) != LZMA_OK) {
+		free(ts);
 		return kser_error_fmt(KSER_ERR_GENERIC,
 				      "cannot start the xz decoder");
 	}
-	*out = xs;
+	*out = ts;
 	return NULL;
 }
 
-static void xz_free(struct xz_source *xs)
+static void tar_source_free(struct tar_source *ts)
 {
-	if (!xs)
+	if (!ts)
 		return;
-	lzma_end(&xs->strm);
-	free(xs);
+	if (ts->xz)
+		lzma_end(&ts->strm);
+	free(ts);
 }
 
 static const struct kser_error *archive_err(struct archive *a,
@@ -371,39 +554,74 @@ static const struct kser_error *archive_err(struct archive *a,
 {
 	const char *msg = archive_error_string(a);
 
+	if (kser_cancel_requested())
+		return cancelled();
 	return kser_error_fmt(KSER_ERR_BAD_INPUT, "'%s': %s", source,
 			      msg ? msg : "unreadable archive");
 }
 
-static const struct kser_error *read_entry_data(struct archive *a,
-						const char *source,
-						const char *path, size_t size,
-						char **out)
+/*
+ * The data of the current archive entry, as libarchive gives it: blocks
+ * at offsets, with holes between them in sparse files, and a hole at
+ * the end that only the entry's size shows.
+ */
+struct archive_member {
+	struct archive *a;
+	const char *source, *path;
+	bool sparse, eof;
+	const char *blk;
+	size_t blk_len;
+	uint64_t blk_off, pos;
+};
+
+static const struct kser_error *archive_member_read(void *arg, char *buf,
+						    size_t len, size_t *got)
 {
-	char *data;
-	size_t got = 0;
+	struct archive_member *am = arg;
+	size_t n;
 
-	*out = NULL;
-	data = malloc(size ? size : 1);
-	if (!data)
-		return kser_error_nomem();
-	while (got < size) {
-		la_ssize_t n = archive_read_data(a, data + got, size - got);
+	*got = 0;
+	for (;;) {
+		const void *p;
+		la_int64_t off;
+		int r;
 
-		if (n < 0) {
-			free(data);
-			return kser_error_wrap(archive_err(a, source),
-					       "reading '%s'", path);
+		if (am->pos < am->blk_off || (am->eof && am->sparse)) {
+			n = am->eof ? len : (size_t)(am->blk_off - am->pos);
+			n = n < len ? n : len;
+			memset(buf, 0, n);
+			break;
 		}
-		if (n == 0) {
-			free(data);
+		if (am->pos < am->blk_off + am->blk_len) {
+			n = (size_t)(am->blk_off + am->blk_len - am->pos);
+			n = n < len ? n : len;
+			memcpy(buf, am->blk + (am->pos - am->blk_off), n);
+			break;
+		}
+		if (am->eof)
 			return kser_error_fmt(KSER_ERR_BAD_INPUT,
 					      "'%s': truncated archive: '%s' "
-					      "ends early", source, path);
+					      "ends early", am->source,
+					      am->path);
+		r = archive_read_data_block(am->a, &p, &n, &off);
+		if (r == ARCHIVE_EOF) {
+			am->eof = true;
+			continue;
 		}
-		got += (size_t)n;
+		if (r != ARCHIVE_OK)
+			return kser_error_wrap(archive_err(am->a, am->source),
+					       "reading '%s'", am->path);
+		if (off < 0 || (uint64_t)off < am->pos)
+			return kser_error_fmt(KSER_ERR_BAD_INPUT,
+					      "'%s': '%s' has overlapping "
+					      "sparse blocks", am->source,
+					      am->path);
+		am->blk = p;
+		am->blk_len = n;
+		am->blk_off = (uint64_t)off;
 	}
-	*out = data;
+	am->pos += n;
+	*got = n;
 	return NULL;
 }
 
@@ -413,8 +631,9 @@ static const struct kser_error *read_tarball(struct import *im,
 	const struct kser_error *err = NULL;
 	struct archive *a = NULL;
 	struct archive_entry *ae;
-	struct xz_source *xs = NULL;
+	struct tar_source *ts = NULL;
 	unsigned char magic[6];
+	bool xz;
 	int fd, r;
 
 	fd = open(source, O_RDONLY | O_CLOEXEC);
@@ -427,16 +646,20 @@ static const struct kser_error *read_tarball(struct import *im,
 	}
 	archive_read_support_format_tar(a);
 	archive_read_support_format_gnutar(a);
-	if (pread(fd, magic, sizeof(magic), 0) == (ssize_t)sizeof(magic) &&
-	    memcmp(magic, "\xfd" "7zXZ\0", 6) == 0) {
-		err = xz_open(&xs, fd, im->opts->threads);
-		if (err)
-			goto done;
-		r = archive_read_open(a, xs, NULL, xz_read, NULL);
-	} else {
-		archive_read_support_filter_all(a);
-		r = archive_read_open_fd(a, fd, 1 << 20);
+	xz = pread(fd, magic, sizeof(magic), 0) == (ssize_t)sizeof(magic) &&
+	     memcmp(magic, "\xfd" "7zXZ\0", 6) == 0;
+	if (!xz) {
+		/* Libraries only: never a helper program named by the input. */
+		archive_read_support_filter_gzip(a);
+		archive_read_support_filter_bzip2(a);
+		archive_read_support_filter_zstd(a);
+		archive_read_support_filter_lzma(a);
+		archive_read_support_filter_xz(a);
 	}
+	err = tar_source_open(&ts, fd, xz, im->opts->threads);
+	if (err)
+		goto done;
+	r = archive_read_open(a, ts, NULL, tar_source_read, NULL);
 	if (r != ARCHIVE_OK) {
 		err = archive_err(a, source);
 		goto done;
@@ -449,12 +672,16 @@ static const struct kser_error *read_tarball(struct import *im,
 		mode_t perm = archive_entry_perm(ae);
 		int64_t mtime = archive_entry_mtime(ae);
 		la_int64_t size = archive_entry_size(ae);
-		char *data = NULL;
-		uint32_t mode;
+		struct archive_member am = {
+			.a = a, .source = source, .path = path,
+			.sparse = archive_entry_sparse_count(ae) > 0,
+		};
+		struct member m = { 0, archive_member_read, &am };
+		uint32_t mode = (perm & 0100) ? GIT_FILEMODE_BLOB_EXECUTABLE
+					      : GIT_FILEMODE_BLOB;
 
 		if (kser_cancel_requested()) {
-			err = kser_error_fmt(KSER_ERR_CANCELLED,
-					     "interrupted");
+			err = cancelled();
 			goto done;
 		}
 		if (!path) {
@@ -466,10 +693,7 @@ static const struct kser_error *read_tarball(struct import *im,
 		if (hardlink && !archive_entry_size_is_set(ae))
 			size = 0;
 		if (hardlink && size == 0) {
-			err = add_entry(im, path,
-					(perm & 0100) ? GIT_FILEMODE_BLOB_EXECUTABLE
-						      : GIT_FILEMODE_BLOB,
-					mtime, NULL, 0, hardlink);
+			err = add_entry(im, path, mode, mtime, &m, hardlink);
 			if (err)
 				goto done;
 			continue;
@@ -480,23 +704,18 @@ static const struct kser_error *read_tarball(struct import *im,
 			 * source has no way to match them either. */
 			continue;
 		case AE_IFREG:
-			mode = (perm & 0100) ? GIT_FILEMODE_BLOB_EXECUTABLE
-					     : GIT_FILEMODE_BLOB;
-			if (size < 0 || (uint64_t)size > SIZE_MAX / 2) {
+			if (size < 0) {
 				err = kser_error_fmt(KSER_ERR_BAD_INPUT,
 						     "'%s': bad size for '%s'",
 						     source, path);
 				goto done;
 			}
-			err = read_entry_data(a, source, path, (size_t)size,
-					      &data);
-			if (err)
-				goto done;
+			m.size = (uint64_t)size;
+			err = add_entry(im, path, mode, mtime, &m, NULL);
 			break;
 		case AE_IFLNK: {
 			const char *target = archive_entry_symlink(ae);
 
-			mode = GIT_FILEMODE_LINK;
 			if (!target || !*target) {
 				err = kser_error_fmt(KSER_ERR_BAD_INPUT,
 						     "'%s': symlink '%s' has "
@@ -504,12 +723,7 @@ static const struct kser_error *read_tarball(struct import *im,
 						     path);
 				goto done;
 			}
-			data = strdup(target);
-			if (!data) {
-				err = kser_error_nomem();
-				goto done;
-			}
-			size = (la_int64_t)strlen(data);
+			err = add_symlink(im, path, target, mtime);
 			break;
 		}
 		default:
@@ -523,8 +737,6 @@ static const struct kser_error *read_tarball(struct import *im,
 					     "special file");
 			goto done;
 		}
-		err = add_entry(im, path, mode, mtime, data, (size_t)size,
-				NULL);
 		if (err)
 			goto done;
 	}
@@ -536,9 +748,9 @@ static const struct kser_error *read_tarball(struct import *im,
 	 * libarchive stops at the tar end marker; read the xz stream to its
 	 * end so that its checksums and index are verified too.
 	 */
-	while (xs) {
+	while (xz) {
 		const void *buf;
-		la_ssize_t n = xz_read(a, xs, &buf);
+		la_ssize_t n = xz_read(a, ts, &buf);
 
 		if (n < 0) {
 			err = archive_err(a, source);
@@ -554,54 +766,110 @@ static const struct kser_error *read_tarball(struct import *im,
 done:
 	if (a)
 		archive_read_free(a);
-	xz_free(xs);
+	tar_source_free(ts);
 	close(fd);
 	return err;
 }
 
 /* --- directories ------------------------------------------------------- */
 
-static const struct kser_error *read_file_at(int dirfd, const char *name,
-					     const char *path, size_t size,
-					     char **out)
-{
-	char *data = malloc(size ? size : 1);
-	size_t got = 0;
+struct file_member {
 	int fd;
+	const char *path;
+};
 
-	*out = NULL;
-	if (!data)
-		return kser_error_nomem();
-	fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0) {
-		free(data);
-		return kser_error_errno("cannot open '%s'", path);
-	}
-	while (got < size) {
-		ssize_t n = read(fd, data + got, size - got);
+static const struct kser_error *file_member_read(void *arg, char *buf,
+						 size_t len, size_t *got)
+{
+	struct file_member *fm = arg;
+	ssize_t n;
 
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			const struct kser_error *err = n < 0 ?
-				kser_error_errno("cannot read '%s'", path) :
-				kser_error_fmt(KSER_ERR_GENERIC,
-					       "'%s' shrank while reading",
-					       path);
-			close(fd);
-			free(data);
-			return err;
-		}
-		got += (size_t)n;
-	}
-	close(fd);
-	*out = data;
+	*got = 0;
+	do
+		n = read(fm->fd, buf, len);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return kser_error_errno("cannot read '%s'", fm->path);
+	if (n == 0)
+		return kser_error_fmt(KSER_ERR_GENERIC,
+				      "'%s' shrank while reading", fm->path);
+	*got = (size_t)n;
 	return NULL;
+}
+
+static const struct kser_error *add_file_at(struct import *im, int dirfd,
+					    const char *name,
+					    const char *path,
+					    const struct stat *st)
+{
+	const struct kser_error *err;
+	struct file_member fm = { -1, path };
+	struct member m = { (uint64_t)st->st_size, file_member_read, &fm };
+
+	fm.fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fm.fd < 0)
+		return kser_error_errno("cannot open '%s'", path);
+	err = add_entry(im, path,
+			(st->st_mode & S_IXUSR) ? GIT_FILEMODE_BLOB_EXECUTABLE :
+						  GIT_FILEMODE_BLOB,
+			st->st_mtime, &m, NULL);
+	close(fm.fd);
+	return err;
 }
 
 static int name_cmp(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The sorted names in a directory, so work does not depend on readdir. */
+static const struct kser_error *list_names(char ***out, size_t *n, int dirfd,
+					   const char *source,
+					   const char *rel)
+{
+	const struct kser_error *err = NULL;
+	char **names = NULL;
+	size_t nnames = 0, alloc = 0, i;
+	struct dirent *de;
+	DIR *d;
+	int dup_fd = dup(dirfd);
+
+	*out = NULL;
+	*n = 0;
+	if (dup_fd < 0)
+		return kser_error_errno("cannot read '%s'", source);
+	d = fdopendir(dup_fd);
+	if (!d) {
+		close(dup_fd);
+		return kser_error_errno("cannot read '%s/%s'", source, rel);
+	}
+	while ((de = readdir(d))) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		if (!strcmp(de->d_name, ".git"))
+			continue;
+		err = kser_array_grow((void **)&names, &alloc, nnames,
+				      sizeof(*names), 64);
+		if (err)
+			break;
+		names[nnames] = strdup(de->d_name);
+		if (!names[nnames]) {
+			err = kser_error_nomem();
+			break;
+		}
+		nnames++;
+	}
+	closedir(d);
+	if (err) {
+		for (i = 0; i < nnames; i++)
+			free(names[i]);
+		free(names);
+		return err;
+	}
+	qsort(names, nnames, sizeof(*names), name_cmp);
+	*out = names;
+	*n = nnames;
+	return NULL;
 }
 
 /* rel is the path below the source ("" at the top). */
@@ -611,52 +879,16 @@ static const struct kser_error *walk_dir(struct import *im, int dirfd,
 {
 	const struct kser_error *err = NULL;
 	char **names = NULL;
-	size_t nnames = 0, alloc = 0, i, rel_len = rel->len;
-	struct dirent *de;
-	DIR *d;
-	int dup_fd = dup(dirfd);
+	size_t nnames = 0, i, rel_len = rel->len;
 
-	if (dup_fd < 0)
-		return kser_error_errno("cannot read '%s'", source);
-	d = fdopendir(dup_fd);
-	if (!d) {
-		close(dup_fd);
-		return kser_error_errno("cannot read '%s/%s'", source,
-					kser_buf_cstr(rel));
-	}
-	/* Sorted, so that the order of work does not depend on readdir. */
-	while ((de = readdir(d))) {
-		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-			continue;
-		if (!strcmp(de->d_name, ".git"))
-			continue;
-		if (nnames == alloc) {
-			char **p;
-
-			alloc = alloc ? alloc * 2 : 64;
-			p = realloc(names, alloc * sizeof(*p));
-			if (!p) {
-				err = kser_error_nomem();
-				goto done;
-			}
-			names = p;
-		}
-		names[nnames] = strdup(de->d_name);
-		if (!names[nnames]) {
-			err = kser_error_nomem();
-			goto done;
-		}
-		nnames++;
-	}
-	qsort(names, nnames, sizeof(*names), name_cmp);
-
+	err = list_names(&names, &nnames, dirfd, source, kser_buf_cstr(rel));
+	if (err)
+		return err;
 	for (i = 0; i < nnames && !err; i++) {
 		struct stat st;
-		char *data = NULL;
 
 		if (kser_cancel_requested()) {
-			err = kser_error_fmt(KSER_ERR_CANCELLED,
-					     "interrupted");
+			err = cancelled();
 			break;
 		}
 		kser_buf_truncate(rel, rel_len);
@@ -684,15 +916,7 @@ static const struct kser_error *walk_dir(struct import *im, int dirfd,
 			err = walk_dir(im, sub, rel, source);
 			close(sub);
 		} else if (S_ISREG(st.st_mode)) {
-			err = read_file_at(dirfd, names[i], rel->ptr,
-					   (size_t)st.st_size, &data);
-			if (!err)
-				err = add_entry(im, rel->ptr,
-						(st.st_mode & S_IXUSR) ?
-						GIT_FILEMODE_BLOB_EXECUTABLE :
-						GIT_FILEMODE_BLOB,
-						st.st_mtime, data,
-						(size_t)st.st_size, NULL);
+			err = add_file_at(im, dirfd, names[i], rel->ptr, &st);
 		} else if (S_ISLNK(st.st_mode)) {
 			char target[PATH_MAX + 1];
 			ssize_t n = readlinkat(dirfd, names[i], target,
@@ -704,13 +928,8 @@ static const struct kser_error *walk_dir(struct import *im, int dirfd,
 						       rel->ptr);
 				break;
 			}
-			data = strndup(target, (size_t)n);
-			if (!data) {
-				err = kser_error_nomem();
-				break;
-			}
-			err = add_entry(im, rel->ptr, GIT_FILEMODE_LINK,
-					st.st_mtime, data, (size_t)n, NULL);
+			target[n] = '\0';
+			err = add_symlink(im, rel->ptr, target, st.st_mtime);
 		} else {
 			err = kser_error_fmt(KSER_ERR_BAD_INPUT,
 					     "'%s/%s' is a special file, which "
@@ -718,11 +937,9 @@ static const struct kser_error *walk_dir(struct import *im, int dirfd,
 					     rel->ptr);
 		}
 	}
-done:
 	for (i = 0; i < nnames; i++)
 		free(names[i]);
 	free(names);
-	closedir(d);
 	kser_buf_truncate(rel, rel_len);
 	return err;
 }
@@ -794,6 +1011,8 @@ static const struct kser_error *write_tree(struct import *im,
 	struct kser_buf tree = KSER_BUF_INIT;
 	size_t n = 0, i = lo;
 
+	if (kser_cancel_requested())
+		return cancelled();
 	ents = malloc((hi - lo) * sizeof(*ents));
 	if (!ents)
 		return kser_error_nomem();
@@ -1256,6 +1475,7 @@ kser_base_import(struct kser_base_result *out, git_repository *repo,
 
 	pthread_mutex_lock(&im.lock);
 	im.closed = true;
+	im.stop = err != NULL;
 	pthread_cond_broadcast(&im.not_empty);
 	pthread_mutex_unlock(&im.lock);
 	if (!err)
@@ -1269,7 +1489,7 @@ kser_base_import(struct kser_base_result *out, git_repository *repo,
 	if (err)
 		goto done;
 	if (kser_cancel_requested()) {
-		err = kser_error_fmt(KSER_ERR_CANCELLED, "interrupted");
+		err = cancelled();
 		goto done;
 	}
 
@@ -1344,7 +1564,7 @@ kser_base_import(struct kser_base_result *out, git_repository *repo,
 	if (err)
 		goto done;
 	if (kser_cancel_requested()) {
-		err = kser_error_fmt(KSER_ERR_CANCELLED, "interrupted");
+		err = cancelled();
 		goto done;
 	}
 	err = kser_pack_writer_commit(im.pw);

@@ -11,6 +11,7 @@
 
 #include "kser/apply.h"
 #include "kser/buf.h"
+#include "kser/cancel.h"
 #include "kser/error.h"
 #include "kser/patch.h"
 #include "kser/path.h"
@@ -122,6 +123,11 @@ static const struct kser_error *add_files(struct kser_tree_edit *ed,
 		git_oid oid;
 		uint32_t mode = 0;
 
+		if (kser_cancel_requested()) {
+			err = kser_error_fmt(KSER_ERR_CANCELLED,
+					     "interrupted");
+			break;
+		}
 		kser_buf_clear(&sub);
 		kser_buf_printf(&sub, "%s%s%s", rel, *rel ? "/" : "",
 				names.v[i]);
@@ -243,6 +249,11 @@ const struct kser_error *kser_overlay_lay(struct kser_overlay_result *out,
 		struct kser_patch *patch = NULL;
 		git_oid next;
 
+		if (kser_cancel_requested()) {
+			err = kser_error_fmt(KSER_ERR_CANCELLED,
+					     "interrupted");
+			goto done;
+		}
 		if (!has_suffix(patches.v[i], ".patch"))
 			continue;
 		kser_buf_clear(&path);

@@ -318,4 +318,112 @@ test_expect_success 'a changed overlay adds a pack of only the new objects' '
 	fsck_strict r4
 '
 
+if test -x /usr/bin/time
+then
+	test_set_prereq TIME
+fi
+
+# peak_kb FILE: the peak memory /usr/bin/time -f %M wrote, in KB.
+peak_kb () {
+	tail -n 1 "$1"
+}
+
+test_expect_success TIME 'a zip bomb is streamed: 512 MB of data, memory stays small' '
+	python3 -c "
+import io, tarfile
+class Zeros(io.RawIOBase):
+    def __init__(self, n): self.n = n
+    def readable(self): return True
+    def readinto(self, b):
+        k = min(len(b), self.n); b[:k] = bytes(k); self.n -= k; return k
+with tarfile.open(\"bomb.tar.gz\", \"w:gz\", compresslevel=1) as t:
+    i = tarfile.TarInfo(\"top/zeros\"); i.size = 512 << 20
+    t.addfile(i, Zeros(i.size))
+" &&
+	/usr/bin/time -f %M -o rss "$KSER_RELEASE_BIN" base import --repo z1 bomb.tar.gz >out &&
+	test $(peak_kb rss) -lt 150000 &&
+	git -C z1 cat-file -s "$(tail -n 1 out):zeros" >size &&
+	echo $((512 << 20)) >expect && test_cmp expect size &&
+	head -c $((512 << 20)) /dev/zero | git hash-object --stdin >expect &&
+	git -C z1 rev-parse "$(tail -n 1 out):zeros" >blob && test_cmp expect blob &&
+	fsck_strict z1
+'
+
+test_expect_success TIME 'sparse members, holes at the end too, are streamed and imported as tar extracts them' '
+	mkdir sp && truncate -s 1G sp/hole &&
+	printf abc | dd of=sp/data bs=1 seek=100000000 conv=notrunc 2>/dev/null &&
+	truncate -s 300M sp/data &&
+	tar -C sp -cSzf sparse.tar.gz hole data &&
+	test $(wc -c <sparse.tar.gz) -lt 10000 &&
+	/usr/bin/time -f %M -o rss "$KSER_RELEASE_BIN" base import --repo s1 sparse.tar.gz >out &&
+	test $(peak_kb rss) -lt 150000 &&
+	git -C s1 rev-parse "$(tail -n 1 out):hole" "$(tail -n 1 out):data" >blobs &&
+	git hash-object sp/hole sp/data >expect &&
+	test_cmp expect blobs &&
+	fsck_strict s1
+'
+
+# interrupt SIGNAL REPO ARGS...: starts kser base import --repo REPO ARGS,
+# signals it once it is at work (its temporary pack is open), and waits
+# for it; the exit status is in "status".
+interrupt () {
+	local sig=$1 repo=$2 pid i
+	shift 2
+	kser base import --repo "$repo" "$@" >out 2>err &
+	pid=$!
+	for i in $(test_seq 1 300)
+	do
+		ls -l /proc/$pid/fd 2>/dev/null | grep -q "objects/pack/" && break
+		sleep 0.1
+	done
+	sleep 0.5 &&
+	kill -$sig $pid &&
+	for i in $(test_seq 1 300)
+	do
+		kill -0 $pid 2>/dev/null || break
+		sleep 0.1
+	done
+	if kill -0 $pid 2>/dev/null
+	then
+		echo "kser is still running after SIG$sig"
+		kill -9 $pid
+	fi
+	wait $pid
+	echo $? >status
+}
+
+test_expect_success 'Ctrl-C in the middle of a 1 TB member: exit 130, the new repository is gone' '
+	mkdir huge && truncate -s 1T huge/big && echo a >huge/a &&
+	tar -C huge -cSzf huge.tar.gz a big &&
+	interrupt INT i1 huge.tar.gz &&
+	echo 130 >expect && test_cmp expect status &&
+	grep "^kser: interrupted$" err &&
+	test_path_is_missing i1
+'
+
+test_expect_success 'SIGTERM while reading a 1 TB file of a directory: exit 143, nothing left' '
+	git init -q i2 &&
+	interrupt TERM i2 huge &&
+	echo 143 >expect && test_cmp expect status &&
+	grep "^kser: interrupted$" err &&
+	refs_of i2 >refs && test_must_be_empty refs &&
+	no_objects i2
+'
+
+test_expect_success 'kill -9 in the middle of an import leaves no temporary pack' '
+	# 100 members of 30 MB, each different: seconds of work.
+	mkdir many &&
+	for i in $(test_seq 1 100)
+	do
+		truncate -s 30M many/f$i &&
+		echo $i | dd of=many/f$i bs=1 seek=31457000 conv=notrunc 2>/dev/null ||
+		return 1
+	done &&
+	tar -C many -cSzf many.tar.gz . &&
+	git init -q i3 &&
+	interrupt KILL i3 many.tar.gz &&
+	echo 137 >expect && test_cmp expect status &&
+	no_objects i3
+'
+
 test_done
