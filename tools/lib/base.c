@@ -404,6 +404,12 @@ static const struct kser_error *add_symlink(struct import *im,
 	struct text_source t = { target, 0 };
 	struct member m = { strlen(target), text_read, &t };
 
+	if (m.size > KSER_PATH_MAX_LEN)
+		return kser_error_fmt(KSER_ERR_BAD_INPUT,
+				      "symlink '%s': its target is %zu bytes "
+				      "long, more than the %d a symlink can "
+				      "have", path, (size_t)m.size,
+				      KSER_PATH_MAX_LEN);
 	return add_entry(im, path, GIT_FILEMODE_LINK, mtime, &m, NULL);
 }
 
@@ -896,6 +902,9 @@ static const struct kser_error *walk_dir(struct import *im, int dirfd,
 			kser_buf_putc(rel, '/');
 		kser_buf_puts(rel, names[i]);
 		err = kser_buf_check(rel);
+		/* Before going deeper: this bounds the recursion. */
+		if (!err)
+			err = kser_path_check(rel->ptr, 0);
 		if (err)
 			break;
 		if (fstatat(dirfd, names[i], &st, AT_SYMLINK_NOFOLLOW) < 0) {
@@ -1000,7 +1009,8 @@ static int tree_entry_cmp(const void *a, const void *b)
 
 /*
  * Writes the tree for files[lo, hi), all of which start with the prefix
- * of length plen (empty, or ending in '/').
+ * of length plen (empty, or ending in '/'). The recursion is as deep as
+ * the tree, which kser_path_check() bounds (KSER_PATH_MAX_DEPTH).
  */
 static const struct kser_error *write_tree(struct import *im,
 					   struct src_file *files, size_t lo,
@@ -1042,18 +1052,28 @@ static const struct kser_error *write_tree(struct import *im,
 				goto done;
 			i = j;
 		}
-		if (n && ents[n - 1].len == e->len &&
-		    !memcmp(ents[n - 1].name, e->name, e->len)) {
-			err = kser_error_fmt(KSER_ERR_BAD_INPUT,
-					     "'%.*s%.*s' is both a file and "
-					     "a directory", (int)plen,
-					     files[lo].path, (int)e->len,
-					     e->name);
-			goto done;
-		}
 		n++;
 	}
 	qsort(ents, n, sizeof(*ents), tree_entry_cmp);
+	/*
+	 * A file and a directory of the same name need not be neighbours
+	 * ("foo", "foo.c", "foo/"): look for the file of each directory.
+	 */
+	for (i = 0; i < n; i++) {
+		struct tree_entry key = ents[i];
+
+		if (key.mode != GIT_FILEMODE_TREE)
+			continue;
+		key.mode = GIT_FILEMODE_BLOB;
+		if (bsearch(&key, ents, n, sizeof(*ents), tree_entry_cmp)) {
+			err = kser_error_fmt(KSER_ERR_BAD_INPUT,
+					     "'%.*s%.*s' is both a file and "
+					     "a directory", (int)plen,
+					     files[lo].path, (int)key.len,
+					     key.name);
+			goto done;
+		}
+	}
 	for (i = 0; i < n; i++) {
 		kser_buf_printf(&tree, "%o ", ents[i].mode);
 		kser_buf_put(&tree, ents[i].name, ents[i].len);

@@ -283,11 +283,109 @@ test_expect_success 'a missing source is an error naming it' '
 	grep "/nonexistent.tar.xz" err
 '
 
+# mktar OUT SPEC...: a pax tarball (gzipped if OUT ends in .gz) of
+#   PATH         a file holding "x"
+#   PATH=TEXT    a file holding TEXT
+#   PATH*        an executable file
+#   PATH@TARGET  a symlink
+#   PATH#TARGET  a hard link to the member TARGET
+mktar () {
+	python3 - "$@" <<-\EOP
+	import io, sys, tarfile
+	out, specs = sys.argv[1], sys.argv[2:]
+	with tarfile.open(out, "w:gz" if out.endswith(".gz") else "w",
+	                  format=tarfile.PAX_FORMAT) as t:
+	    for s in specs:
+	        i, data = tarfile.TarInfo(), None
+	        i.mtime, i.mode = 1700000000, 0o644
+	        if "@" in s:
+	            i.name, i.linkname = s.split("@", 1)
+	            i.type = tarfile.SYMTYPE
+	        elif "#" in s:
+	            i.name, i.linkname = s.split("#", 1)
+	            i.type = tarfile.LNKTYPE
+	        else:
+	            if s.endswith("*"):
+	                s, i.mode = s[:-1], 0o755
+	            name, _, text = s.partition("=")
+	            i.name, data = name, (text or "x").encode() + b"\n"
+	            i.size = len(data)
+	        t.addfile(i, io.BytesIO(data) if data is not None else None)
+	EOP
+}
+
+# git_tree_of TARBALL: the tree git add -f -A makes of what tar extracts
+# (in a UTF-8 locale, as a user's would be), without the top directory.
+git_tree_of () {
+	rm -rf x.git-tree && mkdir x.git-tree &&
+	LC_ALL=C.UTF-8 tar -C x.git-tree -xf "$1" &&
+	(cd x.git-tree/* && git init -q && git add -f -A && git write-tree)
+}
+
 # no_objects REPO: nothing in its object directory but empty directories.
 no_objects () {
 	find "$1/.git/objects" -type f >objects &&
 	test_must_be_empty objects
 }
+
+test_expect_success 'a file and a directory of one name are refused, neighbours in the tree or not' '
+	mktar clash1.tar.gz top/foo top/foo.c top/foo/bar &&
+	mktar clash2.tar.gz top/d/foo@x top/d/foo-1 top/d/foo/bar &&
+	git init -q c1 &&
+	test_expect_code 1 kser base import --repo c1 clash1.tar.gz 2>err &&
+	grep "^kser: .foo. is both a file and a directory$" err &&
+	test_expect_code 1 kser base import --repo c1 clash2.tar.gz 2>err &&
+	grep "^kser: .d/foo. is both a file and a directory$" err &&
+	refs_of c1 >refs && test_must_be_empty refs &&
+	no_objects c1
+'
+
+test_expect_success 'names that sort between a directory and its neighbours make the trees git makes' '
+	mktar sort.tar.gz top/foo.c top/foo/bar top/foo-1/x top/foo0 &&
+	kser base import --repo c2 sort.tar.gz >out &&
+	git -C c2 rev-parse "$(tail -n 1 out)^{tree}" >tree &&
+	git_tree_of sort.tar.gz >expect &&
+	test_cmp expect tree &&
+	fsck_strict c2
+'
+
+test_expect_success 'a member 45,000 directories deep is refused, and leaves no pack' '
+	python3 -c "
+import io, tarfile
+with tarfile.open(\"deep45000.tar.gz\", \"w:gz\", format=tarfile.PAX_FORMAT) as t:
+    i = tarfile.TarInfo(\"top/\" + \"a/\" * 45000 + \"f\")
+    i.size = 2
+    t.addfile(i, io.BytesIO(b\"x\\n\"))
+" &&
+	git init -q d1 &&
+	test_expect_code 1 kser base import --repo d1 deep45000.tar.gz 2>err &&
+	grep "^kser: unsafe path .top/a/a/a/.*\.\.\..: more than 2048 levels$" err &&
+	refs_of d1 >refs && test_must_be_empty refs &&
+	no_objects d1 &&
+	test_expect_code 1 kser base import --repo d2 deep45000.tar.gz &&
+	test_path_is_missing d2
+'
+
+test_expect_success 'a member 1,000 directories deep is imported as git adds it' '
+	deep=$(printf "a/%.0s" $(test_seq 1 1000)) &&
+	mktar deep1000.tar "top/${deep}f" top/g &&
+	kser base import --repo d3 deep1000.tar >out &&
+	git -C d3 rev-parse "$(tail -n 1 out)^{tree}" >tree &&
+	git_tree_of deep1000.tar >expect &&
+	test_cmp expect tree &&
+	fsck_strict d3
+'
+
+test_expect_success 'a path or a symlink target longer than PATH_MAX allows is refused' '
+	long=$(printf "%04096d" 0) &&
+	mktar long1.tar "top/$long" &&
+	test_expect_code 1 kser base import --repo l1 long1.tar 2>err &&
+	grep "^kser: unsafe path .top/0000.*\.\.\..: longer than 4095 bytes$" err &&
+	mktar long2.tar "top/l@$long" &&
+	test_expect_code 1 kser base import --repo l1 long2.tar 2>err &&
+	grep "symlink .top/l.: its target is 4096 bytes long" err &&
+	test_path_is_missing l1
+'
 
 test_expect_success 'a failed overlay or tag in an existing repository leaves no pack, no object' '
 	git init -q e1 &&
