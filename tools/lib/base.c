@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <locale.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -631,6 +632,30 @@ static const struct kser_error *archive_member_read(void *arg, char *buf,
 	return NULL;
 }
 
+/*
+ * libarchive gives names in the locale's charset and refuses UTF-8 names
+ * (pax archives) that the locale cannot show: read archives in C.UTF-8,
+ * on this thread only, so that names come as the bytes the archive holds.
+ */
+struct utf8_locale {
+	locale_t utf8, saved;
+};
+
+static void utf8_locale_enter(struct utf8_locale *l)
+{
+	l->utf8 = newlocale(LC_ALL_MASK, "C.UTF-8", (locale_t)0);
+	l->saved = l->utf8 ? uselocale(l->utf8) : (locale_t)0;
+}
+
+static void utf8_locale_leave(struct utf8_locale *l)
+{
+	if (!l->utf8)
+		return;
+	uselocale(l->saved);
+	freelocale(l->utf8);
+	l->utf8 = (locale_t)0;
+}
+
 static const struct kser_error *read_tarball(struct import *im,
 					     const char *source)
 {
@@ -638,6 +663,7 @@ static const struct kser_error *read_tarball(struct import *im,
 	struct archive *a = NULL;
 	struct archive_entry *ae;
 	struct tar_source *ts = NULL;
+	struct utf8_locale loc;
 	unsigned char magic[6];
 	bool xz;
 	int fd, r;
@@ -645,6 +671,7 @@ static const struct kser_error *read_tarball(struct import *im,
 	fd = open(source, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return kser_error_errno("cannot open '%s'", source);
+	utf8_locale_enter(&loc);
 	a = archive_read_new();
 	if (!a) {
 		err = kser_error_nomem();
@@ -772,6 +799,7 @@ static const struct kser_error *read_tarball(struct import *im,
 done:
 	if (a)
 		archive_read_free(a);
+	utf8_locale_leave(&loc);
 	tar_source_free(ts);
 	close(fd);
 	return err;

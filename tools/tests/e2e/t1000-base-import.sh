@@ -416,6 +416,17 @@ test_expect_success 'a changed overlay adds a pack of only the new objects' '
 	fsck_strict r4
 '
 
+test_expect_success 'UTF-8 names in a pax tarball are imported in any locale, as tar and git add have them' '
+	mktar utf8.tar "top/café/naïve.c=x" "top/日本.txt" "top/ascii" &&
+	LC_ALL=C LANG=C kser base import --repo u1 utf8.tar >out &&
+	git -C u1 rev-parse "$(tail -n 1 out)^{tree}" >tree &&
+	git_tree_of utf8.tar >expect &&
+	test_cmp expect tree &&
+	git -C u1 -c core.quotepath=false ls-tree -r --name-only "$(tail -n 1 out)" >names &&
+	grep "^café/naïve.c$" names &&
+	fsck_strict u1
+'
+
 if test -x /usr/bin/time
 then
 	test_set_prereq TIME
