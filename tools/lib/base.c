@@ -1197,7 +1197,12 @@ static const struct kser_error *finish_files(struct import *im)
 					      "hard link '%s' points at '%s', "
 					      "which the archive does not hold",
 					      f->path, f->hardlink);
+		/*
+		 * A hard link is the same inode as its target once
+		 * extracted: a symlink if that is one, and its mode.
+		 */
 		f->oid = target->oid;
+		f->mode = target->mode;
 	}
 	return NULL;
 }

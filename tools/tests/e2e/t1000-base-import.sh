@@ -427,6 +427,18 @@ test_expect_success 'UTF-8 names in a pax tarball are imported in any locale, as
 	fsck_strict u1
 '
 
+test_expect_success 'a hard link is what its target is: a symlink, an executable' '
+	mktar links.tar top/target top/l@target top/h#top/l top/x.sh* top/hx#top/x.sh &&
+	kser base import --repo hl links.tar >out &&
+	git -C hl ls-tree -r "$(tail -n 1 out)" >ls &&
+	grep "^120000 blob .*	h$" ls &&
+	grep "^100755 blob .*	hx$" ls &&
+	git -C hl rev-parse "$(tail -n 1 out)^{tree}" >tree &&
+	git_tree_of links.tar >expect &&
+	test_cmp expect tree &&
+	fsck_strict hl
+'
+
 if test -x /usr/bin/time
 then
 	test_set_prereq TIME
