@@ -387,6 +387,40 @@ test_expect_success 'a path or a symlink target longer than PATH_MAX allows is r
 	test_path_is_missing l1
 '
 
+test_expect_success 'a .git without HEAD is refused, named, and left as it was' '
+	git init -q broken &&
+	(cd broken && echo x >f && git add f && git commit -qm x) &&
+	rm broken/.git/HEAD &&
+	find broken | sort >before &&
+	test_expect_code 1 kser base import --repo broken notatar.tar.xz 2>err &&
+	grep "^kser: .broken/.git. exists but is not a git repository" err &&
+	test_expect_code 1 kser base import --repo broken k.tar.xz 2>err &&
+	grep "^kser: .broken/.git. exists but is not a git repository" err &&
+	find broken | sort >after &&
+	test_cmp before after &&
+	(cd broken && test_expect_code 1 kser base import ../k.tar.xz 2>../err) &&
+	grep "^kser: .\.git. exists but is not a git repository" err &&
+	find broken | sort >after &&
+	test_cmp before after
+'
+
+test_expect_success 'a bare repository without HEAD is refused too' '
+	git init -q --bare broken.git &&
+	rm broken.git/HEAD &&
+	find broken.git | sort >before &&
+	test_expect_code 1 kser base import --repo broken.git notatar.tar.xz 2>err &&
+	grep "^kser: .broken.git. looks like a git directory but is not a repository" err &&
+	find broken.git | sort >after &&
+	test_cmp before after
+'
+
+test_expect_success 'a failed import removes the directories it made, parents too' '
+	mkdir keep &&
+	test_expect_code 1 kser base import --repo keep/new/repo notatar.tar.xz &&
+	test_path_is_dir keep &&
+	test_path_is_missing keep/new
+'
+
 test_expect_success 'a failed overlay or tag in an existing repository leaves no pack, no object' '
 	git init -q e1 &&
 	test_expect_code 1 kser base import --repo e1 --overlay ov3 k.tar.xz 2>err &&
