@@ -1144,6 +1144,7 @@ static const struct src_file *find_file(const struct src_file *files,
 static const struct kser_error *finish_files(struct import *im)
 {
 	size_t i, w, plen = 0;
+	const struct kser_error *err;
 	const char *first, *slash;
 	char *prefix = NULL;
 
@@ -1203,6 +1204,10 @@ static const struct kser_error *finish_files(struct import *im)
 		 */
 		f->oid = target->oid;
 		f->mode = target->mode;
+		/* The mode is known only now: ".gitmodules" as a symlink. */
+		err = kser_path_check(f->path, f->mode);
+		if (err)
+			return err;
 	}
 	return NULL;
 }

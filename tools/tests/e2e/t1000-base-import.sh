@@ -226,10 +226,20 @@ make_hostile () {
 	        i.type = tarfile.SYMTYPE
 	        i.linkname = "ok.c"
 	        t.addfile(i)
+	    elif kind == "gitmodules-hardlink":
+	        i = tarfile.TarInfo("top/link")
+	        i.type = tarfile.SYMTYPE
+	        i.linkname = "ok.c"
+	        t.addfile(i)
+	        i = tarfile.TarInfo("top/.gitmodules")
+	        i.type = tarfile.LNKTYPE
+	        i.linkname = "top/link"
+	        t.addfile(i)
 	EOP
 }
 
-for kind in dotdot absolute dotgit device fifo ntfs-dotgit trailing-dot gitmodules-link deep
+for kind in dotdot absolute dotgit device fifo ntfs-dotgit trailing-dot gitmodules-link \
+	gitmodules-hardlink deep
 do
 	test_expect_success "a tarball with a hostile entry ($kind) is refused" "
 		make_hostile $kind.tar.gz $kind &&
@@ -251,6 +261,7 @@ test_expect_success 'the hostile errors say what is wrong' '
 	kser base import --repo h-x ntfs-dotgit.tar.gz 2>err; grep "git~1.*reads as .\.git." err &&
 	kser base import --repo h-x trailing-dot.tar.gz 2>err; grep "reads as .\.git." err &&
 	kser base import --repo h-x gitmodules-link.tar.gz 2>err; grep ".\.gitmodules. cannot be a symbolic link" err &&
+	kser base import --repo h-x gitmodules-hardlink.tar.gz 2>err; grep ".\.gitmodules. cannot be a symbolic link" err &&
 	kser base import --repo h-x deep.tar.gz 2>err; grep "\.\.\..: more than 2048 levels" err
 '
 
