@@ -7,6 +7,11 @@
 #                   newest version of the series
 #   make install    install kser and its man pages (PREFIX=/usr/local)
 #
+# The library is every .c under tools/lib/, at any depth: tools/lib/ is
+# laid out in folders by layer (docs/layers.md), each folder with one
+# private header tools/lib/<layer>/kser_lib_<layer>.h. Objects mirror the
+# sources under build/obj/lib/ (build/check/obj/lib/ for the test build).
+#
 # Every target that needs packages calls ci/deps.sh first, which installs
 # what is missing from Debian and is quick when nothing is.
 
@@ -42,11 +47,11 @@ CFLAGS_CHECK := $(CFLAGS_COMMON) -O1 -DKSER_TEST_HOOKS -fsanitize=address,undefi
 	-fno-omit-frame-pointer -fno-sanitize-recover=all
 LDFLAGS_CHECK := -fsanitize=address,undefined
 
-LIB_SRCS := $(sort $(wildcard tools/lib/*.c))
+LIB_SRCS := $(sort $(shell find tools/lib -name '*.c'))
 CLI_SRCS := $(sort $(wildcard tools/cli/*.c))
 UNIT_SRCS := $(sort $(wildcard tools/tests/unit/*_test.c))
-HEADERS := $(wildcard tools/include/kser/*.h tools/lib/*.h tools/cli/*.h \
-	tools/tests/unit/*.h)
+HEADERS := $(wildcard tools/include/kser/*.h tools/cli/*.h \
+	tools/tests/unit/*.h) $(shell find tools/lib -name '*.h')
 
 REL := $(BUILD)/obj
 CHK := $(BUILD)/check
