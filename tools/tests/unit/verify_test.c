@@ -13,8 +13,7 @@
 
 #include "kser/buf.h"
 #include "kser/cancel.h"
-#include "kser/diag.h"
-#include "kser/ktap.h"
+#include "verify/kser_lib_verify.h"
 #include "kser/settings.h"
 #include "kser/util.h"
 #include "kser/worktree.h"

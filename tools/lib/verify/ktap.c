@@ -1,10 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
+/*
+ * The KTAP parser (kser_ktap_parse()), for the KUnit check. Uses only the
+ * core: errors.
+ */
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "kser/error.h"
-#include "kser/ktap.h"
+#include "kser_lib_verify.h"
 
 #define MAX_DEPTH 16
 #define MAX_MISSING_SHOWN 16

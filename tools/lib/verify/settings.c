@@ -1,4 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
+/*
+ * A series' settings, series/<name>/series.conf in git-config syntax
+ * (kser/settings.h). Uses the core and libgit2's config API.
+ */
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
