@@ -16,6 +16,7 @@
 #include "kser/cancel.h"
 #include "kser/error.h"
 #include "kser/proc.h"
+#include "kser/util.h"
 
 extern char **environ;
 
@@ -192,20 +193,13 @@ static void job_kill(struct kser_job *job, int sig)
 
 static void log_write(struct kser_job *job, const char *p, size_t len)
 {
-	while (job->log_fd >= 0 && len) {
-		ssize_t n = write(job->log_fd, p, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			/* A full disk: say so rather than keep half a log. */
-			job->log_errno = n < 0 ? errno : EIO;
-			close(job->log_fd);
-			job->log_fd = -1;
-			return;
-		}
-		p += n;
-		len -= (size_t)n;
+	if (job->log_fd < 0 || !len)
+		return;
+	if (kser_write_all(job->log_fd, p, len) < 0) {
+		/* A full disk: say so rather than keep half a log. */
+		job->log_errno = errno;
+		close(job->log_fd);
+		job->log_fd = -1;
 	}
 }
 

@@ -186,24 +186,9 @@ static const struct kser_error *write_entry(struct kser_worktree *wt,
 		err = kser_error_errno("cannot create '%s'", path.ptr);
 		goto done;
 	}
-	{
-		const char *p = git_blob_rawcontent(blob);
-		size_t len = (size_t)git_blob_rawsize(blob);
-
-		while (len) {
-			ssize_t n = write(fd, p, len);
-
-			if (n < 0 && errno == EINTR)
-				continue;
-			if (n < 0) {
-				err = kser_error_errno("cannot write '%s'",
-						       path.ptr);
-				break;
-			}
-			p += n;
-			len -= (size_t)n;
-		}
-	}
+	if (kser_write_all(fd, git_blob_rawcontent(blob),
+			   (size_t)git_blob_rawsize(blob)) < 0)
+		err = kser_error_errno("cannot write '%s'", path.ptr);
 	if (close(fd) < 0 && !err)
 		err = kser_error_errno("cannot write '%s'", path.ptr);
 done:

@@ -12,6 +12,12 @@ struct kser_error;
 const struct kser_error *kser_read_file(struct kser_buf *out,
 					const char *path);
 
+/*
+ * Writes all len bytes to fd, going on after EINTR and short writes.
+ * Returns 0, or -1 with errno set (EIO when write wrote nothing).
+ */
+int kser_write_all(int fd, const void *data, size_t len);
+
 /* Writes a file through a temporary and a rename, so readers never see
  * half of it. */
 const struct kser_error *kser_write_file_atomic(const char *path,
