@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <git2.h>
 
+#include "kser/cancel.h"
 #include "kser/settings.h"
 
 struct kser_error;
@@ -112,12 +113,12 @@ enum kser_verify_event {
 /*
  * The progress callback: an event, the report as it stands (read it, do
  * not change it), the row and check the event is about, and for
- * KSER_VERIFY_EVENT_NOTE the message (NULL otherwise).
+ * KSER_VERIFY_EVENT_NOTE the message (NULL otherwise). It returns NULL to
+ * let the work go on, or an error to stop it as cancel_cb does.
  */
-typedef void (*kser_verify_event_fn)(enum kser_verify_event ev,
-				     const struct kser_verify_report *r,
-				     size_t row, size_t check,
-				     const char *note, void *arg);
+typedef const struct kser_error *(*kser_verify_event_fn)(
+	enum kser_verify_event ev, const struct kser_verify_report *r,
+	size_t row, size_t check, const char *note, void *arg);
 
 struct kser_verify_options {
 	unsigned int version;
@@ -129,6 +130,15 @@ struct kser_verify_options {
 				 * <git dir>/kser/verify */
 	kser_verify_event_fn event;	/* may be NULL */
 	void *event_arg;
+	/*
+	 * Asked between steps and while children run (may be NULL). An
+	 * error it returns (or the event callback returns) stops the work:
+	 * children still running are stopped (at once, when the error is
+	 * kser_error_cancelled(true)), checks not finished stay
+	 * KSER_VERIFY_PENDING, and kser_verify() returns that error.
+	 */
+	kser_cancel_cb cancel_cb;
+	void *cancel_arg;
 };
 
 #define KSER_VERIFY_OPTIONS_VERSION 1
@@ -137,9 +147,10 @@ struct kser_verify_options {
 /*
  * Verifies range ("base..tip", linear) in repo, filling in *out (release
  * it with kser_verify_report_release()). Returns an error only when
- * verification could not be done (bad range, missing tools,
- * interruption); failed checks are in the report. On interruption the
- * report holds what finished, and every finished result is in the cache.
+ * verification could not be done (bad range, missing tools, a callback
+ * that stopped it); failed checks are in the report. When a callback
+ * stopped it, the report holds what finished, and every finished result
+ * is in the cache.
  */
 const struct kser_error *kser_verify(struct kser_verify_report *out,
 				     git_repository *repo, const char *range,

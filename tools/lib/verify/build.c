@@ -336,7 +336,8 @@ void verify_run_build(struct verify_ctx *c, size_t row, size_t check,
 				     kser_buf_cstr(&missing));
 	}
 	if (!err && ok)
-		err = verify_build_warnings(&c->st, ck->config, &warnings);
+		err = verify_build_warnings(&c->st, ck->config, &warnings,
+					    verify_stop_cb, c);
 	if (!err)
 		rec = verify_build_record(&jobs[0], ok, &errors, &warnings);
 	if (!err && !rec)

@@ -75,6 +75,8 @@ struct walk {
 	const char *root;
 	kser_diag_record_fn fn;
 	void *arg;
+	kser_cancel_cb cancel;
+	void *cancel_arg;
 };
 
 /* Walks root/rel ("" for root itself). */
@@ -97,9 +99,10 @@ static const struct kser_error *collect(struct walk *w, const char *rel,
 		kser_buf_release(&path);
 		return err;
 	}
-	if (kser_cancel_requested()) {
+	err = w->cancel ? w->cancel(w->cancel_arg) : NULL;
+	if (err) {
 		kser_buf_release(&path);
-		return kser_error_fmt(KSER_ERR_CANCELLED, "interrupted");
+		return err;
 	}
 	err = list_dir(path.ptr, &v, &n);
 	kser_buf_release(&path);
@@ -160,9 +163,11 @@ static const struct kser_error *collect(struct walk *w, const char *rel,
 }
 
 const struct kser_error *kser_diag_collect(const char *dir,
-					   kser_diag_record_fn fn, void *arg)
+					   kser_diag_record_fn fn, void *arg,
+					   kser_cancel_cb cancel,
+					   void *cancel_arg)
 {
-	struct walk w = { dir, fn, arg };
+	struct walk w = { dir, fn, arg, cancel, cancel_arg };
 
 	return collect(&w, "", 0);
 }

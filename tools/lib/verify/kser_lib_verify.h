@@ -47,6 +47,7 @@
 #include <git2.h>
 #include <jansson.h>
 
+#include "kser/cancel.h"
 #include "kser/proc.h"
 #include "kser/settings.h"
 #include "kser/verify.h"
@@ -182,8 +183,14 @@ typedef const struct kser_error *(*kser_diag_record_fn)(const char *object,
 							const char *text,
 							size_t len,
 							void *arg);
+/*
+ * cancel (may be NULL) is asked before each directory; an error it
+ * returns stops the walk too.
+ */
 const struct kser_error *kser_diag_collect(const char *dir,
-					   kser_diag_record_fn fn, void *arg);
+					   kser_diag_record_fn fn, void *arg,
+					   kser_cancel_cb cancel,
+					   void *cancel_arg);
 
 /* --- record.c ---------------------------------------------------------- */
 
@@ -291,8 +298,13 @@ struct verify_toolchain {
 	bool ccache;		/* builds go through ccache */
 };
 
-/* Asks the tools their versions. */
-const struct kser_error *verify_toolchain_identify(struct verify_toolchain *tc);
+/*
+ * Asks the tools their versions. An error cancel returns stops it: the
+ * versions it would not know must not make keys.
+ */
+const struct kser_error *verify_toolchain_identify(struct verify_toolchain *tc,
+						   kser_cancel_cb cancel,
+						   void *cancel_arg);
 
 void verify_toolchain_release(struct verify_toolchain *tc);
 
@@ -379,9 +391,36 @@ struct verify_ctx {
 	/* What runs, for the ticks (events.c). */
 	size_t busy_row, busy_check;
 	uint64_t last_tick_ms;
+
+	/*
+	 * Why the run stops: the first error a callback returned, kept
+	 * (the error ring does not keep it), and whether the user asked
+	 * for a hard stop (events.c).
+	 */
+	bool stopped, stop_hard;
+	int stop_code;
+	char *stop_msg;
 };
 
 /* --- events.c ---------------------------------------------------------- */
+
+/*
+ * Should the run stop? Asks the cancel callback and remembers an event
+ * callback's error: then returns kser_error_cancelled() (hard when asked
+ * to be), which the files of the folder pass up as any interruption, and
+ * verify_stop_error() makes it the callback's error at the end.
+ */
+const struct kser_error *verify_stop(struct verify_ctx *c);
+
+/* verify_stop() as a kser_cancel_cb; arg is the run's context. */
+const struct kser_error *verify_stop_cb(void *arg);
+
+/*
+ * What kser_verify() returns for err: the error that stopped the run when
+ * err is the interruption it caused, err otherwise. Forgets the stop.
+ */
+const struct kser_error *verify_stop_error(struct verify_ctx *c,
+					   const struct kser_error *err);
 
 /* Tells the caller of an event. */
 void verify_emit(struct verify_ctx *c, enum kser_verify_event ev, size_t row,
@@ -394,11 +433,11 @@ void verify_note(struct verify_ctx *c, const char *fmt, ...)
 /* What runs now, for the ticks. */
 void verify_busy(struct verify_ctx *c, size_t row, size_t check);
 
-/* Runs a check's jobs, ticking while they run. */
+/* Runs a check's jobs, ticking while they run, stopping them at a stop. */
 const struct kser_error *verify_run_jobs(struct verify_ctx *c,
 					 struct kser_job *jobs, size_t n);
 
-/* Moves the checkout to tree, ticking while it writes. */
+/* Moves the checkout to tree, ticking while it writes, stopping at a stop. */
 const struct kser_error *verify_checkout(struct verify_ctx *c,
 					 const git_oid *tree);
 
@@ -432,11 +471,14 @@ void verify_tail_lines(struct kser_buf *out, const char *text, size_t len,
 
 /*
  * The warnings kser-cc recorded in configuration cfg's build directory,
- * of files the checkout still has, fingerprinted, each once.
+ * of files the checkout still has, fingerprinted, each once. cancel (may
+ * be NULL) can stop the walk.
  */
 const struct kser_error *verify_build_warnings(const struct verify_state *st,
 					       size_t cfg,
-					       struct kser_diags *out);
+					       struct kser_diags *out,
+					       kser_cancel_cb cancel,
+					       void *cancel_arg);
 
 /* The build's record, or NULL when memory runs out. */
 json_t *verify_build_record(const struct kser_job *job, bool ok,

@@ -83,39 +83,53 @@ done:
 }
 
 /* First lines of `prog --version`, for the toolchain's identity. */
-static void version_of(struct kser_buf *out, const char *prog,
-		       const char *flag)
+/* What the toolchain's identity is being asked with. */
+struct asking {
+	struct kser_buf *out;
+	kser_cancel_cb cancel;
+	void *cancel_arg;
+};
+
+static void version_of(struct asking *a, const char *prog, const char *flag)
 {
 	char *argv[] = { (char *)prog, (char *)flag, NULL };
 	struct kser_buf o = KSER_BUF_INIT;
 	int status = 0;
 
-	if (!kser_run_capture(&o, &status, argv, NULL, 30000)) {
+	if (!kser_run_capture(&o, &status, argv, NULL, 30000, a->cancel,
+			      a->cancel_arg)) {
 		const char *nl = strchr(kser_buf_cstr(&o), '\n');
 
-		kser_buf_printf(out, "%s: %.*s\n", prog,
+		kser_buf_printf(a->out, "%s: %.*s\n", prog,
 				nl ? (int)(nl - kser_buf_cstr(&o)) :
 				(int)o.len, kser_buf_cstr(&o));
 	} else {
-		kser_buf_printf(out, "%s: unknown\n", prog);
+		kser_buf_printf(a->out, "%s: unknown\n", prog);
 	}
 	kser_buf_release(&o);
 }
 
-const struct kser_error *verify_toolchain_identify(struct verify_toolchain *tc)
+const struct kser_error *verify_toolchain_identify(struct verify_toolchain *tc,
+						   kser_cancel_cb cancel,
+						   void *cancel_arg)
 {
+	const struct kser_error *err = NULL;
 	struct kser_buf t = KSER_BUF_INIT, p = KSER_BUF_INIT;
+	struct asking tools = { &t, cancel, cancel_arg };
+	struct asking perl = { &p, cancel, cancel_arg };
 
-	version_of(&t, "gcc", "--version");
-	version_of(&t, "ld", "--version");
-	version_of(&t, "make", "--version");
-	version_of(&t, "python3", "--version");
-	version_of(&p, "perl", "-v");
+	version_of(&tools, "gcc", "--version");
+	version_of(&tools, "ld", "--version");
+	version_of(&tools, "make", "--version");
+	version_of(&tools, "python3", "--version");
+	version_of(&perl, "perl", "-v");
 	/* "unknown" versions of an interruption must not make keys. */
-	if (kser_cancel_requested()) {
+	if (cancel)
+		err = cancel(cancel_arg);
+	if (err) {
 		kser_buf_release(&t);
 		kser_buf_release(&p);
-		return kser_error_fmt(KSER_ERR_CANCELLED, "interrupted");
+		return err;
 	}
 	tc->tools = kser_buf_detach(&t);
 	tc->perl = kser_buf_detach(&p);

@@ -22,7 +22,6 @@
 
 #include <git2.h>
 
-#include "kser/cancel.h"
 #include "kser/error.h"
 #include "kser/proc.h"
 #include "kser/worktree.h"
@@ -82,8 +81,9 @@ static const struct kser_error *verify_row(struct verify_ctx *c, size_t row)
 		verify_run_build(c, row, i, cp_pending, cp);
 		cp_pending = false;
 		verify_emit(c, KSER_VERIFY_EVENT_CHECK_DONE, row, i);
-		if (kser_cancel_requested())
-			return kser_error_fmt(KSER_ERR_CANCELLED, "interrupted");
+		err = verify_stop(c);
+		if (err)
+			return err;
 		if (kunit == SIZE_MAX || !needs_run(&rw->results[kunit]))
 			continue;
 		if (verify_record(&rw->results[i]) &&
@@ -108,8 +108,9 @@ static const struct kser_error *verify_row(struct verify_ctx *c, size_t row)
 		verify_emit(c, KSER_VERIFY_EVENT_CHECK_START, row, kunit);
 		verify_run_kunit(c, row, kunit);
 		verify_emit(c, KSER_VERIFY_EVENT_CHECK_DONE, row, kunit);
-		if (kser_cancel_requested())
-			return kser_error_fmt(KSER_ERR_CANCELLED, "interrupted");
+		err = verify_stop(c);
+		if (err)
+			return err;
 	}
 	/* checkpatch alone (the builds were cached). */
 	if (cp_pending) {
@@ -221,7 +222,7 @@ const struct kser_error *kser_verify(struct kser_verify_report *out,
 	if (!err)
 		err = verify_preflight(out, repo, c.settings);
 	if (!err)
-		err = verify_toolchain_identify(&c.tc);
+		err = verify_toolchain_identify(&c.tc, verify_stop_cb, &c);
 	if (!err)
 		err = verify_state_open(&c.st, repo, c.opts->state_dir,
 					c.settings);
@@ -232,10 +233,9 @@ const struct kser_error *kser_verify(struct kser_verify_report *out,
 	verify_emit(&c, KSER_VERIFY_EVENT_START, 0, 0);
 
 	for (i = 0; i < out->nrows && !err; i++) {
-		if (kser_cancel_requested()) {
-			err = kser_error_fmt(KSER_ERR_CANCELLED, "interrupted");
+		err = verify_stop(&c);
+		if (err)
 			break;
-		}
 		err = verify_row(&c, i);
 		if (err)
 			break;
@@ -268,5 +268,5 @@ done:
 	kser_settings_release(&fallback);
 	if (err && err->code != KSER_ERR_CANCELLED && !out->rows)
 		kser_verify_report_release(out);
-	return err;
+	return verify_stop_error(&c, err);
 }

@@ -60,7 +60,9 @@ static const struct kser_error *add_record(const char *object,
 
 const struct kser_error *verify_build_warnings(const struct verify_state *st,
 					       size_t cfg,
-					       struct kser_diags *out)
+					       struct kser_diags *out,
+					       kser_cancel_cb cancel,
+					       void *cancel_arg)
 {
 	struct kser_diags raw = { 0 };
 	const struct kser_error *err;
@@ -68,7 +70,8 @@ const struct kser_error *verify_build_warnings(const struct verify_state *st,
 	struct records recs = { src, &raw };
 	size_t i;
 
-	err = kser_diag_collect(st->build_dirs[cfg], add_record, &recs);
+	err = kser_diag_collect(st->build_dirs[cfg], add_record, &recs,
+				cancel, cancel_arg);
 	if (!err)
 		err = kser_diags_fingerprint(&raw, src);
 	for (i = 0; !err && i < raw.n; i++) {
