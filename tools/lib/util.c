@@ -138,6 +138,13 @@ const struct kser_error *kser_remove_tree(const char *path)
 	return NULL;
 }
 
+bool kser_is_dir(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
 const struct kser_error *kser_mkdir_p(const char *path)
 {
 	char *copy = strdup(path), *p;

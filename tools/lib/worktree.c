@@ -30,10 +30,9 @@ static const struct kser_error *read_state(struct kser_worktree *wt)
 {
 	struct kser_buf s = KSER_BUF_INIT;
 	const struct kser_error *err;
-	struct stat st;
 
 	wt->have_tree = false;
-	if (stat(wt->dir, &st) < 0 || !S_ISDIR(st.st_mode))
+	if (!kser_is_dir(wt->dir))
 		return NULL;
 	err = kser_read_file(&s, wt->state_path);
 	if (err) {

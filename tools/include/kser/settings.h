@@ -35,6 +35,7 @@ struct kser_settings {
 	char *checkpatch;	/* options, split on spaces when used */
 	struct kser_verify_config *configs;	/* configs[0]: "default" */
 	size_t nconfigs;
+	size_t configs_alloc;	/* entries allocated; the library's */
 	unsigned int build_timeout;	/* seconds */
 	unsigned int kunit_timeout;
 };

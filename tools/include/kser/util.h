@@ -34,6 +34,9 @@ const struct kser_error *kser_remove_tree(const char *path);
 const struct kser_error *kser_array_grow(void **v, size_t *alloc, size_t n,
 					 size_t elem, size_t first);
 
+/* Does path name a directory (following symbolic links)? */
+bool kser_is_dir(const char *path);
+
 /* Creates a directory and its parents, like mkdir -p. */
 const struct kser_error *kser_mkdir_p(const char *path);
 

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "kser/error.h"
+#include "kser/util.h"
 #include "kser_lib_verify.h"
 
 /* "build", "kunit:lean", "checkpatch": the name a user gives a check. */
@@ -24,17 +25,20 @@ static void check_id(const struct kser_settings *s, enum kser_check_kind kind,
 }
 
 static const struct kser_error *add_check(struct kser_verify_report *r,
+					  size_t *alloc,
 					  const struct kser_settings *s,
 					  enum kser_check_kind kind,
 					  size_t config)
 {
+	const struct kser_error *err;
 	struct kser_verify_check *v;
 	char id[160];
 
-	v = realloc(r->checks, (r->nchecks + 1) * sizeof(*v));
-	if (!v)
-		return kser_error_nomem();
-	r->checks = v;
+	err = kser_array_grow((void **)&r->checks, alloc, r->nchecks,
+			      sizeof(*v), 4);
+	if (err)
+		return err;
+	v = r->checks;
 	check_id(s, kind, config, id, sizeof(id));
 	v[r->nchecks].id = strdup(id);
 	if (!v[r->nchecks].id)
@@ -85,7 +89,7 @@ const struct kser_error *verify_choose_checks(struct kser_verify_report *rep,
 {
 	const struct kser_error *err = NULL;
 	const char *p;
-	size_t i;
+	size_t i, alloc = 0;
 
 	for (p = list; p && *p;) {
 		size_t n = strcspn(p, ",");
@@ -103,11 +107,12 @@ const struct kser_error *verify_choose_checks(struct kser_verify_report *rep,
 		check_id(s, KSER_CHECK_KUNIT, i, k, sizeof(k));
 		/* KUnit needs the kernel it boots: kunit implies build. */
 		if (wanted(list, b) || wanted(list, k))
-			err = add_check(rep, s, KSER_CHECK_BUILD, i);
+			err = add_check(rep, &alloc, s, KSER_CHECK_BUILD, i);
 		if (!err && wanted(list, k))
-			err = add_check(rep, s, KSER_CHECK_KUNIT, i);
+			err = add_check(rep, &alloc, s, KSER_CHECK_KUNIT, i);
 		if (!err && i == 0 && wanted(list, "checkpatch"))
-			err = add_check(rep, s, KSER_CHECK_CHECKPATCH, 0);
+			err = add_check(rep, &alloc, s,
+					KSER_CHECK_CHECKPATCH, 0);
 	}
 	if (!err && !rep->nchecks)
 		err = kser_error_fmt(KSER_ERR_USAGE, "no checks to run");

@@ -79,7 +79,7 @@ struct kser_ktap_test {
 	char *directive;	/* "SKIP", "TIMEOUT", ...; may be NULL */
 	char *diagnostic;	/* after the directive; may be NULL */
 	struct kser_ktap_test *children;
-	size_t nchildren;
+	size_t nchildren, alloc;
 	size_t planned;		/* children the plan announced (0: none) */
 };
 

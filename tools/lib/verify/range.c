@@ -9,6 +9,7 @@
 #include <git2.h>
 
 #include "kser/error.h"
+#include "kser/util.h"
 #include "kser_lib_verify.h"
 
 const struct kser_error *verify_load_rows(struct kser_verify_report *r,
@@ -19,7 +20,7 @@ const struct kser_error *verify_load_rows(struct kser_verify_report *r,
 	git_revspec spec;
 	git_commit *cur = NULL;
 	git_oid *chain = NULL;
-	size_t n = 0, i;
+	size_t n = 0, alloc = 0, i;
 
 	if (!strstr(range, "..") || strstr(range, "..."))
 		return kser_error_fmt(KSER_ERR_USAGE,
@@ -41,14 +42,12 @@ const struct kser_error *verify_load_rows(struct kser_verify_report *r,
 		}
 		/* Walk back from the tip by first parents to the base. */
 		for (;;) {
-			git_oid *v = realloc(chain, (n + 1) * sizeof(*v));
 			git_commit *parent = NULL;
 
-			if (!v) {
-				err = kser_error_nomem();
+			err = kser_array_grow((void **)&chain, &alloc, n,
+					      sizeof(*chain), 16);
+			if (err)
 				break;
-			}
-			chain = v;
 			git_oid_cpy(&chain[n++], git_commit_id(cur));
 			if (git_oid_equal(git_commit_id(cur),
 					  git_object_id(base)))
