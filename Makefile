@@ -11,6 +11,8 @@
 # laid out in folders by layer (docs/layers.md), each folder with one
 # private header tools/lib/<layer>/kser_lib_<layer>.h. Objects mirror the
 # sources under build/obj/lib/ (build/check/obj/lib/ for the test build).
+# make check first checks the layering rule (tools/check-layers.sh): an
+# include that points up the layers fails it, naming the file.
 #
 # Every target that needs packages calls ci/deps.sh first, which installs
 # what is missing from Debian and is quick when nothing is.
@@ -61,7 +63,7 @@ CHK_LIB_OBJS := $(LIB_SRCS:tools/%.c=$(CHK)/obj/%.o)
 CHK_CLI_OBJS := $(CLI_SRCS:tools/%.c=$(CHK)/obj/%.o)
 UNIT_BINS := $(UNIT_SRCS:tools/tests/unit/%.c=$(CHK)/unit/%)
 
-.PHONY: all deps kernel-deps check unit e2e run install clean
+.PHONY: all deps kernel-deps layers check unit e2e run install clean
 .DELETE_ON_ERROR:
 
 all: deps $(BUILD)/kser
@@ -108,7 +110,10 @@ $(CHK)/unit/%: tools/tests/unit/%.c $(CHK)/libkser.a $(HEADERS)
 	@$(CC) $(CPPFLAGS) $(CFLAGS_CHECK) $(LDFLAGS_CHECK) -o $@ $< \
 		$(CHK)/libkser.a $(PKG_LIBS) -lcmocka
 
-check: deps kernel-deps $(CHK)/kser $(UNIT_BINS) $(BUILD)/kser
+layers:
+	@tools/check-layers.sh
+
+check: deps kernel-deps layers $(CHK)/kser $(UNIT_BINS) $(BUILD)/kser
 	@tools/tests/run.sh $(CHK) $(UNIT_BINS)
 
 run: deps kernel-deps $(BUILD)/kser
