@@ -79,7 +79,11 @@ void verify_emit(struct verify_ctx *c, enum kser_verify_event ev, size_t row,
 	emit(c, ev, row, check, NULL);
 }
 
-void verify_note(struct verify_ctx *c, const char *fmt, ...)
+/* A message for the user (KSER_VERIFY_EVENT_NOTE). */
+static void note(struct verify_ctx *c, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void note(struct verify_ctx *c, const char *fmt, ...)
 {
 	struct kser_buf b = KSER_BUF_INIT;
 	va_list ap;
@@ -151,5 +155,5 @@ void verify_store(struct verify_ctx *c, size_t row, size_t check)
 		verify_cache_store(c->repo, &c->rep->rows[row].results[check]);
 
 	if (err)
-		verify_note(c, "cannot cache a result: %s", err->msg);
+		note(c, "cannot cache a result: %s", err->msg);
 }

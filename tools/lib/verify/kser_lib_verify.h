@@ -426,10 +426,6 @@ const struct kser_error *verify_stop_error(struct verify_ctx *c,
 void verify_emit(struct verify_ctx *c, enum kser_verify_event ev, size_t row,
 		 size_t check);
 
-/* A message for the user (KSER_VERIFY_EVENT_NOTE). */
-void verify_note(struct verify_ctx *c, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
 /* What runs now, for the ticks. */
 void verify_busy(struct verify_ctx *c, size_t row, size_t check);
 

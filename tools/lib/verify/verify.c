@@ -243,6 +243,9 @@ const struct kser_error *kser_verify(struct kser_verify_report *out,
 		if (i + 1 < out->nrows)
 			resolve_cached_builds(out, i + 1);
 	}
+	/* An event callback's error after the last check still counts. */
+	if (!err && c.stopped)
+		err = kser_error_cancelled(c.stop_hard);
 	for (i = 0; i < out->nrows; i++)
 		for (j = 0; j < out->nchecks; j++) {
 			struct kser_verify_result *r = &out->rows[i].results[j];

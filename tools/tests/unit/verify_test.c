@@ -667,6 +667,7 @@ struct caller {
 	bool stop;			/* it came: cancel_cb says stop */
 	const struct kser_error *event_error;	/* or the event says it */
 	size_t done;			/* CHECK_DONE events */
+	size_t at_done;			/* stop at this one (0: the first) */
 };
 
 static const struct kser_error *on_event(enum kser_verify_event ev,
@@ -682,7 +683,7 @@ static const struct kser_error *on_event(enum kser_verify_event ev,
 	(void)note;
 	if (ev == KSER_VERIFY_EVENT_CHECK_DONE)
 		x->done++;
-	if (ev != x->stop_at)
+	if (ev != x->stop_at || x->done < x->at_done)
 		return NULL;
 	x->stop = true;
 	return x->event_error;
@@ -712,7 +713,7 @@ static const struct kser_error *run(struct range *r, struct caller *x,
 /* An error of the event callback stops the run, and is what it returns. */
 static void verify_stopped_by_its_event_callback(void **state)
 {
-	struct caller x = { KSER_VERIFY_EVENT_START, false, NULL, 0 };
+	struct caller x = { KSER_VERIFY_EVENT_START, false, NULL, 0, 0 };
 	struct kser_verify_report rep;
 	struct range r;
 
@@ -728,6 +729,24 @@ static void verify_stopped_by_its_event_callback(void **state)
 	free_range(&r);
 }
 
+/* And so it does after the last check: nothing more ran, but it said so. */
+static void verify_stopped_by_its_last_event(void **state)
+{
+	struct caller x = { KSER_VERIFY_EVENT_CHECK_DONE, false, NULL, 0, 2 };
+	struct kser_verify_report rep;
+	struct range r;
+
+	(void)state;
+	make_range(&r);
+	x.event_error = kser_error_fmt(KSER_ERR_GENERIC, "the screen is gone");
+	assert_err(run(&r, &x, &rep), KSER_ERR_GENERIC, "the screen is gone");
+	assert_int_equal(rep.ran, 2);
+	assert_int_equal(rep.rows[2].results[0].status, KSER_VERIFY_PASS);
+	assert_false(rep.passed);
+	kser_verify_report_release(&rep);
+	free_range(&r);
+}
+
 /*
  * The cancel callback stops it between two checks: what finished stands
  * and is cached, the rest is not run; the next run answers the first
@@ -735,8 +754,8 @@ static void verify_stopped_by_its_event_callback(void **state)
  */
 static void verify_stopped_by_its_cancel_callback(void **state)
 {
-	struct caller x = { KSER_VERIFY_EVENT_CHECK_DONE, false, NULL, 0 };
-	struct caller none = { KSER_VERIFY_EVENT_NOTE, false, NULL, 0 };
+	struct caller x = { KSER_VERIFY_EVENT_CHECK_DONE, false, NULL, 0, 0 };
+	struct caller none = { KSER_VERIFY_EVENT_NOTE, false, NULL, 0, 0 };
 	struct kser_verify_report rep;
 	struct range r;
 
@@ -763,7 +782,7 @@ static void verify_stopped_by_its_cancel_callback(void **state)
 /* kser verify learns of interruptions from its callback alone. */
 static void verify_ignores_the_global_flag(void **state)
 {
-	struct caller none = { KSER_VERIFY_EVENT_NOTE, false, NULL, 0 };
+	struct caller none = { KSER_VERIFY_EVENT_NOTE, false, NULL, 0, 0 };
 	struct kser_verify_report rep;
 	struct range r;
 
@@ -796,6 +815,7 @@ int main(void)
 		cmocka_unit_test(worktree_move_interrupted),
 		cmocka_unit_test(settings_from_git_config),
 		cmocka_unit_test(verify_stopped_by_its_event_callback),
+		cmocka_unit_test(verify_stopped_by_its_last_event),
 		cmocka_unit_test(verify_stopped_by_its_cancel_callback),
 		cmocka_unit_test(verify_ignores_the_global_flag),
 	};
