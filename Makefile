@@ -7,6 +7,13 @@
 #                   newest version of the series
 #   make install    install kser and its man pages (PREFIX=/usr/local)
 #
+# The library is every .c under tools/lib/, at any depth: tools/lib/ is
+# laid out in folders by layer (docs/layers.md), each folder with one
+# private header tools/lib/<layer>/kser_lib_<layer>.h. Objects mirror the
+# sources under build/obj/lib/ (build/check/obj/lib/ for the test build).
+# make check first checks the layering rule (tools/check-layers.sh): an
+# include that points up the layers fails it, naming the file.
+#
 # Every target that needs packages calls ci/deps.sh first, which installs
 # what is missing from Debian and is quick when nothing is.
 
@@ -42,11 +49,11 @@ CFLAGS_CHECK := $(CFLAGS_COMMON) -O1 -DKSER_TEST_HOOKS -fsanitize=address,undefi
 	-fno-omit-frame-pointer -fno-sanitize-recover=all
 LDFLAGS_CHECK := -fsanitize=address,undefined
 
-LIB_SRCS := $(sort $(wildcard tools/lib/*.c))
+LIB_SRCS := $(sort $(shell find tools/lib -name '*.c'))
 CLI_SRCS := $(sort $(wildcard tools/cli/*.c))
 UNIT_SRCS := $(sort $(wildcard tools/tests/unit/*_test.c))
-HEADERS := $(wildcard tools/include/kser/*.h tools/lib/*.h tools/cli/*.h \
-	tools/tests/unit/*.h)
+HEADERS := $(wildcard tools/include/kser/*.h tools/cli/*.h \
+	tools/tests/unit/*.h) $(shell find tools/lib -name '*.h')
 
 REL := $(BUILD)/obj
 CHK := $(BUILD)/check
@@ -56,7 +63,7 @@ CHK_LIB_OBJS := $(LIB_SRCS:tools/%.c=$(CHK)/obj/%.o)
 CHK_CLI_OBJS := $(CLI_SRCS:tools/%.c=$(CHK)/obj/%.o)
 UNIT_BINS := $(UNIT_SRCS:tools/tests/unit/%.c=$(CHK)/unit/%)
 
-.PHONY: all deps kernel-deps check unit e2e run install clean
+.PHONY: all deps kernel-deps layers check unit e2e run install clean
 .DELETE_ON_ERROR:
 
 all: deps $(BUILD)/kser
@@ -103,7 +110,10 @@ $(CHK)/unit/%: tools/tests/unit/%.c $(CHK)/libkser.a $(HEADERS)
 	@$(CC) $(CPPFLAGS) $(CFLAGS_CHECK) $(LDFLAGS_CHECK) -o $@ $< \
 		$(CHK)/libkser.a $(PKG_LIBS) -lcmocka
 
-check: deps kernel-deps $(CHK)/kser $(UNIT_BINS) $(BUILD)/kser
+layers:
+	@tools/check-layers.sh
+
+check: deps kernel-deps layers $(CHK)/kser $(UNIT_BINS) $(BUILD)/kser
 	@tools/tests/run.sh $(CHK) $(UNIT_BINS)
 
 run: deps kernel-deps $(BUILD)/kser

@@ -154,9 +154,10 @@ static void progress(struct ui *ui, const struct kser_verify_report *r,
 	ui->last_line = now;
 }
 
-static void on_event(enum kser_verify_event ev,
-		     const struct kser_verify_report *r, size_t row,
-		     size_t check, const char *note, void *arg)
+static const struct kser_error *on_event(enum kser_verify_event ev,
+					 const struct kser_verify_report *r,
+					 size_t row, size_t check,
+					 const char *note, void *arg)
 {
 	struct ui *ui = arg;
 	uint64_t now = kser_now_ms();
@@ -214,6 +215,7 @@ static void on_event(enum kser_verify_event ev,
 		ui->last_line = now;
 		break;
 	}
+	return NULL;
 }
 
 /* KSER_PROGRESS_INTERVAL: seconds between progress lines off a terminal. */
@@ -362,6 +364,7 @@ static const struct kser_error *cmd_verify(struct kser_cli *cli, int argc,
 	ui.interval = progress_interval();
 	vo.event = on_event;
 	vo.event_arg = &ui;
+	vo.cancel_cb = kser_cli_cancel;
 	err = kser_verify(&rep, repo, argv[optind], &vo);
 	clear_live(&ui);
 	if (rep.rows && rep.rows[0].results) {

@@ -260,9 +260,27 @@ void kser_cli_undo_create(struct kser_cli *cli)
 	cli->repo_created = false;
 }
 
+/*
+ * SIGINT, SIGTERM and SIGHUP: the CLI's own record of them, which
+ * kser_cli_cancel() reports to the library's cancel callbacks.
+ */
+static volatile sig_atomic_t signal_seen, signal_count;
+
 static void on_signal(int signo)
 {
+	signal_seen = signo;
+	if (signal_count < 2)
+		signal_count = signal_count + 1;
+	/* For the modules that still poll the global flag (cancel.h). */
 	kser_cancel_request(signo);
+}
+
+const struct kser_error *kser_cli_cancel(void *arg)
+{
+	(void)arg;
+	if (!signal_count)
+		return NULL;
+	return kser_error_cancelled(signal_count >= 2);
 }
 
 static void setup_signals(void)
@@ -357,8 +375,8 @@ int main(int argc, char **argv)
 		if (strcmp(err->msg, KSER_CLI_QUIET_FAILURE))
 			fprintf(stderr, "kser: %s\n", err->msg);
 		status = err->code == KSER_ERR_USAGE ? 2 : 1;
-		if (err->code == KSER_ERR_CANCELLED && kser_cancel_signal())
-			status = 128 + kser_cancel_signal();
+		if (err->code == KSER_ERR_CANCELLED && signal_seen)
+			status = 128 + signal_seen;
 	}
 	if (fflush(stdout) != 0 || ferror(stdout)) {
 		if (errno != EPIPE)

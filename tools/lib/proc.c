@@ -1,4 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
+/*
+ * Child processes (core): kser_jobs_run() and what is built on it. Uses
+ * only the core: errors, buffers, the cancel callback's type.
+ */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -13,9 +17,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "kser/cancel.h"
 #include "kser/error.h"
 #include "kser/proc.h"
+#include "kser/util.h"
 
 extern char **environ;
 
@@ -24,6 +28,14 @@ extern char **environ;
 /* Output still read after the child exited, for what is in flight. */
 #define DRAIN_GRACE_MS 500
 #define TICK_MS 200
+
+/* What the runner keeps of a job while it runs. */
+struct child {
+	struct kser_job *job;
+	int pid, fd, log_fd, pidfd;
+	uint64_t start_ms, kill_at_ms, drain_until_ms;
+	bool exited, done;
+};
 
 uint64_t kser_now_ms(void)
 {
@@ -108,19 +120,20 @@ static int open_pidfd(pid_t pid)
 #endif
 }
 
-static void job_close(struct kser_job *job)
+static void child_close(struct child *ch)
 {
-	if (job->fd >= 0)
-		close(job->fd);
-	if (job->log_fd >= 0)
-		close(job->log_fd);
-	if (job->pidfd >= 0)
-		close(job->pidfd);
-	job->fd = job->log_fd = job->pidfd = -1;
+	if (ch->fd >= 0)
+		close(ch->fd);
+	if (ch->log_fd >= 0)
+		close(ch->log_fd);
+	if (ch->pidfd >= 0)
+		close(ch->pidfd);
+	ch->fd = ch->log_fd = ch->pidfd = -1;
 }
 
-static const struct kser_error *job_start(struct kser_job *job)
+static const struct kser_error *child_start(struct child *ch)
 {
+	struct kser_job *job = ch->job;
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t attr;
 	sigset_t all, none;
@@ -128,10 +141,10 @@ static const struct kser_error *job_start(struct kser_job *job)
 	pid_t pid;
 
 	if (job->log_path) {
-		job->log_fd = open(job->log_path,
-				   O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-				   0644);
-		if (job->log_fd < 0)
+		ch->log_fd = open(job->log_path,
+				  O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+				  0644);
+		if (ch->log_fd < 0)
 			return kser_error_errno("cannot create '%s'",
 						job->log_path);
 	}
@@ -139,7 +152,7 @@ static const struct kser_error *job_start(struct kser_job *job)
 		const struct kser_error *err =
 			kser_error_errno("cannot create a pipe");
 
-		job_close(job);
+		child_close(ch);
 		return err;
 	}
 
@@ -168,44 +181,37 @@ static const struct kser_error *job_start(struct kser_job *job)
 		const struct kser_error *err;
 
 		close(pipefd[0]);
-		job_close(job);
+		child_close(ch);
 		errno = r;
 		job->spawn_failed = true;
 		err = kser_error_errno("cannot run '%s'", job->argv[0]);
 		return err;
 	}
-	job->pid = pid;
-	job->fd = pipefd[0];
-	job->start_ms = kser_now_ms();
-	fcntl(job->fd, F_SETFL, O_NONBLOCK);
+	ch->pid = pid;
+	ch->fd = pipefd[0];
+	ch->start_ms = kser_now_ms();
+	fcntl(ch->fd, F_SETFL, O_NONBLOCK);
 	/* Without a pidfd (old kernels), the loop polls waitpid instead. */
-	job->pidfd = open_pidfd(pid);
+	ch->pidfd = open_pidfd(pid);
 	return NULL;
 }
 
-static void job_kill(struct kser_job *job, int sig)
+static void child_kill(struct child *ch, int sig)
 {
 	/* Only while the child is unreaped: its group ID is still its own. */
-	if (job->pid > 0 && !job->exited)
-		kill(-job->pid, sig);
+	if (ch->pid > 0 && !ch->exited)
+		kill(-ch->pid, sig);
 }
 
-static void log_write(struct kser_job *job, const char *p, size_t len)
+static void log_write(struct child *ch, const char *p, size_t len)
 {
-	while (job->log_fd >= 0 && len) {
-		ssize_t n = write(job->log_fd, p, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			/* A full disk: say so rather than keep half a log. */
-			job->log_errno = n < 0 ? errno : EIO;
-			close(job->log_fd);
-			job->log_fd = -1;
-			return;
-		}
-		p += n;
-		len -= (size_t)n;
+	if (ch->log_fd < 0 || !len)
+		return;
+	if (kser_write_all(ch->log_fd, p, len) < 0) {
+		/* A full disk: say so rather than keep half a log. */
+		ch->job->log_errno = errno;
+		close(ch->log_fd);
+		ch->log_fd = -1;
 	}
 }
 
@@ -214,27 +220,28 @@ static void log_write(struct kser_job *job, const char *p, size_t len)
  * without pause cannot keep the loop from its clocks; closes the pipe at
  * its end.
  */
-static void job_read(struct kser_job *job)
+static void child_read(struct child *ch)
 {
+	struct kser_job *job = ch->job;
 	char buf[65536];
 	size_t cap = job->tail_cap ? job->tail_cap : 65536;
 	int rounds;
 
-	for (rounds = 0; job->fd >= 0 && rounds < 16; rounds++) {
-		ssize_t n = read(job->fd, buf, sizeof(buf));
+	for (rounds = 0; ch->fd >= 0 && rounds < 16; rounds++) {
+		ssize_t n = read(ch->fd, buf, sizeof(buf));
 
 		if (n > 0) {
 			job->output_bytes += (size_t)n;
 			tail_append(&job->tail, cap, buf, (size_t)n);
-			log_write(job, buf, (size_t)n);
+			log_write(ch, buf, (size_t)n);
 			continue;
 		}
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && errno == EAGAIN)
 			return;
-		close(job->fd);
-		job->fd = -1;
+		close(ch->fd);
+		ch->fd = -1;
 	}
 }
 
@@ -243,54 +250,55 @@ static void job_read(struct kser_job *job)
  * still holds its process group ID, whatever it left in its group is
  * killed; then output is read for a short grace only (none when forced).
  */
-static void job_check_exit(struct kser_job *job, uint64_t now, bool forced)
+static void child_check_exit(struct child *ch, uint64_t now, bool forced)
 {
+	struct kser_job *job = ch->job;
 	siginfo_t si;
 	int st = 0;
 
 	memset(&si, 0, sizeof(si));
-	if (waitid(P_PID, (id_t)job->pid, &si,
+	if (waitid(P_PID, (id_t)ch->pid, &si,
 		   WEXITED | WNOHANG | WNOWAIT) < 0 || si.si_pid == 0)
 		return;
-	kill(-job->pid, SIGKILL);
-	while (waitpid(job->pid, &st, 0) < 0 && errno == EINTR)
+	kill(-ch->pid, SIGKILL);
+	while (waitpid(ch->pid, &st, 0) < 0 && errno == EINTR)
 		;
-	job->exited = true;
+	ch->exited = true;
 	job->status = WIFEXITED(st) ? WEXITSTATUS(st) :
 		      WIFSIGNALED(st) ? 128 + WTERMSIG(st) : 255;
-	job->seconds = (double)(now - job->start_ms) / 1000.0;
-	job->kill_at_ms = 0;
-	job->drain_until_ms = forced ? now : now + DRAIN_GRACE_MS;
-	if (job->pidfd >= 0)
-		close(job->pidfd);
-	job->pidfd = -1;
+	job->seconds = (double)(now - ch->start_ms) / 1000.0;
+	ch->kill_at_ms = 0;
+	ch->drain_until_ms = forced ? now : now + DRAIN_GRACE_MS;
+	if (ch->pidfd >= 0)
+		close(ch->pidfd);
+	ch->pidfd = -1;
 }
 
-static void job_finish(struct kser_job *job)
+static void child_finish(struct child *ch)
 {
-	job_close(job);
-	job->done = true;
+	child_close(ch);
+	ch->done = true;
 }
 
 /* Kills and reaps what was started, after an error. */
-static void jobs_abort(struct kser_job *jobs, size_t n)
+static void children_abort(struct child *chs, size_t n)
 {
 	size_t i;
 
 	for (i = 0; i < n; i++) {
-		struct kser_job *j = &jobs[i];
+		struct child *ch = &chs[i];
 		int st;
 
-		if (j->done)
+		if (ch->done)
 			continue;
-		if (!j->exited && j->pid > 0) {
-			kill(-j->pid, SIGKILL);
-			while (waitpid(j->pid, &st, 0) < 0 && errno == EINTR)
+		if (!ch->exited && ch->pid > 0) {
+			kill(-ch->pid, SIGKILL);
+			while (waitpid(ch->pid, &st, 0) < 0 && errno == EINTR)
 				;
-			j->exited = true;
-			j->status = 128 + SIGKILL;
+			ch->exited = true;
+			ch->job->status = 128 + SIGKILL;
 		}
-		job_finish(j);
+		child_finish(ch);
 	}
 }
 
@@ -300,23 +308,24 @@ static uint64_t grace_of(const struct kser_job *job)
 }
 
 /* The milliseconds until something is due: a deadline, a kill, a drain. */
-static int next_wait(const struct kser_job *jobs, size_t n, uint64_t now)
+static int next_wait(const struct child *chs, size_t n, uint64_t now)
 {
 	uint64_t wait = TICK_MS, due;
 	size_t i;
 
 	for (i = 0; i < n; i++) {
-		const struct kser_job *j = &jobs[i];
+		const struct child *ch = &chs[i];
+		const struct kser_job *j = ch->job;
 
-		if (j->done)
+		if (ch->done)
 			continue;
 		due = UINT64_MAX;
-		if (j->exited)
-			due = j->drain_until_ms;
-		else if (j->kill_at_ms)
-			due = j->kill_at_ms;
+		if (ch->exited)
+			due = ch->drain_until_ms;
+		else if (ch->kill_at_ms)
+			due = ch->kill_at_ms;
 		else if (j->timeout_ms && !j->timed_out && !j->cancelled)
-			due = j->start_ms + j->timeout_ms;
+			due = ch->start_ms + j->timeout_ms;
 		if (due != UINT64_MAX)
 			wait = due <= now ? 0 : due - now < wait ? due - now :
 			       wait;
@@ -324,18 +333,48 @@ static int next_wait(const struct kser_job *jobs, size_t n, uint64_t now)
 	return (int)wait;
 }
 
-const struct kser_error *kser_jobs_run(struct kser_job *jobs, size_t n,
-				       kser_jobs_tick_fn tick, void *arg)
+/* Stops what still runs: politely, or at once when hard. */
+static void children_stop(struct child *chs, size_t n, uint64_t now,
+			  bool hard)
 {
-	const struct kser_error *err = NULL;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		struct child *ch = &chs[i];
+
+		if (ch->done)
+			continue;
+		if (hard) {
+			child_kill(ch, SIGKILL);
+			ch->kill_at_ms = 0;
+			if (ch->exited)
+				ch->drain_until_ms = now;
+			continue;
+		}
+		if (ch->exited) {
+			ch->drain_until_ms = now;
+			continue;
+		}
+		ch->job->cancelled = true;
+		child_kill(ch, SIGTERM);
+		ch->kill_at_ms = now + grace_of(ch->job);
+	}
+}
+
+const struct kser_error *kser_jobs_run(struct kser_job *jobs, size_t n,
+				       kser_cancel_cb cancel, void *cancel_arg)
+{
+	const struct kser_error *err = NULL, *stop = NULL;
+	struct child *chs;
 	struct pollfd *pfd;
 	size_t i, *owner;
-	uint64_t last_tick = kser_now_ms();
 	bool cancelled = false, forced = false;
 
+	chs = calloc(n ? n : 1, sizeof(*chs));
 	pfd = calloc(n ? 2 * n : 1, sizeof(*pfd));
 	owner = calloc(n ? 2 * n : 1, sizeof(*owner));
-	if (!pfd || !owner) {
+	if (!chs || !pfd || !owner) {
+		free(chs);
 		free(pfd);
 		free(owner);
 		return kser_error_nomem();
@@ -343,20 +382,19 @@ const struct kser_error *kser_jobs_run(struct kser_job *jobs, size_t n,
 	for (i = 0; i < n; i++) {
 		struct kser_job *j = &jobs[i];
 
-		j->pid = j->fd = j->log_fd = j->pidfd = -1;
-		j->done = j->exited = false;
+		chs[i].job = j;
+		chs[i].pid = chs[i].fd = chs[i].log_fd = chs[i].pidfd = -1;
 		j->timed_out = j->cancelled = j->spawn_failed = false;
 		j->status = j->log_errno = 0;
 		j->seconds = 0;
 		j->output_bytes = 0;
-		j->kill_at_ms = j->drain_until_ms = 0;
 		kser_buf_clear(&j->tail);
 	}
 	for (i = 0; i < n && !err; i++) {
-		err = job_start(&jobs[i]);
+		err = child_start(&chs[i]);
 		if (err) {
-			jobs[i].done = true;
-			jobs_abort(jobs, i);
+			chs[i].done = true;
+			children_abort(chs, i);
 		}
 	}
 
@@ -364,66 +402,54 @@ const struct kser_error *kser_jobs_run(struct kser_job *jobs, size_t n,
 		uint64_t now = kser_now_ms();
 		size_t np = 0;
 		bool all_done = true;
+		const struct kser_error *e = cancel ? cancel(cancel_arg) : NULL;
 
-		if (!cancelled && kser_cancel_requested()) {
-			cancelled = true;
-			for (i = 0; i < n; i++) {
-				struct kser_job *j = &jobs[i];
-
-				if (j->done)
-					continue;
-				if (j->exited) {
-					j->drain_until_ms = now;
-					continue;
-				}
-				j->cancelled = true;
-				job_kill(j, SIGTERM);
-				j->kill_at_ms = now + grace_of(j);
+		if (e) {
+			stop = e;
+			if (!cancelled) {
+				cancelled = true;
+				children_stop(chs, n, now, false);
 			}
-		}
-		if (cancelled && !forced && kser_cancel_forced()) {
-			/* Asked twice: no more patience. */
-			forced = true;
-			for (i = 0; i < n; i++) {
-				job_kill(&jobs[i], SIGKILL);
-				jobs[i].kill_at_ms = 0;
-				if (jobs[i].exited)
-					jobs[i].drain_until_ms = now;
+			if (!forced && kser_error_cancel_is_hard(e)) {
+				/* Asked twice: no more patience. */
+				forced = true;
+				children_stop(chs, n, now, true);
 			}
 		}
 		for (i = 0; i < n; i++) {
-			struct kser_job *j = &jobs[i];
+			struct child *ch = &chs[i];
+			struct kser_job *j = ch->job;
 
-			if (j->done)
+			if (ch->done)
 				continue;
-			if (!j->exited) {
+			if (!ch->exited) {
 				if (j->timeout_ms && !j->timed_out &&
 				    !j->cancelled &&
-				    now - j->start_ms >= j->timeout_ms) {
+				    now - ch->start_ms >= j->timeout_ms) {
 					j->timed_out = true;
-					job_kill(j, SIGTERM);
-					j->kill_at_ms = now + grace_of(j);
+					child_kill(ch, SIGTERM);
+					ch->kill_at_ms = now + grace_of(j);
 				}
-				if (j->kill_at_ms && now >= j->kill_at_ms) {
-					job_kill(j, SIGKILL);
-					j->kill_at_ms = 0;
+				if (ch->kill_at_ms && now >= ch->kill_at_ms) {
+					child_kill(ch, SIGKILL);
+					ch->kill_at_ms = 0;
 				}
-				job_check_exit(j, now, forced);
+				child_check_exit(ch, now, forced);
 			}
-			if (j->exited &&
-			    (j->fd < 0 || now >= j->drain_until_ms))
-				job_finish(j);
-			if (j->done)
+			if (ch->exited &&
+			    (ch->fd < 0 || now >= ch->drain_until_ms))
+				child_finish(ch);
+			if (ch->done)
 				continue;
 			all_done = false;
-			if (j->fd >= 0) {
-				pfd[np].fd = j->fd;
+			if (ch->fd >= 0) {
+				pfd[np].fd = ch->fd;
 				pfd[np].events = POLLIN;
 				pfd[np].revents = 0;
 				owner[np++] = i;
 			}
-			if (!j->exited && j->pidfd >= 0) {
-				pfd[np].fd = j->pidfd;
+			if (!ch->exited && ch->pidfd >= 0) {
+				pfd[np].fd = ch->pidfd;
 				pfd[np].events = POLLIN;
 				pfd[np].revents = 0;
 				owner[np++] = SIZE_MAX;
@@ -432,32 +458,30 @@ const struct kser_error *kser_jobs_run(struct kser_job *jobs, size_t n,
 		if (all_done)
 			break;
 		/* A signal interrupts the wait: cancellation shows at once. */
-		if (poll(pfd, np, next_wait(jobs, n, now)) < 0 &&
+		if (poll(pfd, np, next_wait(chs, n, now)) < 0 &&
 		    errno != EINTR) {
 			err = kser_error_errno("poll failed");
 			break;
 		}
 		for (i = 0; i < np; i++)
 			if (owner[i] != SIZE_MAX && pfd[i].revents)
-				job_read(&jobs[owner[i]]);
-		now = kser_now_ms();
-		if (tick && now - last_tick >= TICK_MS) {
-			tick(arg);
-			last_tick = now;
-		}
+				child_read(&chs[owner[i]]);
 	}
 	if (err)
-		jobs_abort(jobs, n);
+		children_abort(chs, n);
+	free(chs);
 	free(pfd);
 	free(owner);
 	if (!err && cancelled)
-		err = kser_error_fmt(KSER_ERR_CANCELLED, "interrupted");
+		err = stop;
 	return err;
 }
 
 const struct kser_error *kser_run_capture(struct kser_buf *out, int *status,
 					  char *const *argv, const char *cwd,
-					  uint64_t timeout_ms)
+					  uint64_t timeout_ms,
+					  kser_cancel_cb cancel,
+					  void *cancel_arg)
 {
 	struct kser_job job = { 0 };
 	const struct kser_error *err;
@@ -467,7 +491,7 @@ const struct kser_error *kser_run_capture(struct kser_buf *out, int *status,
 	job.cwd = cwd;
 	job.tail_cap = 1 << 20;
 	job.timeout_ms = timeout_ms;
-	err = kser_jobs_run(&job, 1, NULL, NULL);
+	err = kser_jobs_run(&job, 1, cancel, cancel_arg);
 	if (!err) {
 		kser_buf_clear(out);
 		kser_buf_put(out, kser_buf_cstr(&job.tail), job.tail.len);

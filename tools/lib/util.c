@@ -48,12 +48,31 @@ const struct kser_error *kser_read_file(struct kser_buf *out,
 	return err;
 }
 
+int kser_write_all(int fd, const void *data, size_t len)
+{
+	const char *p = data;
+
+	while (len) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			if (!n)
+				errno = EIO;
+			return -1;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
 const struct kser_error *kser_write_file_atomic(const char *path,
 						const void *data, size_t len)
 {
 	struct kser_buf tmp = KSER_BUF_INIT;
 	const struct kser_error *err = NULL;
-	const char *p = data;
 	int fd;
 
 	kser_buf_printf(&tmp, "%s.tmp.%ld", path, (long)getpid());
@@ -64,18 +83,8 @@ const struct kser_error *kser_write_file_atomic(const char *path,
 		err = kser_error_errno("cannot create '%s'", tmp.ptr);
 		goto done;
 	}
-	while (len) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			err = kser_error_errno("cannot write '%s'", tmp.ptr);
-			break;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
+	if (kser_write_all(fd, data, len) < 0)
+		err = kser_error_errno("cannot write '%s'", tmp.ptr);
 	if (close(fd) < 0 && !err)
 		err = kser_error_errno("cannot write '%s'", tmp.ptr);
 	if (!err && rename(tmp.ptr, path) < 0)
@@ -127,6 +136,13 @@ const struct kser_error *kser_remove_tree(const char *path)
 	if (nftw(path, remove_one, 16, FTW_DEPTH | FTW_PHYS) < 0)
 		return kser_error_errno("cannot remove '%s'", path);
 	return NULL;
+}
+
+bool kser_is_dir(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
 const struct kser_error *kser_mkdir_p(const char *path)

@@ -1,4 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
+/*
+ * kser's private checkout (odb; kept flat until tools/lib/ has odb/):
+ * kser/worktree.h. Uses the core and libgit2.
+ */
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -9,7 +13,6 @@
 #include <unistd.h>
 
 #include "kser/buf.h"
-#include "kser/cancel.h"
 #include "kser/error.h"
 #include "kser/path.h"
 #include "kser/util.h"
@@ -27,10 +30,9 @@ static const struct kser_error *read_state(struct kser_worktree *wt)
 {
 	struct kser_buf s = KSER_BUF_INIT;
 	const struct kser_error *err;
-	struct stat st;
 
 	wt->have_tree = false;
-	if (stat(wt->dir, &st) < 0 || !S_ISDIR(st.st_mode))
+	if (!kser_is_dir(wt->dir))
 		return NULL;
 	err = kser_read_file(&s, wt->state_path);
 	if (err) {
@@ -186,24 +188,9 @@ static const struct kser_error *write_entry(struct kser_worktree *wt,
 		err = kser_error_errno("cannot create '%s'", path.ptr);
 		goto done;
 	}
-	{
-		const char *p = git_blob_rawcontent(blob);
-		size_t len = (size_t)git_blob_rawsize(blob);
-
-		while (len) {
-			ssize_t n = write(fd, p, len);
-
-			if (n < 0 && errno == EINTR)
-				continue;
-			if (n < 0) {
-				err = kser_error_errno("cannot write '%s'",
-						       path.ptr);
-				break;
-			}
-			p += n;
-			len -= (size_t)n;
-		}
-	}
+	if (kser_write_all(fd, git_blob_rawcontent(blob),
+			   (size_t)git_blob_rawsize(blob)) < 0)
+		err = kser_error_errno("cannot write '%s'", path.ptr);
 	if (close(fd) < 0 && !err)
 		err = kser_error_errno("cannot write '%s'", path.ptr);
 done:
@@ -243,26 +230,39 @@ struct mover {
 	struct kser_worktree *wt;
 	kser_worktree_progress_fn progress;
 	void *arg;
+	kser_cancel_cb cancel;
+	void *cancel_arg;
 	const struct kser_error *err;
 	size_t done, total;
 };
 
+static const struct kser_error *cancelled(struct mover *m)
+{
+	return m->cancel ? m->cancel(m->cancel_arg) : NULL;
+}
+
 /* Between two files: an interruption, and progress now and then. */
 static const struct kser_error *step(struct mover *m)
 {
-	if (kser_cancel_requested())
-		return kser_error_fmt(KSER_ERR_CANCELLED, "interrupted");
+	const struct kser_error *err = cancelled(m);
+
+	if (err)
+		return err;
 	if (m->progress && m->done % PROGRESS_EVERY == 0)
 		return m->progress(m->done, m->total, m->arg);
 	return NULL;
 }
+
+/* nftw() passes no argument: the move that removes, on this thread. */
+static _Thread_local struct mover *removing;
 
 static int remove_cb(const char *path, const struct stat *st, int flag,
 		     struct FTW *ftw)
 {
 	(void)st;
 	(void)ftw;
-	if (kser_cancel_requested())
+	removing->err = cancelled(removing);
+	if (removing->err)
 		return 1;
 	if (flag == FTW_DP)
 		return rmdir(path) < 0 ? -1 : 0;
@@ -270,17 +270,20 @@ static int remove_cb(const char *path, const struct stat *st, int flag,
 }
 
 /* Removes the old checkout, stopping at an interruption. */
-static const struct kser_error *remove_checkout(const char *dir)
+static const struct kser_error *remove_checkout(struct mover *m)
 {
+	const char *dir = m->wt->dir;
 	struct stat st;
 	int r;
 
 	if (lstat(dir, &st) < 0)
 		return errno == ENOENT ? NULL :
 		       kser_error_errno("cannot remove '%s'", dir);
+	removing = m;
 	r = nftw(dir, remove_cb, 32, FTW_DEPTH | FTW_PHYS);
+	removing = NULL;
 	if (r > 0)
-		return kser_error_fmt(KSER_ERR_CANCELLED, "interrupted");
+		return m->err;
 	if (r < 0)
 		return kser_error_errno("cannot remove '%s'", dir);
 	return NULL;
@@ -311,7 +314,8 @@ static const struct kser_error *populate(struct mover *m, git_tree *tree)
 {
 	const struct kser_error *err;
 
-	err = remove_checkout(m->wt->dir);
+	err = remove_checkout(m);
+	m->err = NULL;
 	if (!err)
 		err = kser_mkdir_p(m->wt->dir);
 	if (err)
@@ -326,10 +330,13 @@ const struct kser_error *kser_worktree_move(struct kser_worktree *wt,
 					    const git_oid *tree_oid,
 					    size_t *written,
 					    kser_worktree_progress_fn progress,
-					    void *arg)
+					    void *progress_arg,
+					    kser_cancel_cb cancel,
+					    void *cancel_arg)
 {
 	const struct kser_error *err = NULL;
-	struct mover m = { wt, progress, arg, NULL, 0, 0 };
+	struct mover m = { wt, progress, progress_arg, cancel, cancel_arg,
+			   NULL, 0, 0 };
 	git_tree *from = NULL, *to = NULL;
 	git_diff *diff = NULL;
 	git_diff_options dopts = GIT_DIFF_OPTIONS_INIT;
@@ -340,8 +347,9 @@ const struct kser_error *kser_worktree_move(struct kser_worktree *wt,
 	*written = 0;
 	if (wt->have_tree && git_oid_equal(&wt->tree, tree_oid))
 		return NULL;
-	if (kser_cancel_requested())
-		return kser_error_fmt(KSER_ERR_CANCELLED, "interrupted");
+	err = cancelled(&m);
+	if (err)
+		return err;
 	if (git_tree_lookup(&to, wt->repo, tree_oid) < 0)
 		return kser_error_git("cannot read tree %s",
 				      git_oid_tostr_s(tree_oid));
@@ -379,10 +387,8 @@ const struct kser_error *kser_worktree_move(struct kser_worktree *wt,
 							  d->new_file.mode);
 				m.done++;
 			}
-			if (!err && pass == 0 && i % PROGRESS_EVERY == 0 &&
-			    kser_cancel_requested())
-				err = kser_error_fmt(KSER_ERR_CANCELLED,
-						     "interrupted");
+			if (!err && pass == 0 && i % PROGRESS_EVERY == 0)
+				err = cancelled(&m);
 		}
 	}
 finish:

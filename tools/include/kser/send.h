@@ -21,13 +21,9 @@
 
 #include <git2.h>
 
-struct kser_error;
+#include "kser/cancel.h"
 
-/*
- * A cancel callback, as got's: polled during long work; an error stops
- * the work and is returned (KSER_ERR_CANCELLED, typically).
- */
-typedef const struct kser_error *(*kser_cancel_cb)(void *arg);
+struct kser_error;
 
 enum kser_smtp_encryption {
 	KSER_SMTP_NONE = 0,

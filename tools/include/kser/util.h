@@ -12,6 +12,12 @@ struct kser_error;
 const struct kser_error *kser_read_file(struct kser_buf *out,
 					const char *path);
 
+/*
+ * Writes all len bytes to fd, going on after EINTR and short writes.
+ * Returns 0, or -1 with errno set (EIO when write wrote nothing).
+ */
+int kser_write_all(int fd, const void *data, size_t len);
+
 /* Writes a file through a temporary and a rename, so readers never see
  * half of it. */
 const struct kser_error *kser_write_file_atomic(const char *path,
@@ -27,6 +33,9 @@ const struct kser_error *kser_remove_tree(const char *path);
  */
 const struct kser_error *kser_array_grow(void **v, size_t *alloc, size_t n,
 					 size_t elem, size_t first);
+
+/* Does path name a directory (following symbolic links)? */
+bool kser_is_dir(const char *path);
 
 /* Creates a directory and its parents, like mkdir -p. */
 const struct kser_error *kser_mkdir_p(const char *path);

@@ -3,8 +3,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "kser/diag.h"
-#include "kser/ktap.h"
+#include "verify/kser_lib_verify.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -1,5 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
-/* kser verify's parsers: KTAP, checkpatch.pl, gcc; and the settings. */
+/*
+ * kser verify's parsers (KTAP, checkpatch.pl, gcc), the settings, its
+ * checkout, and kser_verify() stopped by its callbacks.
+ */
 #include <dirent.h>
 #include <dlfcn.h>
 #include <signal.h>
@@ -13,10 +16,10 @@
 
 #include "kser/buf.h"
 #include "kser/cancel.h"
-#include "kser/diag.h"
-#include "kser/ktap.h"
+#include "verify/kser_lib_verify.h"
 #include "kser/settings.h"
 #include "kser/util.h"
+#include "kser/verify.h"
 #include "kser/worktree.h"
 #include "test_helpers.h"
 
@@ -347,7 +350,7 @@ static void diag_collect_walks_the_build_dir(void **state)
 	for (hide = 0; hide < 2; hide++) {
 		readdir_hides_types = hide;
 		kser_buf_clear(&all);
-		assert_ok(kser_diag_collect(dir, append_record, &all));
+		assert_ok(kser_diag_collect(dir, append_record, &all, NULL, NULL));
 		/* Every record once, in the order of the names. */
 		assert_string_equal(kser_buf_cstr(&all),
 				    "lib/b.o: lib/b.c:2:1: warning: b\n"
@@ -371,15 +374,15 @@ static void diag_collect_unreadable_record(void **state)
 	make_build_dir(dir);
 	snprintf(path, sizeof(path), "%s/lib/deep/d.o.kser-diag", dir);
 	assert_int_equal(symlink("nowhere", path), 0);
-	assert_err(kser_diag_collect(dir, append_record, &all),
+	assert_err(kser_diag_collect(dir, append_record, &all, NULL, NULL),
 		   KSER_ERR_BAD_INPUT, "d.o.kser-diag' is not a regular file");
 	unlink(path);
 	assert_int_equal(mkfifo(path, 0644), 0);
-	assert_err(kser_diag_collect(dir, append_record, &all),
+	assert_err(kser_diag_collect(dir, append_record, &all, NULL, NULL),
 		   KSER_ERR_BAD_INPUT, "d.o.kser-diag' is not a regular file");
 	unlink(path);
 	assert_err(kser_diag_collect("/nonexistent/kser-build",
-				     append_record, &all),
+				     append_record, &all, NULL, NULL),
 		   KSER_ERR_ERRNO, "cannot read the build directory "
 		   "'/nonexistent/kser-build'");
 	kser_buf_release(&all);
@@ -448,6 +451,7 @@ static void assert_state(const char *state_path, const char *word)
 
 struct interrupter {
 	size_t at, calls, last_done, total;
+	bool pressed;		/* Ctrl-C, as the CLI's flag would say */
 };
 
 /* Plays the user pressing Ctrl-C once `at` files are written. */
@@ -460,8 +464,16 @@ static const struct kser_error *interrupt_at(size_t done, size_t total,
 	x->last_done = done;
 	x->total = total;
 	if (done >= x->at)
-		kser_cancel_request(SIGINT);
+		x->pressed = true;
 	return NULL;
+}
+
+/* The cancel callback, reading what interrupt_at() pressed. */
+static const struct kser_error *pressed(void *arg)
+{
+	struct interrupter *x = arg;
+
+	return x->pressed ? kser_error_cancelled(false) : NULL;
 }
 
 /*
@@ -474,7 +486,7 @@ static void worktree_move_interrupted(void **state)
 	char dir[] = "/tmp/kser-wt-XXXXXX";
 	char src[128], state_path[160];
 	struct kser_worktree *wt;
-	struct interrupter x = { 150, 0, 0, 0 };
+	struct interrupter x = { 150, 0, 0, 0, false };
 	git_repository *repo;
 	git_oid a, b;
 	size_t written;
@@ -489,40 +501,54 @@ static void worktree_move_interrupted(void **state)
 	assert_ok(kser_worktree_open(&wt, repo, src));
 
 	/* Writing it anew. */
-	assert_err(kser_worktree_move(wt, &a, &written, interrupt_at, &x),
+	assert_err(kser_worktree_move(wt, &a, &written, interrupt_at, &x,
+				      pressed, &x),
 		   KSER_ERR_CANCELLED, "interrupted");
 	assert_true(written >= 150 && written < 200);
 	assert_null(kser_worktree_tree(wt));
 	assert_state(state_path, "moving ");
-	kser_cancel_reset();
-	assert_ok(kser_worktree_move(wt, &a, &written, NULL, NULL));
+	x.pressed = false;
+	assert_ok(kser_worktree_move(wt, &a, &written, NULL, NULL, pressed,
+				     &x));
 	assert_int_equal(written, WT_DIRS * WT_FILES);
 	assert_checkout(src, "A");
 	assert_state(state_path, "tree ");
 
 	/* Only what changed: every file. */
 	x.calls = 0;
-	assert_err(kser_worktree_move(wt, &b, &written, interrupt_at, &x),
+	assert_err(kser_worktree_move(wt, &b, &written, interrupt_at, &x,
+				      pressed, &x),
 		   KSER_ERR_CANCELLED, "interrupted");
 	assert_true(written >= 150 && written < 200);
 	assert_int_equal(x.total, WT_DIRS * WT_FILES);
 	assert_state(state_path, "moving ");
 	kser_worktree_free(wt);
-	kser_cancel_reset();
+	x.pressed = false;
 	assert_ok(kser_worktree_open(&wt, repo, src));
 	assert_null(kser_worktree_tree(wt));
-	assert_ok(kser_worktree_move(wt, &b, &written, NULL, NULL));
+	assert_ok(kser_worktree_move(wt, &b, &written, NULL, NULL, NULL,
+				     NULL));
 	assert_checkout(src, "B");
 	assert_state(state_path, "tree ");
 	assert_true(git_oid_equal(kser_worktree_tree(wt), &b));
 
 	/* Interrupted before it starts: nothing is touched. */
-	kser_cancel_request(SIGINT);
-	assert_err(kser_worktree_move(wt, &a, &written, NULL, NULL),
+	x.pressed = true;
+	assert_err(kser_worktree_move(wt, &a, &written, NULL, NULL, pressed,
+				      &x),
 		   KSER_ERR_CANCELLED, "interrupted");
 	assert_int_equal(written, 0);
 	assert_checkout(src, "B");
 	assert_state(state_path, "tree ");
+
+	/*
+	 * The process-global flag is not the checkout's business: only the
+	 * callback stops a move.
+	 */
+	kser_cancel_request(SIGINT);
+	assert_ok(kser_worktree_move(wt, &a, &written, NULL, NULL, NULL,
+				     NULL));
+	assert_checkout(src, "A");
 	kser_cancel_reset();
 
 	kser_worktree_free(wt);
@@ -561,6 +587,216 @@ static void settings_from_git_config(void **state)
 	kser_remove_tree(dir);
 }
 
+/* --- kser_verify() itself, with a checkpatch.pl that finds nothing ----- */
+
+struct range {
+	char dir[32];
+	char state[64];
+	char spec[2 * GIT_OID_HEXSZ + 3];
+	git_repository *repo;
+};
+
+/* A commit of a tree holding scripts/checkpatch.pl and a.txt = text. */
+static void commit_text(git_repository *repo, const char *text,
+			git_commit *parent, git_oid *out)
+{
+	static const char checkpatch[] =
+		"print \"total: 0 errors, 0 warnings, 0 checks, "
+		"1 lines checked\\n\";\n";
+	git_treebuilder *top, *scripts;
+	git_signature *sig;
+	git_oid blob, tree;
+	git_tree *t;
+
+	assert_int_equal(git_treebuilder_new(&scripts, repo, NULL), 0);
+	assert_int_equal(git_blob_create_from_buffer(&blob, repo, checkpatch,
+						     strlen(checkpatch)), 0);
+	assert_int_equal(git_treebuilder_insert(NULL, scripts, "checkpatch.pl",
+						&blob, GIT_FILEMODE_BLOB), 0);
+	assert_int_equal(git_treebuilder_write(&tree, scripts), 0);
+	git_treebuilder_free(scripts);
+	assert_int_equal(git_treebuilder_new(&top, repo, NULL), 0);
+	assert_int_equal(git_treebuilder_insert(NULL, top, "scripts", &tree,
+						GIT_FILEMODE_TREE), 0);
+	assert_int_equal(git_blob_create_from_buffer(&blob, repo, text,
+						     strlen(text)), 0);
+	assert_int_equal(git_treebuilder_insert(NULL, top, "a.txt", &blob,
+						GIT_FILEMODE_BLOB), 0);
+	assert_int_equal(git_treebuilder_write(&tree, top), 0);
+	git_treebuilder_free(top);
+	assert_int_equal(git_tree_lookup(&t, repo, &tree), 0);
+	assert_int_equal(git_signature_new(&sig, "A U Thor", "a@example.org",
+					   1700000000, 0), 0);
+	assert_int_equal(git_commit_create_v(out, repo, NULL, sig, sig, NULL,
+					     text, t, parent ? 1 : 0, parent),
+			 0);
+	git_signature_free(sig);
+	git_tree_free(t);
+}
+
+/* base..tip: a base and two patches, and a state directory for them. */
+static void make_range(struct range *r)
+{
+	git_oid base, one, two;
+	git_commit *c;
+
+	strcpy(r->dir, "/tmp/kser-vr-XXXXXX");
+	assert_non_null(mkdtemp(r->dir));
+	snprintf(r->state, sizeof(r->state), "%s/state", r->dir);
+	assert_int_equal(git_repository_init(&r->repo, r->dir, 1), 0);
+	commit_text(r->repo, "base\n", NULL, &base);
+	assert_int_equal(git_commit_lookup(&c, r->repo, &base), 0);
+	commit_text(r->repo, "one\n", c, &one);
+	git_commit_free(c);
+	assert_int_equal(git_commit_lookup(&c, r->repo, &one), 0);
+	commit_text(r->repo, "two\n", c, &two);
+	git_commit_free(c);
+	git_oid_tostr(r->spec, GIT_OID_HEXSZ + 1, &base);
+	strcat(r->spec, "..");
+	git_oid_tostr(r->spec + strlen(r->spec), GIT_OID_HEXSZ + 1, &two);
+}
+
+static void free_range(struct range *r)
+{
+	git_repository_free(r->repo);
+	kser_remove_tree(r->dir);
+}
+
+struct caller {
+	enum kser_verify_event stop_at;	/* the event that stops the run */
+	bool stop;			/* it came: cancel_cb says stop */
+	const struct kser_error *event_error;	/* or the event says it */
+	size_t done;			/* CHECK_DONE events */
+	size_t at_done;			/* stop at this one (0: the first) */
+};
+
+static const struct kser_error *on_event(enum kser_verify_event ev,
+					 const struct kser_verify_report *r,
+					 size_t row, size_t check,
+					 const char *note, void *arg)
+{
+	struct caller *x = arg;
+
+	(void)r;
+	(void)row;
+	(void)check;
+	(void)note;
+	if (ev == KSER_VERIFY_EVENT_CHECK_DONE)
+		x->done++;
+	if (ev != x->stop_at || x->done < x->at_done)
+		return NULL;
+	x->stop = true;
+	return x->event_error;
+}
+
+static const struct kser_error *on_cancel(void *arg)
+{
+	struct caller *x = arg;
+
+	return x->stop && !x->event_error ? kser_error_cancelled(false) : NULL;
+}
+
+static const struct kser_error *run(struct range *r, struct caller *x,
+				    struct kser_verify_report *rep)
+{
+	struct kser_verify_options o = KSER_VERIFY_OPTIONS_INIT;
+
+	o.checks = "checkpatch";
+	o.state_dir = r->state;
+	o.event = on_event;
+	o.event_arg = x;
+	o.cancel_cb = on_cancel;
+	o.cancel_arg = x;
+	return kser_verify(rep, r->repo, r->spec, &o);
+}
+
+/* An error of the event callback stops the run, and is what it returns. */
+static void verify_stopped_by_its_event_callback(void **state)
+{
+	struct caller x = { KSER_VERIFY_EVENT_START, false, NULL, 0, 0 };
+	struct kser_verify_report rep;
+	struct range r;
+
+	(void)state;
+	make_range(&r);
+	x.event_error = kser_error_fmt(KSER_ERR_GENERIC, "the screen is gone");
+	assert_err(run(&r, &x, &rep), KSER_ERR_GENERIC, "the screen is gone");
+	assert_int_equal(rep.nrows, 3);
+	assert_int_equal(rep.ran, 0);
+	assert_int_equal(rep.rows[1].results[0].status, KSER_VERIFY_PENDING);
+	assert_false(rep.passed);
+	kser_verify_report_release(&rep);
+	free_range(&r);
+}
+
+/* And so it does after the last check: nothing more ran, but it said so. */
+static void verify_stopped_by_its_last_event(void **state)
+{
+	struct caller x = { KSER_VERIFY_EVENT_CHECK_DONE, false, NULL, 0, 2 };
+	struct kser_verify_report rep;
+	struct range r;
+
+	(void)state;
+	make_range(&r);
+	x.event_error = kser_error_fmt(KSER_ERR_GENERIC, "the screen is gone");
+	assert_err(run(&r, &x, &rep), KSER_ERR_GENERIC, "the screen is gone");
+	assert_int_equal(rep.ran, 2);
+	assert_int_equal(rep.rows[2].results[0].status, KSER_VERIFY_PASS);
+	assert_false(rep.passed);
+	kser_verify_report_release(&rep);
+	free_range(&r);
+}
+
+/*
+ * The cancel callback stops it between two checks: what finished stands
+ * and is cached, the rest is not run; the next run answers the first
+ * from the cache and runs the rest.
+ */
+static void verify_stopped_by_its_cancel_callback(void **state)
+{
+	struct caller x = { KSER_VERIFY_EVENT_CHECK_DONE, false, NULL, 0, 0 };
+	struct caller none = { KSER_VERIFY_EVENT_NOTE, false, NULL, 0, 0 };
+	struct kser_verify_report rep;
+	struct range r;
+
+	(void)state;
+	make_range(&r);
+	assert_err(run(&r, &x, &rep), KSER_ERR_CANCELLED, "interrupted");
+	assert_int_equal(x.done, 1);
+	assert_int_equal(rep.ran, 1);
+	assert_int_equal(rep.rows[1].results[0].status, KSER_VERIFY_PASS);
+	assert_int_equal(rep.rows[2].results[0].status, KSER_VERIFY_PENDING);
+	kser_verify_report_release(&rep);
+
+	assert_ok(run(&r, &none, &rep));
+	assert_true(rep.passed);
+	assert_int_equal(rep.from_cache, 1);
+	assert_int_equal(rep.ran, 1);
+	assert_true(rep.rows[1].results[0].cached);
+	assert_string_equal(rep.rows[2].results[0].summary,
+			    "clean: 1 lines checked");
+	kser_verify_report_release(&rep);
+	free_range(&r);
+}
+
+/* kser verify learns of interruptions from its callback alone. */
+static void verify_ignores_the_global_flag(void **state)
+{
+	struct caller none = { KSER_VERIFY_EVENT_NOTE, false, NULL, 0, 0 };
+	struct kser_verify_report rep;
+	struct range r;
+
+	(void)state;
+	make_range(&r);
+	kser_cancel_request(SIGINT);
+	assert_ok(run(&r, &none, &rep));
+	kser_cancel_reset();
+	assert_true(rep.passed);
+	assert_int_equal(rep.ran, 2);
+	kser_verify_report_release(&rep);
+	free_range(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -578,6 +814,10 @@ int main(void)
 		cmocka_unit_test(diag_collect_unreadable_record),
 		cmocka_unit_test(worktree_move_interrupted),
 		cmocka_unit_test(settings_from_git_config),
+		cmocka_unit_test(verify_stopped_by_its_event_callback),
+		cmocka_unit_test(verify_stopped_by_its_last_event),
+		cmocka_unit_test(verify_stopped_by_its_cancel_callback),
+		cmocka_unit_test(verify_ignores_the_global_flag),
 	};
 	int failed;
 

@@ -1,4 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
+/*
+ * A series' settings, series/<name>/series.conf in git-config syntax
+ * (kser/settings.h). Uses the core and libgit2's config API.
+ */
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -8,6 +12,7 @@
 #include "kser/buf.h"
 #include "kser/error.h"
 #include "kser/settings.h"
+#include "kser/util.h"
 
 void kser_settings_release(struct kser_settings *s)
 {
@@ -29,13 +34,14 @@ static const struct kser_error *add_config(struct kser_settings *s,
 					   const char *kunitconfig,
 					   const char *arch)
 {
-	struct kser_verify_config *v = realloc(s->configs,
-					       (s->nconfigs + 1) * sizeof(*v));
+	const struct kser_error *err;
+	struct kser_verify_config *v;
 
-	if (!v)
-		return kser_error_nomem();
-	s->configs = v;
-	v = &v[s->nconfigs];
+	err = kser_array_grow((void **)&s->configs, &s->configs_alloc,
+			      s->nconfigs, sizeof(*v), 4);
+	if (err)
+		return err;
+	v = &s->configs[s->nconfigs];
 	v->name = strdup(name);
 	v->kunitconfig = strdup(kunitconfig);
 	v->arch = strdup(arch ? arch : "um");
@@ -101,7 +107,7 @@ const struct kser_error *kser_settings_load(struct kser_settings *out,
 	err = kser_settings_defaults(out);
 	if (err)
 		return err;
-	if (stat(dir, &st) == 0 && S_ISDIR(st.st_mode))
+	if (kser_is_dir(dir))
 		kser_buf_printf(&path, "%s/series.conf", dir);
 	else
 		kser_buf_puts(&path, dir);

@@ -1,5 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
-/* kser verify's machine-readable reports: JSON and JUnit XML. */
+/*
+ * kser verify's machine-readable reports of a run: JSON and JUnit XML.
+ * Uses the results (record.c) and the core.
+ */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,75 +13,11 @@
 #include "kser/verify.h"
 #include "kser_lib_verify.h"
 
-/* The length of the valid UTF-8 sequence at p (n bytes left), or 0. */
-static size_t utf8_seq(const unsigned char *p, size_t n)
-{
-	size_t len, i;
-	unsigned int cp;
-
-	if (p[0] < 0x80)
-		return 1;
-	if (p[0] >= 0xc2 && p[0] <= 0xdf) {
-		len = 2;
-		cp = p[0] & 0x1f;
-	} else if (p[0] >= 0xe0 && p[0] <= 0xef) {
-		len = 3;
-		cp = p[0] & 0x0f;
-	} else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
-		len = 4;
-		cp = p[0] & 0x07;
-	} else {
-		return 0;
-	}
-	if (n < len)
-		return 0;
-	for (i = 1; i < len; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (p[i] & 0x3f);
-	}
-	/* Overlong forms, surrogates, beyond U+10FFFF. */
-	if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
-	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
-		return 0;
-	return len;
-}
-
-void kser_verify_utf8(struct kser_buf *out, const char *s)
-{
-	const unsigned char *p = (const unsigned char *)s;
-	size_t n = s ? strlen(s) : 0;
-
-	while (n) {
-		size_t len = utf8_seq(p, n);
-
-		if (len) {
-			kser_buf_put(out, p, len);
-		} else {
-			kser_buf_printf(out, "\\x%02x", *p);
-			len = 1;
-		}
-		p += len;
-		n -= len;
-	}
-}
-
-json_t *kser_verify_json_text(const char *s)
-{
-	struct kser_buf b = KSER_BUF_INIT;
-	json_t *j;
-
-	kser_verify_utf8(&b, s);
-	j = kser_buf_check(&b) ? NULL : json_string(kser_buf_cstr(&b));
-	kser_buf_release(&b);
-	return j;
-}
-
 /* What a maintainer should read first: errors, new warnings, findings. */
 static json_t *messages_of(const struct kser_verify_check *ck,
 			   const struct kser_verify_result *r)
 {
-	json_t *out = json_array(), *rec = r->record, *v;
+	json_t *out = json_array(), *rec = verify_record(r), *v;
 	size_t i;
 
 	if (!rec)
@@ -172,8 +111,8 @@ kser_verify_write_json(const struct kser_verify_report *rep, const char *path)
 				      "log", r->log_path ?
 				      kser_verify_json_text(r->log_path) : NULL,
 				      "key", r->key);
-			if (o && r->record)
-				json_object_set(o, "details", r->record);
+			if (o && verify_record(r))
+				json_object_set(o, "details", verify_record(r));
 			/* A record left out would be a check neither passed
 			 * nor failed. */
 			if (!o || json_array_append_new(records, o) < 0) {

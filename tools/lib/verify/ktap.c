@@ -1,10 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
+/*
+ * The KTAP parser (kser_ktap_parse()), for the KUnit check. Uses only the
+ * core: errors.
+ */
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "kser/error.h"
-#include "kser/ktap.h"
+#include "kser/util.h"
+#include "kser_lib_verify.h"
 
 #define MAX_DEPTH 16
 #define MAX_MISSING_SHOWN 16
@@ -51,14 +56,12 @@ void kser_ktap_result_release(struct kser_ktap_result *res)
 
 static struct kser_ktap_test *add_child(struct kser_ktap_test *parent)
 {
-	struct kser_ktap_test *c = realloc(parent->children,
-					   (parent->nchildren + 1) *
-					   sizeof(*c));
+	struct kser_ktap_test *c;
 
-	if (!c)
+	if (kser_array_grow((void **)&parent->children, &parent->alloc,
+			    parent->nchildren, sizeof(*c), 8))
 		return NULL;
-	parent->children = c;
-	c = &c[parent->nchildren++];
+	c = &parent->children[parent->nchildren++];
 	memset(c, 0, sizeof(*c));
 	return c;
 }
@@ -331,6 +334,7 @@ const struct kser_error *kser_ktap_parse(struct kser_ktap_result *out,
 			if (pending) {
 				t->children = pending->children;
 				t->nchildren = pending->nchildren;
+				t->alloc = pending->alloc;
 				t->planned = pending->planned;
 				pending->children = NULL;
 				pending->nchildren = 0;
@@ -358,6 +362,7 @@ const struct kser_error *kser_ktap_parse(struct kser_ktap_result *out,
 		t->number = (unsigned int)stack[depth - 2].test->nchildren;
 		t->children = l->test->children;
 		t->nchildren = l->test->nchildren;
+		t->alloc = l->test->alloc;
 		t->planned = l->test->planned ? l->test->planned :
 			     l->test->nchildren + 1;
 		free(l->test);
