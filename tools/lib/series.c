@@ -135,15 +135,21 @@ void kser_mailset_release(struct kser_mailset *set)
 	memset(set, 0, sizeof(*set));
 }
 
+static bool patch_has(const struct kser_mail *mail, const char *needle)
+{
+	return memmem(mail->patch, mail->patch_len, needle,
+		      strlen(needle)) != NULL;
+}
+
 static bool has_diff(const struct kser_mail *mail)
 {
 	return mail->patch && mail->patch_len &&
-	       (strstr(mail->patch, "\n@@ -") || strstr(mail->patch,
-							"GIT binary patch") ||
-		strstr(mail->patch, "\nrename from ") ||
-		strstr(mail->patch, "\nnew mode ") ||
-		strstr(mail->patch, "\ndeleted file mode ") ||
-		strstr(mail->patch, "\nnew file mode "));
+	       (patch_has(mail, "\n@@ -") ||
+		patch_has(mail, "GIT binary patch") ||
+		patch_has(mail, "\nrename from ") ||
+		patch_has(mail, "\nnew mode ") ||
+		patch_has(mail, "\ndeleted file mode ") ||
+		patch_has(mail, "\nnew file mode "));
 }
 
 static const struct kser_error *push_entry(struct kser_mailset *set,

@@ -175,7 +175,8 @@ static void mime_bodies_are_decoded(void **state)
 	assert_string_equal(qp->message, "Caf\xc3\xa9 au lait, a long line "
 			    "that was soft-broken.\n");
 	assert_string_equal(multi->message, "The message.\n");
-	assert_string_equal(multi->patch, "---\ndiff --git a/f b/f\n");
+	/* git leaves a blank line for the end boundary. */
+	assert_string_equal(multi->patch, "---\ndiff --git a/f b/f\n\n");
 	kser_mail_free(qp);
 	kser_mail_free(multi);
 }
@@ -259,6 +260,161 @@ static void branch_names(void **state)
 	kser_mail_free(m);
 }
 
+static struct kser_mail *parse_len(const char *raw, size_t len)
+{
+	struct kser_mail *m = NULL;
+
+	assert_ok(kser_mail_parse(&m, raw, len, NULL));
+	return m;
+}
+
+/* git am applies a NUL in a diff; the patch keeps its full length. */
+static void nul_in_the_diff_is_carried(void **state)
+{
+	static const char raw[] =
+		"From: A U Thor <a@x.org>\nSubject: [PATCH] t\n\nmsg\n---\n"
+		"diff --git a/a b/a\n--- a/a\n+++ b/a\n@@ -1 +1,2 @@\n one\n"
+		"+T\0O\n";
+	static const char patch[] =
+		"---\ndiff --git a/a b/a\n--- a/a\n+++ b/a\n@@ -1 +1,2 @@\n"
+		" one\n+T\0O\n";
+	struct kser_mail *m = parse_len(raw, sizeof(raw) - 1);
+	struct kser_buf msg = KSER_BUF_INIT;
+
+	(void)state;
+	assert_int_equal(m->patch_len, sizeof(patch) - 1);
+	assert_memory_equal(m->patch, patch, sizeof(patch) - 1);
+	/* The body: the blank line after the headers, the message, the
+	 * patch. */
+	assert_int_equal(m->body_len, 5 + sizeof(patch) - 1);
+	assert_null(m->problem);
+	assert_ok(kser_mail_commit_message(&msg, m));
+	assert_string_equal(msg.ptr, "t\n\nmsg\n");
+	kser_buf_release(&msg);
+	kser_mail_free(m);
+}
+
+/* Where git refuses a NUL: the message, and decoded headers. */
+static void nul_in_message_or_header_is_refused(void **state)
+{
+	static const char body[] = "From: A U Thor <a@x.org>\n"
+				   "Subject: [PATCH] t\n\nm\0sg\n---\ndiff -u\n";
+	static const char from[] = "From: =?UTF-8?q?A_U_Th=00or?= <a@x.org>\n"
+				   "Subject: [PATCH] t\n\nmsg\n---\ndiff -u\n";
+	static const char subj[] = "From: A U Thor <a@x.org>\n"
+				   "Subject: =?UTF-8?b?dAB4?=\n\nmsg\n---\n";
+	static const char raw[] = "From: A U Th\0or <a@x.org>\n"
+				  "Subject: [PATCH] t\n\nmsg\n---\ndiff -u\n";
+	struct kser_mail *a = parse_len(body, sizeof(body) - 1);
+	struct kser_mail *b = parse_len(from, sizeof(from) - 1);
+	struct kser_mail *c = parse_len(subj, sizeof(subj) - 1);
+	struct kser_mail *d = parse_len(raw, sizeof(raw) - 1);
+	struct kser_buf msg = KSER_BUF_INIT;
+
+	(void)state;
+	assert_int_equal(a->message_len, 5);
+	assert_err(kser_mail_commit_message(&msg, a), KSER_ERR_BAD_INPUT,
+		   "NUL byte in the commit message");
+	assert_non_null(b->problem);
+	assert_non_null(strstr(b->problem, "NUL byte in the 'From' header"));
+	assert_non_null(c->problem);
+	assert_non_null(strstr(c->problem, "'Subject'"));
+	/* A raw NUL ends the header for git: "A U Th", no address. */
+	assert_null(d->problem);
+	assert_string_equal(d->author_email, "");
+	kser_buf_release(&msg);
+	kser_mail_free(a);
+	kser_mail_free(b);
+	kser_mail_free(c);
+	kser_mail_free(d);
+}
+
+/*
+ * git's mailinfo on a Gmail mail: the inner boundary line and the text
+ * part's headers stay in the message (the inner boundary is read as the
+ * first line of the alternative part), the HTML part is decoded into it,
+ * and the end boundary leaves a blank line.
+ */
+static void nested_multipart_as_git(void **state)
+{
+	struct kser_mail *m = parse(
+		"From: A U Thor <a@x.org>\nSubject: [PATCH] a: add four\n"
+		"Content-Type: multipart/mixed; boundary=\"outer\"\n\n"
+		"--outer\n"
+		"Content-Type: multipart/alternative; boundary=\"inner\"\n\n"
+		"--inner\nContent-Type: text/plain; charset=\"UTF-8\"\n\n"
+		"Add the line.\n\n"
+		"--inner\nContent-Type: text/html; charset=\"UTF-8\"\n"
+		"Content-Transfer-Encoding: quoted-printable\n\n"
+		"<div dir=3D\"ltr\">Add the =\nline.</div>\n\n"
+		"--inner--\n\n"
+		"--outer\nContent-Type: text/x-patch; charset=\"US-ASCII\"\n"
+		"Content-Transfer-Encoding: base64\n\n"
+		"LS0tCmRpZmYgLS1naXQgYS9mIGIvZgo=\n"
+		"--outer--\n");
+	struct kser_buf msg = KSER_BUF_INIT;
+
+	(void)state;
+	assert_string_equal(m->message,
+			    "--inner\nContent-Type: text/plain; "
+			    "charset=\"UTF-8\"\n\nAdd the line.\n\n"
+			    "<div dir=\"ltr\">Add the line.</div>\n\n\n");
+	assert_string_equal(m->patch, "---\ndiff --git a/f b/f\n\n");
+	assert_ok(kser_mail_commit_message(&msg, m));
+	assert_string_equal(msg.ptr,
+			    "a: add four\n\n--inner\nContent-Type: text/plain; "
+			    "charset=\"UTF-8\"\n\nAdd the line.\n\n"
+			    "<div dir=\"ltr\">Add the line.</div>\n");
+	kser_buf_release(&msg);
+	kser_mail_free(m);
+}
+
+/* The message is converted to UTF-8; the patch keeps its bytes. */
+static void charset_converts_message_not_patch(void **state)
+{
+	struct kser_mail *l1 = parse(
+		"From: A <a@x.org>\nSubject: [PATCH] t\n"
+		"Content-Type: text/plain; charset=iso-8859-1\n\n"
+		"caf\xe9\n---\ndiff -u\n+caf\xe9\n");
+	struct kser_mail *bad = parse(
+		"From: A <a@x.org>\nSubject: [PATCH] t\n"
+		"Content-Type: text/plain; charset=us-ascii\n\n"
+		"caf\xe9\n---\ndiff -u\n");
+	struct kser_mail *enc = parse(
+		"From: A <a@x.org>\nSubject: [PATCH] fix =? parsing\n\n"
+		"x\n---\ndiff -u\n");
+
+	(void)state;
+	assert_string_equal(l1->message, "caf\xc3\xa9\n");
+	assert_string_equal(l1->patch, "---\ndiff -u\n+caf\xe9\n");
+	assert_null(l1->problem);
+	assert_non_null(bad->problem);
+	assert_string_equal(bad->problem,
+			    "cannot convert from us-ascii to UTF-8");
+	assert_non_null(enc->problem);
+	assert_non_null(strstr(enc->problem, "encoded word"));
+	kser_mail_free(l1);
+	kser_mail_free(bad);
+	kser_mail_free(enc);
+}
+
+/* git's verify_utf8: what is not UTF-8 is Latin-1. */
+static void invalid_utf8_becomes_latin1(void **state)
+{
+	size_t n;
+	char *s = kser_utf8_fixup("caf\xe9 ok \xc3\xa9 \xed\xa0\x80", 14, &n);
+
+	(void)state;
+	assert_string_equal(s, "caf\xc3\xa9 ok \xc3\xa9 \xc3\xad\xc2\xa0"
+			    "\xc2\x80");
+	assert_int_equal(n, strlen(s));
+	free(s);
+}
+
+
+
+
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -272,6 +428,11 @@ int main(void)
 		cmocka_unit_test(subject_prefixes),
 		cmocka_unit_test(trailers_join_the_trailer_block),
 		cmocka_unit_test(branch_names),
+		cmocka_unit_test(nul_in_the_diff_is_carried),
+		cmocka_unit_test(nul_in_message_or_header_is_refused),
+		cmocka_unit_test(nested_multipart_as_git),
+		cmocka_unit_test(charset_converts_message_not_patch),
+		cmocka_unit_test(invalid_utf8_becomes_latin1),
 	};
 
 	int failed;
