@@ -12,7 +12,7 @@
 
 static const char apply_usage[] =
 	"usage: kser apply [--repo DIR] [--onto REV] [--branch NAME] [-v N] "
-	"[-3] [--force] INPUT...\n"
+	"[-3] [--force] [--patch-format=mbox|mboxrd] INPUT...\n"
 	"\n"
 	"Apply a patch series in memory and point a branch at the result.\n"
 	"\n"
@@ -36,7 +36,11 @@ static const char apply_usage[] =
 	"                   not apply exactly and its blobs are known\n"
 	"  --force          move the branch if it exists\n"
 	"  --scissors       drop the message above a '-- >8 --' line\n"
-	"  --keep-cr        keep CRs at the ends of mbox lines\n";
+	"  --keep-cr        keep CRs at the ends of mbox lines\n"
+	"  --patch-format=mboxrd\n"
+	"                   the mboxes quote '>From ' lines once more, as\n"
+	"                   lore and public-inbox export them (as git am;\n"
+	"                   never guessed)\n";
 
 struct apply_out {
 	size_t shown;
@@ -169,6 +173,7 @@ static const struct kser_error *cmd_apply(struct kser_cli *cli, int argc,
 		{ "force", no_argument, NULL, 'f' },
 		{ "scissors", no_argument, NULL, 's' },
 		{ "keep-cr", no_argument, NULL, 'k' },
+		{ "patch-format", required_argument, NULL, 'P' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -222,6 +227,17 @@ static const struct kser_error *cmd_apply(struct kser_cli *cli, int argc,
 			break;
 		case 'k':
 			mopts.keep_cr = true;
+			break;
+		case 'P':
+			if (!strcmp(optarg, "mboxrd"))
+				mopts.mboxrd = true;
+			else if (!strcmp(optarg, "mbox"))
+				mopts.mboxrd = false;
+			else
+				return kser_cli_usage(&kser_cmd_apply,
+						      "patch format '%s' is "
+						      "not supported (mbox, "
+						      "mboxrd)", optarg);
 			break;
 		case 'h':
 			fputs(apply_usage, stdout);

@@ -110,6 +110,15 @@ void kser_raw_mails_release(struct kser_raw_mails *mails)
 	memset(mails, 0, sizeof(*mails));
 }
 
+static bool is_gtfrom(const char *l, size_t n)
+{
+	size_t gt = 0;
+
+	while (gt < n && l[gt] == '>')
+		gt++;
+	return n >= 6 && gt && n - gt >= 5 && !memcmp(l + gt, "From ", 5);
+}
+
 static const struct kser_error *push_mail(struct kser_raw_mails *out,
 					  struct kser_buf *b)
 {
@@ -133,6 +142,7 @@ const struct kser_error *kser_mbox_split(struct kser_raw_mails *out,
 	const struct kser_error *err = NULL;
 	struct kser_buf cur = KSER_BUF_INIT;
 	bool bare, keep_cr = opts && opts->keep_cr;
+	bool mboxrd = opts && opts->mboxrd;
 	size_t pos = 0;
 
 	memset(out, 0, sizeof(*out));
@@ -151,6 +161,11 @@ const struct kser_error *kser_mbox_split(struct kser_raw_mails *out,
 				goto done;
 		}
 		pos += n;
+		/* mboxrd: ">From ", ">>From "... lose one '>'. */
+		if (mboxrd && is_gtfrom(l, n)) {
+			l++;
+			n--;
+		}
 		if (!keep_cr && n > 1 && l[n - 1] == '\n' && l[n - 2] == '\r') {
 			kser_buf_put(&cur, l, n - 2);
 			kser_buf_putc(&cur, '\n');

@@ -23,10 +23,13 @@ struct kser_mail_options {
 	unsigned int version;
 	bool scissors;		/* honour "-- >8 --" lines, as am --scissors */
 	bool keep_cr;		/* as am --keep-cr */
+	bool mboxrd;		/* ">+From " lines are quoted once more, as
+				 * am --patch-format=mboxrd */
 };
 
 #define KSER_MAIL_OPTIONS_VERSION 1
-#define KSER_MAIL_OPTIONS_INIT { KSER_MAIL_OPTIONS_VERSION, false, false }
+#define KSER_MAIL_OPTIONS_INIT { KSER_MAIL_OPTIONS_VERSION, false, false, \
+				 false }
 
 struct kser_mail {
 	char *message_id;	/* without angle brackets; may be NULL */

@@ -458,6 +458,31 @@ do
 	"
 done
 
+test_expect_success 'mboxrd: >From lines unquoted once with --patch-format=mboxrd' '
+	git -C repo checkout -q --detach base &&
+	(cd repo && echo one >>numbers && test_tick &&
+	 git commit -q -a -m "numbers: quoted From lines" \
+		-m "From the start, this line begins with From." \
+		-m ">From here it was quoted already." \
+		-m ">>From deeper." &&
+	 echo two >>numbers && test_tick &&
+	 git commit -q -a -m "numbers: another" -m "From a second mail." &&
+	 git format-patch -q --pretty=mboxrd --stdout HEAD~2 >../rd.mbox &&
+	 git tag -f rdtip >/dev/null) &&
+	grep "^>From the start" rd.mbox && grep "^>>From here" rd.mbox &&
+	grep "^>>>From deeper" rd.mbox &&
+	AM_OPTS=--patch-format=mboxrd same_as_git_am repo rd.mbox &&
+	git -C repo log -1 --format=%B k$test_count~ >msg &&
+	grep "^From the start" msg && grep "^>From here" msg &&
+	grep "^>>From deeper" msg
+'
+
+test_expect_success 'mboxrd read as plain mbox keeps the quotes, as git am does' '
+	same_as_git_am repo rd.mbox &&
+	git -C repo log -1 --format=%B k$test_count~ >msg &&
+	grep "^>From the start" msg
+'
+
 # A one-patch mail on the "base" tag for the byte-level cases below:
 # $1 file, $2 extra header lines, $3 message body, $4 added line; printf
 # escapes allowed everywhere.

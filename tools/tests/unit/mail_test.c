@@ -411,6 +411,26 @@ static void invalid_utf8_becomes_latin1(void **state)
 	free(s);
 }
 
+static void mboxrd_unquotes_once(void **state)
+{
+	static const char mbox[] =
+		"From x Mon Sep 17 00:00:00 2001\nSubject: s\n\n"
+		">From the start\n>>From deeper\n>Fromage\nFrom me\n";
+	struct kser_mail_options rd = KSER_MAIL_OPTIONS_INIT;
+	struct kser_raw_mails mails;
+
+	(void)state;
+	rd.mboxrd = true;
+	assert_ok(kser_mbox_split(&mails, mbox, strlen(mbox), &rd));
+	assert_int_equal(mails.n, 1);
+	assert_non_null(strstr(mails.v[0].text, "\n\nFrom the start\n"
+			       ">From deeper\n>Fromage\nFrom me\n"));
+	kser_raw_mails_release(&mails);
+	assert_ok(kser_mbox_split(&mails, mbox, strlen(mbox), NULL));
+	assert_non_null(strstr(mails.v[0].text, "\n>From the start\n"
+			       ">>From deeper\n"));
+	kser_raw_mails_release(&mails);
+}
 
 
 
@@ -433,6 +453,7 @@ int main(void)
 		cmocka_unit_test(nested_multipart_as_git),
 		cmocka_unit_test(charset_converts_message_not_patch),
 		cmocka_unit_test(invalid_utf8_becomes_latin1),
+		cmocka_unit_test(mboxrd_unquotes_once),
 	};
 
 	int failed;
