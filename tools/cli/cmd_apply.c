@@ -183,7 +183,7 @@ static const struct kser_error *cmd_apply(struct kser_cli *cli, int argc,
 	struct kser_series *series = NULL;
 	struct kser_mailset set;
 	struct kser_buf refname = KSER_BUF_INIT, log = KSER_BUF_INIT;
-	const char *onto = NULL, *branch_opt = NULL;
+	const char *onto = NULL, *branch_opt = NULL, *note;
 	git_repository *repo = NULL;
 	git_reference *ref = NULL;
 	char *branch = NULL;
@@ -290,7 +290,6 @@ static const struct kser_error *cmd_apply(struct kser_cli *cli, int argc,
 
 	for (i = 0; i < series->npatches; i++)
 		ntrailers += series->patches[i].ntrailers;
-	fputs(kser_buf_cstr(&set.notes), stderr);
 	printf("series: \"%s\" v%u, %zu patch%s%s", kser_series_title(series),
 	       series->version, series->npatches,
 	       series->npatches == 1 ? "" : "es",
@@ -300,6 +299,13 @@ static const struct kser_error *cmd_apply(struct kser_cli *cli, int argc,
 		       ntrailers == 1 ? "" : "s", series->nfollowups,
 		       series->nfollowups == 1 ? "y" : "ies");
 	printf("\n");
+	for (note = kser_buf_cstr(&set.notes); *note;) {
+		const char *nl = strchr(note, '\n');
+		int len = nl ? (int)(nl - note) : (int)strlen(note);
+
+		printf("note: %.*s\n", len, note);
+		note += len + (nl ? 1 : 0);
+	}
 	git_oid_tostr(hex, sizeof(hex), &base);
 	printf("base: %s (%.12s)\n", base_label, hex);
 

@@ -315,6 +315,15 @@ test_expect_success 'a binary patch for the wrong preimage is refused' '
 	grep "does not match the current contents" err
 '
 
+test_expect_success 'a patch sent twice: the first is applied, as b4 does, and the output says so' '
+	cp thread.mbox twice.mbox &&
+	sed "s/^Subject: \[PATCH v2 1\/3\] f: spell three/Subject: [PATCH v2 1\/3] f: spell three, resent/" \
+		v2/v2-0001-*.patch | sed "s/^Message-Id: <\(.*\)>/Message-Id: <again-\1>/" >>twice.mbox &&
+	kser apply --repo repo --onto base --branch twice twice.mbox >out &&
+	grep "^note: patch 1/3 appears more than once: using .twice.mbox. mail [0-9]*, ignoring .twice.mbox. mail [0-9]*" out &&
+	grep "^\[1/3\] [0-9a-f]* f: spell three$" out
+'
+
 test_expect_success 'git fsck --strict: every object kser wrote above passes' '
 	fsck_strict repo
 '

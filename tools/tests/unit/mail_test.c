@@ -435,6 +435,92 @@ static void mboxrd_unquotes_once(void **state)
 
 
 
+static void add_mail(struct kser_mailset *set, const char *raw,
+		     enum kser_mail_role role)
+{
+	struct kser_mailset_entry *e;
+
+	set->v = realloc(set->v, (set->n + 1) * sizeof(*set->v));
+	assert_non_null(set->v);
+	e = &set->v[set->n++];
+	memset(e, 0, sizeof(*e));
+	e->mail = parse(raw);
+	e->mail->source = "t.mbox";
+	e->mail->source_index = set->n;
+	kser_subject_parse(&e->info, e->mail->raw_subject);
+	e->role = role;
+}
+
+/* b4 keeps the first of two "[PATCH 1/2]"; kser says so. */
+static void duplicate_patch_keeps_the_first(void **state)
+{
+	struct kser_mailset set;
+	struct kser_series *s = NULL;
+
+	(void)state;
+	kser_mailset_init(&set);
+	add_mail(&set, "From: A <a@x.org>\nSubject: [PATCH 1/2] first\n"
+		 "Message-Id: <p1@x>\n\n---\ndiff -u\n", KSER_ROLE_PATCH);
+	add_mail(&set, "From: A <a@x.org>\nSubject: [PATCH 2/2] two\n"
+		 "Message-Id: <p2@x>\n\n---\ndiff -u\n", KSER_ROLE_PATCH);
+	add_mail(&set, "From: A <a@x.org>\nSubject: [PATCH 1/2] again\n"
+		 "Message-Id: <p3@x>\n\n---\ndiff -u\n", KSER_ROLE_PATCH);
+	add_mail(&set, "From: A <a@x.org>\nSubject: [PATCH 1/2] first\n"
+		 "Message-Id: <p1@x>\n\n---\ndiff -u\n", KSER_ROLE_PATCH);
+	assert_ok(kser_series_select(&s, &set, 0));
+	assert_string_equal(s->patches[0].mail->subject, "first");
+	assert_string_equal(kser_buf_cstr(&set.notes),
+			    "patch 1/2 appears more than once: using "
+			    "'t.mbox' mail 1, ignoring 't.mbox' mail 3\n");
+	kser_series_free(s);
+	kser_mailset_release(&set);
+}
+
+/* Thousands of replies, chained: each finds its patch, in linear time. */
+static void many_replies_are_threaded(void **state)
+{
+	struct kser_mailset set;
+	struct kser_series *s = NULL;
+	struct kser_buf raw = KSER_BUF_INIT;
+	const size_t nreplies = 3000;
+	size_t i;
+
+	(void)state;
+	kser_mailset_init(&set);
+	add_mail(&set, "From: A <a@x.org>\nSubject: [PATCH 0/2] cover\n"
+		 "Message-Id: <c@x>\n\nCover.\n", KSER_ROLE_COVER);
+	add_mail(&set, "From: A <a@x.org>\nSubject: [PATCH 1/2] one\n"
+		 "Message-Id: <p1@x>\nIn-Reply-To: <c@x>\n\n---\ndiff -u\n",
+		 KSER_ROLE_PATCH);
+	add_mail(&set, "From: A <a@x.org>\nSubject: [PATCH 2/2] two\n"
+		 "Message-Id: <p2@x>\nIn-Reply-To: <c@x>\n\n---\ndiff -u\n",
+		 KSER_ROLE_PATCH);
+	/* Replies to 2/2, each to the one before; every 100th acks. */
+	for (i = 0; i < nreplies; i++) {
+		kser_buf_clear(&raw);
+		kser_buf_printf(&raw, "From: R <r@x.org>\nSubject: Re: two\n"
+				"Message-Id: <r%zu@x>\nIn-Reply-To: <%s%zu@x>"
+				"\n\nYes.\n", i, i ? "r" : "p", i ? i - 1 : 2);
+		if (i % 100 == 0)
+			kser_buf_printf(&raw, "Acked-by: R%zu <r%zu@x.org>\n",
+					i, i);
+		add_mail(&set, raw.ptr, KSER_ROLE_FOLLOWUP);
+	}
+	/* The same ack again, to the cover letter: no duplicate. */
+	add_mail(&set, "From: R <r@x.org>\nSubject: Re: cover\n"
+		 "Message-Id: <rc@x>\nIn-Reply-To: <c@x>\n\n"
+		 "acked-by: R0 <r0@x.org>\n", KSER_ROLE_FOLLOWUP);
+	assert_ok(kser_series_select(&s, &set, 0));
+	assert_int_equal(s->patches[0].ntrailers, 1);
+	/* Replies deeper than 64 in the chain no longer count, as before. */
+	assert_int_equal(s->patches[1].ntrailers, 1);
+	assert_string_equal(s->patches[1].trailers[0],
+			    "Acked-by: R0 <r0@x.org>");
+	kser_series_free(s);
+	kser_mailset_release(&set);
+	kser_buf_release(&raw);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -454,6 +540,8 @@ int main(void)
 		cmocka_unit_test(charset_converts_message_not_patch),
 		cmocka_unit_test(invalid_utf8_becomes_latin1),
 		cmocka_unit_test(mboxrd_unquotes_once),
+		cmocka_unit_test(duplicate_patch_keeps_the_first),
+		cmocka_unit_test(many_replies_are_threaded),
 	};
 
 	int failed;
