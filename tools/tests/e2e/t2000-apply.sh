@@ -315,6 +315,30 @@ test_expect_success 'a binary patch for the wrong preimage is refused' '
 	grep "does not match the current contents" err
 '
 
+test_expect_success '--force never moves a branch checked out in a worktree' '
+	git -C repo checkout -q subject-here-v2 &&
+	refs_of repo >before &&
+	test_expect_code 1 kser apply --repo repo --onto base --force thread.mbox 2>err &&
+	cat err &&
+	grep "cannot force update the branch .subject-here-v2. checked out at .$(cd repo && pwd)." err &&
+	refs_of repo >after && test_cmp before after &&
+	git -C repo status --porcelain >st && test_must_be_empty st &&
+	git -C repo checkout -q --detach &&
+	git -C repo worktree add -q ../linked subject-here-v1 &&
+	test_expect_code 1 kser apply --repo repo --onto base --force -v 1 thread.mbox 2>err &&
+	grep "cannot force update the branch .subject-here-v1. checked out at .$(pwd)/linked." err &&
+	test_expect_code 1 kser apply --repo linked --onto base --force -v 1 thread.mbox 2>err &&
+	grep "checked out at .$(pwd)/linked." err &&
+	refs_of repo >after && test_cmp before after &&
+	git -C repo worktree remove linked &&
+	test_must_fail git -C repo rebase -q --exec false subject-here-v1~1 subject-here-v1 &&
+	test_expect_code 1 kser apply --repo repo --onto base --force -v 1 thread.mbox 2>err &&
+	grep "cannot force update the branch .subject-here-v1. checked out at" err &&
+	git -C repo rebase --abort &&
+	git -C repo checkout -q --detach &&
+	kser apply --repo repo --onto base --force -v 1 thread.mbox
+'
+
 test_expect_success 'a patch sent twice: the first is applied, as b4 does, and the output says so' '
 	cp thread.mbox twice.mbox &&
 	sed "s/^Subject: \[PATCH v2 1\/3\] f: spell three/Subject: [PATCH v2 1\/3] f: spell three, resent/" \
