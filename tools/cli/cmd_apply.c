@@ -6,6 +6,7 @@
 
 #include "kser/am.h"
 #include "kser/buf.h"
+#include "kser/cancel.h"
 #include "kser/error.h"
 #include "kser/series.h"
 #include "kser/util.h"
@@ -411,6 +412,11 @@ static const struct kser_error *cmd_apply(struct kser_cli *cli, int argc,
 	}
 	git_reference_free(ref);
 	ref = NULL;
+	/* A signal after the last patch still leaves no branch. */
+	if (kser_cancel_requested()) {
+		err = kser_error_fmt(KSER_ERR_CANCELLED, "interrupted");
+		goto done;
+	}
 	if (git_reference_create(&ref, repo, refname.ptr, &tip, force,
 				 log.ptr) < 0) {
 		err = kser_error_git("cannot create branch '%s'", branch);

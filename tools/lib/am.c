@@ -265,6 +265,9 @@ const struct kser_error *kser_am_apply(git_oid *tip, git_repository *repo,
 		}
 		err = kser_patch_parse(&patch, mail->patch, mail->patch_len,
 				       1);
+		if (!err && kser_cancel_requested())
+			err = kser_error_fmt(KSER_ERR_CANCELLED,
+					     "interrupted");
 		if (!err)
 			err = kser_apply_to_tree(&tree_oid, repo,
 						 git_commit_tree_id(parent),

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 
 #include "kser/buf.h"
+#include "kser/cancel.h"
 #include "kser/error.h"
 #include "kser/series.h"
 #include "kser/util.h"
@@ -212,6 +213,11 @@ static const struct kser_error *add_mbox(struct kser_mailset *set,
 	for (i = 0; i < raw.n; i++) {
 		struct kser_mail *mail = NULL;
 
+		if (kser_cancel_requested()) {
+			err = kser_error_fmt(KSER_ERR_CANCELLED,
+					     "interrupted");
+			break;
+		}
 		err = kser_mail_parse(&mail, raw.v[i].text, raw.v[i].len,
 				      opts);
 		if (err) {

@@ -348,6 +348,24 @@ test_expect_success 'a patch sent twice: the first is applied, as b4 does, and t
 	grep "^\[1/3\] [0-9a-f]* f: spell three$" out
 '
 
+test_expect_success 'SIGINT during one long patch: kser stops at once and leaves no branch' '
+	git -C repo checkout -q -b huge base &&
+	(cd repo && mkdir many && i=0 &&
+	 while test $i -lt 4000; do echo "line $i" >many/f$i; i=$((i + 1)); done &&
+	 git add many && test_tick && git commit -q -m "add many files" &&
+	 git format-patch -q -1 -o ../huge) &&
+	refs_of repo >before &&
+	{ kser apply --repo repo --onto base --branch huge-applied huge/*.patch >out 2>err & } &&
+	pid=$! &&
+	sleep 1 && kill -INT $pid &&
+	n=0 && while kill -0 $pid 2>/dev/null && test $n -lt 200; do sleep 0.1; n=$((n + 1)); done &&
+	if kill -0 $pid 2>/dev/null; then kill -9 $pid; echo "still running 20 s after SIGINT"; false; fi &&
+	{ wait $pid; rc=$?; } &&
+	cat err && echo "exit $rc" &&
+	test $rc -ne 0 && grep "interrupted" err &&
+	refs_of repo >after && test_cmp before after
+'
+
 test_expect_success 'git fsck --strict: every object kser wrote above passes' '
 	fsck_strict repo
 '
