@@ -93,6 +93,28 @@ bool kser_parse_date(const char *s, git_time_t *when, int *tz)
 	return true;
 }
 
+/*
+ * A signature as git writes it into a commit: bytes that are not UTF-8
+ * are taken as Latin-1 (git's verify_utf8 runs over the whole commit).
+ */
+static const struct kser_error *new_signature(git_signature **out,
+					      const char *name,
+					      const char *email,
+					      git_time_t when, int tz)
+{
+	char *n = kser_utf8_fixup(name, strlen(name), NULL);
+	char *e = kser_utf8_fixup(email, strlen(email), NULL);
+	const struct kser_error *err = NULL;
+
+	if (!n || !e)
+		err = kser_error_nomem();
+	else if (git_signature_new(out, n, e, when, tz) < 0)
+		err = kser_error_git("bad identity '%s <%s>'", n, e);
+	free(n);
+	free(e);
+	return err;
+}
+
 const struct kser_error *kser_committer(git_signature **out,
 					git_repository *repo)
 {
@@ -135,7 +157,8 @@ const struct kser_error *kser_committer(git_signature **out,
 		when = (git_time_t)time(NULL);
 		tz = local_tz_minutes((time_t)when);
 	}
-	if (git_signature_new(out, name, email, when, tz) < 0)
+	err = new_signature(out, name, email, when, tz);
+	if (err && err->code == KSER_ERR_GIT)
 		err = kser_error_git("bad committer identity '%s <%s>'",
 				     name, email);
 done:
@@ -150,6 +173,7 @@ static const struct kser_error *author_of(git_signature **out,
 					  const git_signature *committer)
 {
 	const char *name = mail->author_name, *email = mail->author_email;
+	const struct kser_error *err;
 	git_time_t when = committer->when.time;
 	int tz = committer->when.offset;
 
@@ -166,9 +190,23 @@ static const struct kser_error *author_of(git_signature **out,
 		when = (git_time_t)mail->time;
 		tz = mail->tz_minutes;
 	}
-	if (git_signature_new(out, name, email, when, tz) < 0)
-		return kser_error_git("bad author '%s <%s>'", name, email);
-	return NULL;
+	err = new_signature(out, name, email, when, tz);
+	if (err && err->code == KSER_ERR_GIT)
+		err = kser_error_git("bad author '%s <%s>'", name, email);
+	return err;
+}
+
+static const struct kser_error *utf8_fixup_buf(struct kser_buf *b)
+{
+	size_t len;
+	char *fixed = kser_utf8_fixup(kser_buf_cstr(b), b->len, &len);
+
+	if (!fixed)
+		return kser_error_nomem();
+	kser_buf_clear(b);
+	kser_buf_put(b, fixed, len);
+	free(fixed);
+	return kser_buf_check(b);
 }
 
 const struct kser_error *kser_am_apply(git_oid *tip, git_repository *repo,
@@ -214,13 +252,22 @@ const struct kser_error *kser_am_apply(git_oid *tip, git_repository *repo,
 			err = kser_error_git("cannot read commit");
 			goto fail;
 		}
-		if (!mail->patch || !*mail->patch) {
+		if (mail->problem) {
+			/* git am stops here: "could not parse patch". */
+			err = kser_error_fmt(KSER_ERR_BAD_INPUT, "%s",
+					     mail->problem);
+			goto fail;
+		}
+		if (!mail->patch || !mail->patch_len) {
 			err = kser_error_fmt(KSER_ERR_BAD_INPUT,
 					     "the mail holds no patch");
 			goto fail;
 		}
 		err = kser_patch_parse(&patch, mail->patch, mail->patch_len,
 				       1);
+		if (!err && kser_cancel_requested())
+			err = kser_error_fmt(KSER_ERR_CANCELLED,
+					     "interrupted");
 		if (!err)
 			err = kser_apply_to_tree(&tree_oid, repo,
 						 git_commit_tree_id(parent),
@@ -229,6 +276,8 @@ const struct kser_error *kser_am_apply(git_oid *tip, git_repository *repo,
 		if (err)
 			goto fail;
 		err = kser_series_commit_message(&msg, p);
+		if (!err)
+			err = utf8_fixup_buf(&msg);
 		if (err)
 			goto fail;
 		err = author_of(&author, mail, opts->committer ?

@@ -19,6 +19,7 @@
 #include <zlib.h>
 
 #include "kser/apply.h"
+#include "kser/cancel.h"
 #include "kser/error.h"
 #include "kser/util.h"
 #include "kser/patch.h"
@@ -966,8 +967,14 @@ const struct kser_error *kser_apply_to_tree(git_oid *out,
 		err = kser_error_git("cannot read the tree to patch");
 		goto done;
 	}
-	for (i = 0; i < patch->nfiles && !err; i++)
-		err = apply_file(&st, &patch->files[i]);
+	for (i = 0; i < patch->nfiles && !err; i++) {
+		/* A patch of thousands of files takes seconds: stay
+		 * interruptible. */
+		if (kser_cancel_requested())
+			err = kser_error_fmt(KSER_ERR_CANCELLED, "interrupted");
+		else
+			err = apply_file(&st, &patch->files[i]);
+	}
 	if (!err)
 		err = kser_tree_edit_write(out, repo, tree, &st.edit);
 done:

@@ -315,6 +315,57 @@ test_expect_success 'a binary patch for the wrong preimage is refused' '
 	grep "does not match the current contents" err
 '
 
+test_expect_success '--force never moves a branch checked out in a worktree' '
+	git -C repo checkout -q subject-here-v2 &&
+	refs_of repo >before &&
+	test_expect_code 1 kser apply --repo repo --onto base --force thread.mbox 2>err &&
+	cat err &&
+	grep "cannot force update the branch .subject-here-v2. checked out at .$(cd repo && pwd)." err &&
+	refs_of repo >after && test_cmp before after &&
+	git -C repo status --porcelain >st && test_must_be_empty st &&
+	git -C repo checkout -q --detach &&
+	git -C repo worktree add -q ../linked subject-here-v1 &&
+	test_expect_code 1 kser apply --repo repo --onto base --force -v 1 thread.mbox 2>err &&
+	grep "cannot force update the branch .subject-here-v1. checked out at .$(pwd)/linked." err &&
+	test_expect_code 1 kser apply --repo linked --onto base --force -v 1 thread.mbox 2>err &&
+	grep "checked out at .$(pwd)/linked." err &&
+	refs_of repo >after && test_cmp before after &&
+	git -C repo worktree remove linked &&
+	test_must_fail git -C repo rebase -q --exec false subject-here-v1~1 subject-here-v1 &&
+	test_expect_code 1 kser apply --repo repo --onto base --force -v 1 thread.mbox 2>err &&
+	grep "cannot force update the branch .subject-here-v1. checked out at" err &&
+	git -C repo rebase --abort &&
+	git -C repo checkout -q --detach &&
+	kser apply --repo repo --onto base --force -v 1 thread.mbox
+'
+
+test_expect_success 'a patch sent twice: the first is applied, as b4 does, and the output says so' '
+	cp thread.mbox twice.mbox &&
+	sed "s/^Subject: \[PATCH v2 1\/3\] f: spell three/Subject: [PATCH v2 1\/3] f: spell three, resent/" \
+		v2/v2-0001-*.patch | sed "s/^Message-Id: <\(.*\)>/Message-Id: <again-\1>/" >>twice.mbox &&
+	kser apply --repo repo --onto base --branch twice twice.mbox >out &&
+	grep "^note: patch 1/3 appears more than once: using .twice.mbox. mail [0-9]*, ignoring .twice.mbox. mail [0-9]*" out &&
+	grep "^\[1/3\] [0-9a-f]* f: spell three$" out
+'
+
+test_expect_success 'SIGINT during one long patch: kser stops at once and leaves no branch' '
+	git -C repo checkout -q -b huge base &&
+	(cd repo && mkdir many && i=0 &&
+	 while test $i -lt 4000; do echo "line $i" >many/f$i; i=$((i + 1)); done &&
+	 git add many && test_tick && git commit -q -m "add many files" &&
+	 git format-patch -q -1 -o ../huge) &&
+	refs_of repo >before &&
+	{ kser apply --repo repo --onto base --branch huge-applied huge/*.patch >out 2>err & } &&
+	pid=$! &&
+	sleep 1 && kill -INT $pid &&
+	n=0 && while kill -0 $pid 2>/dev/null && test $n -lt 200; do sleep 0.1; n=$((n + 1)); done &&
+	if kill -0 $pid 2>/dev/null; then kill -9 $pid; echo "still running 20 s after SIGINT"; false; fi &&
+	{ wait $pid; rc=$?; } &&
+	cat err && echo "exit $rc" &&
+	test $rc -ne 0 && grep "interrupted" err &&
+	refs_of repo >after && test_cmp before after
+'
+
 test_expect_success 'git fsck --strict: every object kser wrote above passes' '
 	fsck_strict repo
 '

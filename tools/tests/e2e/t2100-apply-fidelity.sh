@@ -402,4 +402,151 @@ test_expect_success 'a binary removal of other contents is refused, as in git am
 	grep "does not match the current contents" err
 '
 
+# Rewrites format-patch files into the shape Gmail sends: multipart/mixed
+# holding a multipart/alternative (text and HTML, in $2: 7bit, qp or
+# base64) and the patch as a text/x-patch attachment in base64.
+gmailify () {
+	python3 - "$@" <<-\EOP
+	import sys, email, email.policy, email.charset
+	from email.mime.multipart import MIMEMultipart
+	from email.mime.text import MIMEText
+	from email.mime.base import MIMEBase
+	from email import encoders
+	path, cte = sys.argv[1], sys.argv[2]
+	raw = open(path, "rb").read()
+	first, rest = raw.split(b"\n", 1)
+	src = email.message_from_bytes(rest, policy=email.policy.compat32)
+	body = src.get_payload(decode=True)
+	if body.startswith(b"---\n"):
+	    log, patch = b"", body[4:]
+	else:
+	    log, patch = body.split(b"\n---\n", 1)
+	cs = email.charset.Charset("utf-8")
+	cs.body_encoding = {"qp": email.charset.QP, "base64": email.charset.BASE64}.get(cte)
+	outer = MIMEMultipart("mixed", boundary="000000000000a1b2c3outer")
+	for h in ("From", "Date", "Subject", "Message-Id"):
+	    outer[h] = src[h]
+	alt = MIMEMultipart("alternative", boundary="000000000000a1b2c3inner")
+	text = MIMEText("", "plain")
+	text.set_payload(log.decode() + "\n\n", charset=cs)
+	alt.attach(text)
+	html = MIMEText("", "html")
+	html.set_payload('<div dir="ltr">' + log.decode().replace("\n", "<br>") + "</div>\n", charset=cs)
+	alt.attach(html)
+	outer.attach(alt)
+	att = MIMEBase("text", "x-patch", charset="US-ASCII", name="0001.patch")
+	att.set_payload(b"---\n" + patch)
+	encoders.encode_base64(att)
+	att["Content-Disposition"] = 'attachment; filename="0001.patch"'
+	att["X-Attachment-Id"] = "f_kser0001"
+	outer.attach(att)
+	open(path, "wb").write(first + b"\n" + outer.as_bytes(policy=email.policy.compat32))
+	EOP
+}
+
+for cte in 7bit qp base64
+do
+	test_expect_success "nested multipart mails as Gmail sends them ($cte text)" "
+		git -C repo tag -f base \$(git -C repo rev-list --max-parents=0 tip) >/dev/null &&
+		rm -rf gm && mkdir gm && cp fp/*.patch gm/ &&
+		for f in gm/*.patch; do gmailify \"\$f\" $cte || return 1; done &&
+		grep -l '^Content-Type: multipart/alternative' gm/*.patch >l &&
+		test_line_count -ge 10 l &&
+		same_as_git_am repo gm/*.patch &&
+		git -C repo log -1 --format=%B k\$test_count >msg &&
+		grep '^--000000000000a1b2c3inner\$' msg
+	"
+done
+
+test_expect_success 'mboxrd: >From lines unquoted once with --patch-format=mboxrd' '
+	git -C repo checkout -q --detach base &&
+	(cd repo && echo one >>numbers && test_tick &&
+	 git commit -q -a -m "numbers: quoted From lines" \
+		-m "From the start, this line begins with From." \
+		-m ">From here it was quoted already." \
+		-m ">>From deeper." &&
+	 echo two >>numbers && test_tick &&
+	 git commit -q -a -m "numbers: another" -m "From a second mail." &&
+	 git format-patch -q --pretty=mboxrd --stdout HEAD~2 >../rd.mbox &&
+	 git tag -f rdtip >/dev/null) &&
+	grep "^>From the start" rd.mbox && grep "^>>From here" rd.mbox &&
+	grep "^>>>From deeper" rd.mbox &&
+	AM_OPTS=--patch-format=mboxrd same_as_git_am repo rd.mbox &&
+	git -C repo log -1 --format=%B k$test_count~ >msg &&
+	grep "^From the start" msg && grep "^>From here" msg &&
+	grep "^>>From deeper" msg
+'
+
+test_expect_success 'mboxrd read as plain mbox keeps the quotes, as git am does' '
+	same_as_git_am repo rd.mbox &&
+	git -C repo log -1 --format=%B k$test_count~ >msg &&
+	grep "^>From the start" msg
+'
+
+# A one-patch mail on the "base" tag for the byte-level cases below:
+# $1 file, $2 extra header lines, $3 message body, $4 added line; printf
+# escapes allowed everywhere.
+byte_mail () {
+	{
+		printf "From: ${FROM:-A U Thor <author@example.com>}\n"
+		printf "Subject: [PATCH] numbers: a byte case\n"
+		printf "Date: Tue, 19 Nov 2024 10:00:00 +0100\n$2"
+		printf "\n$3\n---\n"
+		printf "diff --git a/numbers b/numbers\n--- a/numbers\n+++ b/numbers\n"
+		printf "@@ -38,3 +38,4 @@ 37\n 38\n 39\n 40\n+$4\n"
+	} >"$1"
+}
+
+test_expect_success 'a NUL byte in the diff is content, as in git am' '
+	git -C repo tag -f base $(git -C repo rev-list --max-parents=0 tip) >/dev/null &&
+	byte_mail nul.patch "" "Adds a NUL." "T\0O" &&
+	test "$(tr -d "\0" <nul.patch | wc -c)" -lt "$(wc -c <nul.patch)" &&
+	same_as_git_am repo nul.patch &&
+	git -C repo show k$test_count:numbers | tail -n 1 | od -c >od &&
+	grep "T  \\\\0   O" od
+'
+
+test_expect_success 'a NUL byte in the message or an encoded From is refused, as by git' '
+	byte_mail nulmsg.patch "" "Bad\0message." "x" &&
+	FROM="=?UTF-8?q?A_U_Th=00or?= <author@example.com>" \
+		byte_mail nulfrom.patch "" "Fine message." "x" &&
+	for m in nulmsg nulfrom
+	do
+		git -C repo checkout -q --detach base &&
+		test_must_fail git -C repo am -q "$PWD/$m.patch" 2>amerr &&
+		cat amerr && grep "NUL byte" amerr &&
+		{ git -C repo am --abort || :; } &&
+		refs_of repo >before &&
+		test_expect_code 1 kser apply --repo repo --onto base --branch $m $m.patch 2>err &&
+		cat err && grep "^kser: patch 1/1 .*NUL byte" err &&
+		refs_of repo >after && test_cmp before after || return 1
+	done
+'
+
+test_expect_success 'invalid UTF-8 declared as UTF-8: git converts it as Latin-1' '
+	FROM="J\366rg M\374ller <author@example.com>" byte_mail bad8.patch \
+		"MIME-Version: 1.0\nContent-Type: text/plain; charset=UTF-8\n" \
+		"Caf\351 au lait, and valid: \303\251." "valid \303\251" &&
+	same_as_git_am repo bad8.patch &&
+	git -C repo log -1 --format=%an k$test_count >who &&
+	printf "J\303\266rg M\303\274ller\n" >expect && test_cmp expect who
+'
+
+test_expect_success 'invalid UTF-8 with no charset at all: the same' '
+	FROM="J\366rg M\374ller <author@example.com>" byte_mail raw8.patch \
+		"" "Caf\351 au lait, and valid: \303\251." "valid \303\251" &&
+	same_as_git_am repo raw8.patch &&
+	git -C repo log -1 --format=%B k$test_count >msg &&
+	printf "Caf\303\251 au lait" >expect && grep -F -f expect msg
+'
+
+test_expect_success 'a Latin-1 mail: the message is converted, the patch kept as bytes' '
+	byte_mail l1.patch \
+		"MIME-Version: 1.0\nContent-Type: text/plain; charset=ISO-8859-1\nContent-Transfer-Encoding: 8bit\n" \
+		"Caf\351 au lait." "caf\351" &&
+	same_as_git_am repo l1.patch &&
+	git -C repo show k$test_count:numbers | tail -n 1 >last &&
+	printf "caf\351\n" >expect && test_cmp expect last
+'
+
 test_done
