@@ -7,7 +7,8 @@
 # names, with the kernel overlay, into the work repository build/work/linux
 # (deterministic, so the commit IDs are those in the cover letters); apply
 # that version with kser apply; verify every patch with kser verify (build,
-# KUnit on UML, checkpatch), and print the table. --all-versions does the
+# KUnit on UML, checkpatch), print the table, then what changed since the
+# version before (kser diff of the two directories). --all-versions does the
 # same for every version, each on its own base. Exits 1 if any check of any
 # patch failed.
 set -euo pipefail
@@ -33,6 +34,7 @@ for conf in "$top"/series/*/series.conf; do
 	name=$(cfg series.name)
 	versions=$(cfg --name-only --get-regexp '^version\..*\.base$' |
 		sed 's/^version\.\(.*\)\.base$/\1/' | sort -n)
+	all_versions=$versions
 	$all || versions=$(echo "$versions" | tail -n 1)
 	overlay=$top/$(cfg series.overlay)
 
@@ -56,6 +58,12 @@ for conf in "$top"/series/*/series.conf; do
 		"$kser" verify --repo "$repo" --series "$dir" "${out[@]}" \
 			"$base..$branch" || status=1
 		echo "== $name v$v: branch $branch in $repo"
+		# What changed since the version before, from the mails alone.
+		prev=$(echo "$all_versions" | awk -v v="$v" '$1 + 0 < v + 0' | tail -n 1)
+		if [ -n "$prev" ] && [ -d "$dir/v$prev" ]; then
+			echo "== $name v$prev -> v$v (kser diff)"
+			"$kser" diff --no-color "$dir/v$prev" "$dir/v$v" || status=1
+		fi
 	done
 done
 exit $status
