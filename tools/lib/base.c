@@ -34,6 +34,7 @@
 #include "kser/error.h"
 #include "kser/util.h"
 #include "kser/path.h"
+#include "kser_lib_base.h"
 #include "kser_lib_overlay.h"
 #include "kser_lib_pack.h"
 
@@ -1463,6 +1464,128 @@ static unsigned int online_cpus(void)
 	return n > 0 ? (unsigned int)n : 1;
 }
 
+static void import_init(struct import *im, git_repository *repo,
+			const struct kser_base_import_options *opts)
+{
+	memset(im, 0, sizeof(*im));
+	im->repo = repo;
+	im->opts = opts;
+	pthread_mutex_init(&im->lock, NULL);
+	pthread_cond_init(&im->not_empty, NULL);
+	pthread_cond_init(&im->not_full, NULL);
+}
+
+static void import_release(struct import *im)
+{
+	size_t i;
+
+	for (i = 0; i < im->nfiles; i++)
+		src_file_release(&im->files[i]);
+	free(im->files);
+	while (im->head) {
+		struct job *j = im->head;
+
+		im->head = j->next;
+		job_free(j);
+	}
+	free(im->makefile[0]);
+	free(im->makefile[1]);
+	free(im->makefile_dir);
+	free(im->stripped);
+	kser_pack_writer_free(im->pw);
+	kser_pack_thread_cleanup();
+	pthread_mutex_destroy(&im->lock);
+	pthread_cond_destroy(&im->not_empty);
+	pthread_cond_destroy(&im->not_full);
+}
+
+/*
+ * Reads the source (a directory, or a tarball) into a new pack, its
+ * files hashed and deflated by worker threads while this one reads, and
+ * writes its tree there too.
+ */
+static const struct kser_error *import_tree(struct import *im,
+					    const char *source, bool is_dir,
+					    git_oid *tree_oid)
+{
+	const struct kser_error *err = NULL;
+	pthread_t *threads = NULL;
+	unsigned int nthreads, started = 0, i;
+	int level;
+
+	level = im->opts->compression < 0 ? 1 : im->opts->compression;
+	if (level > 9)
+		level = 9;
+	err = kser_pack_writer_new(&im->pw, im->repo, level);
+	if (err)
+		return err;
+
+	nthreads = im->opts->threads ? im->opts->threads : online_cpus();
+	threads = calloc(nthreads, sizeof(*threads));
+	if (!threads)
+		return kser_error_nomem();
+	for (i = 0; i < nthreads; i++) {
+		if (pthread_create(&threads[i], NULL, worker_main, im)) {
+			err = kser_error_errno("cannot start a thread");
+			break;
+		}
+		started++;
+	}
+	if (!err)
+		err = is_dir ? read_directory(im, source) :
+			       read_tarball(im, source);
+
+	pthread_mutex_lock(&im->lock);
+	im->closed = true;
+	im->stop = err != NULL;
+	pthread_cond_broadcast(&im->not_empty);
+	pthread_mutex_unlock(&im->lock);
+	if (!err)
+		err = take_worker_error(im);
+	if (err) {
+		/* Copy before joining: it may live in a worker's ring. */
+		err = kser_error_fmt(err->code, "%s", err->msg);
+	}
+	for (i = 0; i < started; i++)
+		pthread_join(threads[i], NULL);
+	free(threads);
+	if (err)
+		return err;
+	if (kser_cancel_requested())
+		return cancelled();
+
+	err = finish_files(im);
+	if (!err)
+		err = write_tree(im, im->files, 0, im->nfiles, 0, tree_oid);
+	return err;
+}
+
+const struct kser_error *kser_base_read_tree(git_oid *tree,
+					     git_repository *repo,
+					     const char *source,
+					     unsigned int threads,
+					     kser_base_tree_fn fn, void *arg)
+{
+	struct kser_base_import_options opts = KSER_BASE_IMPORT_OPTIONS_INIT;
+	const struct kser_error *err;
+	git_repository *objects = NULL;
+	struct import im;
+	struct stat st;
+
+	if (stat(source, &st) < 0)
+		return kser_error_errno("cannot read '%s'", source);
+	opts.threads = threads;
+	import_init(&im, repo, &opts);
+	err = import_tree(&im, source, S_ISDIR(st.st_mode), tree);
+	if (!err && fn)
+		err = open_staging(&objects, repo, im.pw);
+	if (!err && fn)
+		err = fn(objects, tree, arg);
+	git_repository_free(objects);
+	import_release(&im);
+	return err;
+}
+
 const struct kser_error *
 kser_base_import(struct kser_base_result *out, git_repository *repo,
 		 const char *source,
@@ -1472,15 +1595,12 @@ kser_base_import(struct kser_base_result *out, git_repository *repo,
 	struct kser_base_import_options defaults =
 		KSER_BASE_IMPORT_OPTIONS_INIT;
 	struct kser_base_result res = { 0 };
-	struct import im = { 0 };
+	struct import im;
 	struct kser_buf msg = KSER_BUF_INIT;
-	pthread_t *threads = NULL;
-	unsigned int nthreads, started = 0, i;
 	git_repository *staging = NULL;
 	struct tag_plan plan;
 	git_oid tree_oid;
 	struct stat st;
-	int level;
 
 	memset(out, 0, sizeof(*out));
 	if (!opts)
@@ -1500,61 +1620,8 @@ kser_base_import(struct kser_base_result *out, git_repository *repo,
 			return err;
 	}
 
-	level = opts->compression < 0 ? 1 : opts->compression;
-	if (level > 9)
-		level = 9;
-	im.repo = repo;
-	im.opts = opts;
-	im.newest_mtime = 0;
-	pthread_mutex_init(&im.lock, NULL);
-	pthread_cond_init(&im.not_empty, NULL);
-	pthread_cond_init(&im.not_full, NULL);
-
-	err = kser_pack_writer_new(&im.pw, repo, level);
-	if (err)
-		goto done;
-
-	nthreads = opts->threads ? opts->threads : online_cpus();
-	threads = calloc(nthreads, sizeof(*threads));
-	if (!threads) {
-		err = kser_error_nomem();
-		goto done;
-	}
-	for (i = 0; i < nthreads; i++) {
-		if (pthread_create(&threads[i], NULL, worker_main, &im)) {
-			err = kser_error_errno("cannot start a thread");
-			break;
-		}
-		started++;
-	}
-	if (!err)
-		err = S_ISDIR(st.st_mode) ? read_directory(&im, source) :
-					    read_tarball(&im, source);
-
-	pthread_mutex_lock(&im.lock);
-	im.closed = true;
-	im.stop = err != NULL;
-	pthread_cond_broadcast(&im.not_empty);
-	pthread_mutex_unlock(&im.lock);
-	if (!err)
-		err = take_worker_error(&im);
-	if (err) {
-		/* Copy before joining: it may live in a worker's ring. */
-		err = kser_error_fmt(err->code, "%s", err->msg);
-	}
-	for (i = 0; i < started; i++)
-		pthread_join(threads[i], NULL);
-	if (err)
-		goto done;
-	if (kser_cancel_requested()) {
-		err = cancelled();
-		goto done;
-	}
-
-	err = finish_files(&im);
-	if (err)
-		goto done;
-	err = write_tree(&im, im.files, 0, im.nfiles, 0, &tree_oid);
+	import_init(&im, repo, opts);
+	err = import_tree(&im, source, S_ISDIR(st.st_mode), &tree_oid);
 	if (err)
 		goto done;
 	err = open_staging(&staging, repo, im.pw);
@@ -1632,29 +1699,9 @@ kser_base_import(struct kser_base_result *out, git_repository *repo,
 	if (err)
 		kser_pack_writer_uninstall(im.pw);
 done:
-	if (threads && started < nthreads && !err)
-		err = kser_error_fmt(KSER_ERR_GENERIC,
-				     "cannot start worker threads");
-	free(threads);
-	for (i = 0; i < im.nfiles; i++)
-		src_file_release(&im.files[i]);
-	free(im.files);
-	while (im.head) {
-		struct job *j = im.head;
-
-		im.head = j->next;
-		job_free(j);
-	}
-	free(im.makefile[0]);
-	free(im.makefile[1]);
-	free(im.makefile_dir);
-	free(im.stripped);
+	/* The staging odb reads the pack writer: free it first. */
 	git_repository_free(staging);
-	kser_pack_writer_free(im.pw);
-	kser_pack_thread_cleanup();
-	pthread_mutex_destroy(&im.lock);
-	pthread_cond_destroy(&im.not_empty);
-	pthread_cond_destroy(&im.not_full);
+	import_release(&im);
 	kser_buf_release(&msg);
 	if (err)
 		kser_base_result_release(&res);
