@@ -900,6 +900,15 @@ static const struct kser_error *apply_file(struct state *st,
 				     "contents", name);
 		goto done;
 	}
+	/* git am makes the link with symlink(2), which takes neither. */
+	if (new && !fp->is_delete && new_mode == GIT_FILEMODE_LINK &&
+	    (!post.len || post.len > KSER_PATH_MAX_LEN)) {
+		err = kser_error_fmt(KSER_ERR_APPLY,
+				     "the patch leaves the symbolic link %s "
+				     "(%zu bytes)", post.len ? "too long" :
+				     "without a target", post.len);
+		goto done;
+	}
 
 	if (notes.len) {
 		const char *p = notes.ptr;
