@@ -313,19 +313,29 @@ static const struct kser_error *add_recipients(struct parts *p,
 		goto done;
 	at = find_field(p, name);
 	if (at >= 0) {
-		char *old = field_value(&p->f[at]);
+		/*
+		 * The field keeps its bytes and its folding, the new ones
+		 * go on lines of their own: unfolded, a field of many
+		 * lines would make one over 998 octets.
+		 */
+		struct field *f = &p->f[at];
+		char *old = field_value(f);
 		struct kser_buf v = KSER_BUF_INIT;
 
 		if (!old) {
 			err = kser_error_nomem();
 			goto done;
 		}
-		kser_buf_printf(&v, "%s%s%s", old, *old ? ",\n\t" : "",
+		kser_buf_put(&v, f->text, f->len - 1);
+		kser_buf_printf(&v, "%s%s\n", *old ? ",\n\t" : " ",
 				kser_buf_cstr(&add));
 		free(old);
 		err = kser_buf_check(&v);
-		if (!err)
-			err = set_field(p, at, name, v.ptr);
+		if (!err) {
+			free(f->text);
+			f->len = v.len;
+			f->text = kser_buf_detach(&v);
+		}
 		kser_buf_release(&v);
 	} else {
 		err = kser_buf_check(&add);
@@ -681,6 +691,14 @@ static const struct kser_error *thread(struct loading *ld)
 	const char *first = ld->box->v[0].message_id;
 	size_t i;
 
+	/* A msg-id cannot be folded: "In-Reply-To: <id>" must fit. */
+	if (ld->box->n > 1 &&
+	    strlen(first) > LINE_MAX_OCTETS - strlen("In-Reply-To: "))
+		return kser_error_fmt(KSER_ERR_BAD_INPUT,
+				      "'%s': its Message-Id (%zu octets) is "
+				      "too long for the In-Reply-To: line of "
+				      "the mails after it", ld->box->v[0].name,
+				      strlen(first));
 	for (i = 1; i < ld->box->n && !err; i++) {
 		struct parts *p = &ld->parts[i];
 

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "kser/buf.h"
 #include "kser/send.h"
 #include "kser/util.h"
 #include "kser_lib_send.h"
@@ -233,6 +234,75 @@ static void outbox_refuses_what_it_cannot_send(void **state)
 	assert_null(box);
 }
 
+#define MBOX_LINE \
+	"From 0000000000000000000000000000000000000000 Mon Sep 17 00:00:00 2001\n"
+
+/* Every line of a header, 998 octets at most (RFC 5322). */
+static void assert_lines_fit(const struct kser_send_message *m)
+{
+	const char *p = m->data, *end = m->data + m->header_len;
+
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
+
+		if (n > 998)
+			fail_msg("a header line of %zu octets", n);
+		p += n + 1;
+	}
+}
+
+/*
+ * Found by fuzzing: the configured To: was added to a folded To: field
+ * by rewriting it unfolded, in one line over 998 octets; and a first
+ * Message-Id of 986 octets made an In-Reply-To: line of 999.
+ */
+static void outbox_keeps_lines_within_998_octets(void **state)
+{
+	struct fixture *f = *state;
+	struct kser_outbox *box = NULL;
+	struct kser_buf text = KSER_BUF_INIT, id = KSER_BUF_INIT;
+	const char *to;
+	int i;
+
+	kser_buf_puts(&text, "From: a@example.com\nTo: ");
+	for (i = 0; i < 8; i++)
+		kser_buf_printf(&text, "%sN%0150d <a%d@example.com>",
+				i ? ",\n " : "", i, i);
+	kser_buf_puts(&text, "\nSubject: x\n\nbody\n");
+	put(f, "m", kser_buf_cstr(&text));
+	assert_ok(kser_send_config_apply(&f->cfg, "to", "c@example.com"));
+	assert_ok(kser_outbox_load(&box, f->dir, &f->cfg));
+	assert_int_equal(box->v[0].nrcpts, 9);
+	assert_lines_fit(&box->v[0]);
+	/* The field keeps its folding; the new address has a line. */
+	to = strstr(box->v[0].data, "\nTo: ");
+	assert_non_null(to);
+	assert_memory_equal(to + 1, kser_buf_cstr(&text) + 20,
+			    text.len - 20 - strlen("\nSubject: x\n\nbody\n"));
+	assert_non_null(strstr(to, "example.com>,\n\tc@example.com\n"
+				"Subject"));
+	kser_outbox_free(box);
+
+	/* The first mail's Message-Id as long as a line allows. */
+	kser_buf_clear(&text);
+	kser_buf_puts(&id, "<");
+	for (i = 0; i < 986 - 14; i++)
+		kser_buf_putc(&id, 'i');
+	kser_buf_puts(&id, "@example.org>");
+	assert_int_equal(id.len, 986);
+	kser_buf_printf(&text, "%sFrom: a@example.com\nMessage-Id: %s\n"
+			"Subject: 1\n\none\n%sFrom: a@example.com\n"
+			"Subject: 2\n\ntwo\n", MBOX_LINE, id.ptr, MBOX_LINE);
+	put(f, "m", kser_buf_cstr(&text));
+	assert_err(kser_outbox_load(&box, f->dir, &f->cfg),
+		   KSER_ERR_BAD_INPUT, "its Message-Id (986 octets) is too "
+		   "long for the In-Reply-To: line");
+	assert_null(box);
+	kser_buf_release(&text);
+	kser_buf_release(&id);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -244,6 +314,8 @@ int main(void)
 			outbox_prepares_as_send_email_does, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 			outbox_refuses_what_it_cannot_send, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			outbox_keeps_lines_within_998_octets, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
