@@ -140,10 +140,41 @@ static void mailboxes(InternetAddressList *list, InternetAddressMailbox ***v,
 	}
 }
 
-static InternetAddressList *parse_list(const char *value)
+/* Does a comment "(...)" outside quoted strings run to the end? */
+static bool comment_unclosed(const char *s)
 {
+	bool quoted = false;
+	int depth = 0;
+
+	for (; *s; s++) {
+		if (*s == '\\' && s[1])
+			s++;
+		else if (depth)
+			depth += *s == '(' ? 1 : *s == ')' ? -1 : 0;
+		else if (*s == '"')
+			quoted = !quoted;
+		else if (!quoted && *s == '(')
+			depth = 1;
+	}
+	return depth > 0;
+}
+
+/*
+ * GMime before 3.2.15 leaks the address it has read when a comment after
+ * it is never closed (its issue #159); such a list is malformed anyway.
+ */
+static const struct kser_error *parse_list(InternetAddressList **out,
+					   const char *value,
+					   const char *what)
+{
+	*out = NULL;
+	if (comment_unclosed(value))
+		return kser_error_fmt(KSER_ERR_BAD_INPUT,
+				      "%s: '%s' has a comment '(' that is "
+				      "never closed", what, value);
 	g_mime_init();	/* counted: once is enough, twice is harmless */
-	return internet_address_list_parse(NULL, value);
+	*out = internet_address_list_parse(NULL, value);
+	return NULL;
 }
 
 const struct kser_error *kser_send_addr_parse(char ***addrs, size_t *n,
@@ -151,11 +182,14 @@ const struct kser_error *kser_send_addr_parse(char ***addrs, size_t *n,
 					      const char *value,
 					      const char *what)
 {
-	const struct kser_error *err = NULL;
-	InternetAddressList *list = parse_list(value);
+	const struct kser_error *err;
+	InternetAddressList *list;
 	InternetAddressMailbox **mb = NULL;
 	size_t i, nmb = 0;
 
+	err = parse_list(&list, value, what);
+	if (err)
+		return err;
 	mailboxes(list, &mb, &nmb);
 	for (i = 0; i < nmb && !err; i++) {
 		const char *a = internet_address_mailbox_get_addr(mb[i]);
@@ -180,11 +214,14 @@ const struct kser_error *kser_send_addr_render_new(struct kser_buf *out,
 						   size_t *alloc,
 						   const char *value)
 {
-	const struct kser_error *err = NULL;
-	InternetAddressList *list = parse_list(value);
+	const struct kser_error *err;
+	InternetAddressList *list;
 	InternetAddressMailbox **mb = NULL;
 	size_t j, nmb = 0;
 
+	err = parse_list(&list, value, value);
+	if (err)
+		return err;
 	mailboxes(list, &mb, &nmb);
 	for (j = 0; j < nmb && !err; j++) {
 		const char *a = internet_address_mailbox_get_addr(mb[j]);

@@ -97,6 +97,37 @@ static void lists_parse_groups_and_names(void **state)
 	kser_send_strs_free(v, n);
 }
 
+/*
+ * Found by fuzzing: GMime before 3.2.15 leaks the address before a
+ * comment that is never closed; such a list is refused. A parenthesis in
+ * a quoted name or a closed comment is no comment left open.
+ */
+static void lists_refuse_an_unclosed_comment(void **state)
+{
+	struct kser_buf out = KSER_BUF_INIT;
+	char **v = NULL;
+	size_t n = 0, alloc = 0;
+
+	(void)state;
+	assert_err(kser_send_addr_parse(&v, &n, &alloc,
+		"e@example.org (never closed, f@example.org", "From"),
+		KSER_ERR_BAD_INPUT, "From: 'e@example.org (never closed, "
+		"f@example.org' has a comment '(' that is never closed");
+	assert_err(kser_send_addr_render_new(&out, &v, &n, &alloc,
+		"x <e@example.org> (a (nested) one"),
+		KSER_ERR_BAD_INPUT, "never closed");
+	assert_int_equal(n, 0);
+	assert_ok(kser_send_addr_parse(&v, &n, &alloc,
+		"\"Smith (Jr\" <s@example.org>, t@example.org (T \\( (x)), "
+		"u@example.org", "To"));
+	assert_int_equal(n, 3);
+	assert_string_equal(v[0], "s@example.org");
+	assert_string_equal(v[1], "t@example.org");
+	assert_string_equal(v[2], "u@example.org");
+	kser_send_strs_free(v, n);
+	kser_buf_release(&out);
+}
+
 static void settings_refuse_control_characters(void **state)
 {
 	struct fixture *f = *state;
@@ -308,6 +339,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(addresses_are_plain_addr_specs),
 		cmocka_unit_test(lists_parse_groups_and_names),
+		cmocka_unit_test(lists_refuse_an_unclosed_comment),
 		cmocka_unit_test_setup_teardown(
 			settings_refuse_control_characters, setup, teardown),
 		cmocka_unit_test_setup_teardown(
