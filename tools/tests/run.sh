@@ -6,7 +6,8 @@
 # CHECKDIR holds the sanitizer build of kser (CHECKDIR/kser), which the
 # end-to-end tests run. Each unit binary prints TAP (cmocka); each
 # tools/tests/e2e/t*.sh is a sharness script and prints TAP too.
-# KSER_TESTS=t0100 limits the end-to-end tests to names matching it.
+# KSER_TESTS=t0100 limits the end-to-end tests and the fuzz targets
+# (fuzz-mail...) to names matching it.
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 chk=$(cd "$1" && pwd)
@@ -68,6 +69,33 @@ for t in "$top"/tools/tests/e2e/t[0-9]*.sh; do
 	count "$name" "$log" "$status"
 	printf '  %-28s %s\n' "$name" "$(grep -c '^ok ' "$log") ok"
 done
+
+# The fuzz targets (in KSER_FUZZ, default build/fuzz), each for
+# FUZZ_SECONDS, each one a test. make check sets KSER_FUZZ_SKIP to why
+# they are not there when clang cannot build them.
+if [ -n "${KSER_FUZZ_SKIP:-}" ]; then
+	echo "fuzz targets: skipped ($KSER_FUZZ_SKIP)"
+else
+	fuzz=${KSER_FUZZ:-$top/build/fuzz}
+	targets=${FUZZ_TARGETS:-$(cd "$top/tools/tests/fuzz" &&
+		ls *_fuzz.c | sed 's/_fuzz\.c$//')}
+	echo "fuzz targets (${FUZZ_SECONDS:-20} s each):"
+	for t in $targets; do
+		name=fuzz-$t
+		case $name in *${KSER_TESTS:-}*) ;; *) continue ;; esac
+		if [ ! -x "$fuzz/${t}_fuzz" ]; then
+			printf '  %-28s %s\n' "$name" "not built (make fuzz-bins)"
+			continue
+		fi
+		log=$logdir/$name.log
+		"$top/tools/tests/fuzz/run.sh" "$fuzz" "$t" \
+			"${FUZZ_SECONDS:-20}" >"$log" 2>&1
+		status=$?
+		count "$name" "$log" "$status"
+		printf '  %-28s %s\n' "$name" \
+			"$(sed -n 's/^ok 1 - [^:]*: \([0-9]* runs\).*/\1/p' "$log")"
+	done
+fi
 
 # The series: every check of every patch of the newest version, each one
 # a test. KSER_SKIP_SERIES=1 leaves it out (for quick runs by hand).
