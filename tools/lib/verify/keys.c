@@ -8,6 +8,7 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <git2.h>
 #include <openssl/evp.h>
@@ -30,16 +31,31 @@ static void sha1_hex(char out[GIT_OID_HEXSZ + 1], const void *data,
 		snprintf(out + 2 * i, 3, "%02x", md[i]);
 }
 
-/* What the configuration of a row is: its kunitconfig and arch. */
+char *verify_config_text(git_repository *repo, const git_oid *tree,
+			 const struct kser_verify_config *vc)
+{
+	if (vc->kconfig)
+		return strdup(vc->kconfig_text);
+	return verify_tree_text(repo, tree, vc->kunitconfig, NULL);
+}
+
+/*
+ * What the configuration of a row is: its kunitconfig (the tree's) or
+ * its fragment's content (not where the fragment is), and the arch.
+ */
 void verify_config_hash(git_repository *repo, const git_oid *tree,
 			const struct kser_verify_config *vc,
 			char out[GIT_OID_HEXSZ + 1])
 {
-	char *kc = verify_tree_text(repo, tree, vc->kunitconfig, NULL);
+	char *kc = verify_config_text(repo, tree, vc);
 	struct kser_buf b = KSER_BUF_INIT;
 
-	kser_buf_printf(&b, "arch %s\nkunitconfig %s\n%s", vc->arch,
-			vc->kunitconfig, kc ? kc : "(missing)");
+	if (vc->kconfig)
+		kser_buf_printf(&b, "arch %s\nkconfig\n%s", vc->arch,
+				kc ? kc : "");
+	else
+		kser_buf_printf(&b, "arch %s\nkunitconfig %s\n%s", vc->arch,
+				vc->kunitconfig, kc ? kc : "(missing)");
 	sha1_hex(out, kser_buf_cstr(&b), b.len);
 	kser_buf_release(&b);
 	free(kc);

@@ -269,16 +269,30 @@ char *verify_tree_text(git_repository *repo, const git_oid *tree,
 
 /*
  * The columns: every check of the settings that list (comma-separated
- * ids; NULL: all) names, a build for each KUnit check. A name no check
- * has, or no check at all, is a usage error.
+ * ids; NULL: all) names, a build for each KUnit check, in the
+ * configurations version (NULL: every one) is verified in; a build-only
+ * configuration (kunit = false) has no KUnit check. A name no check
+ * has, a version the settings lack, or no check at all, is a usage
+ * error.
  */
 const struct kser_error *verify_choose_checks(struct kser_verify_report *rep,
 					      const struct kser_settings *s,
-					      const char *list);
+					      const char *list,
+					      const char *version);
 
 /* Does some column have this kind? */
 bool verify_have_kind(const struct kser_verify_report *rep,
 		      enum kser_check_kind kind);
+
+/*
+ * May the row's check fail without failing the run? Its configuration's
+ * rows before since (the base is row 0) are run and shown, and a build
+ * failed there, or a KUnit check failed or skipped there, is expected.
+ * checkpatch, a timeout and an error never are.
+ */
+bool verify_expected_failure(const struct kser_verify_report *rep,
+			     const struct kser_settings *s, size_t row,
+			     size_t check);
 
 /* --- preflight.c ------------------------------------------------------- */
 
@@ -344,7 +358,15 @@ char *verify_path_join(const char *a, const char *b);
 
 /* --- keys.c ------------------------------------------------------------ */
 
-/* A configuration of a tree: its kunitconfig and arch, as a hash. */
+/*
+ * The configuration's .config fragment for a tree (owned): the tree's
+ * kunitconfig, or the kconfig fragment the settings read; NULL when the
+ * tree has no such kunitconfig (or memory runs out).
+ */
+char *verify_config_text(git_repository *repo, const git_oid *tree,
+			 const struct kser_verify_config *vc);
+
+/* A configuration of a tree: its fragment and arch, as a hash. */
 void verify_config_hash(git_repository *repo, const git_oid *tree,
 			const struct kser_verify_config *vc,
 			char out[GIT_OID_HEXSZ + 1]);

@@ -111,6 +111,12 @@ kser_verify_write_json(const struct kser_verify_report *rep, const char *path)
 				      "log", r->log_path ?
 				      kser_verify_json_text(r->log_path) : NULL,
 				      "key", r->key);
+			if (o && r->expected_failure &&
+			    json_object_set_new(o, "expected_failure",
+						json_true()) < 0) {
+				json_decref(o);
+				o = NULL;
+			}
 			if (o && verify_record(r))
 				json_object_set(o, "details", verify_record(r));
 			/* A record left out would be a check neither passed
@@ -200,6 +206,16 @@ kser_verify_write_junit(const struct kser_verify_report *rep,
 			kser_buf_puts(&cases, "\" name=\"");
 			xml_escape(&cases, rep->checks[j].id);
 			kser_buf_printf(&cases, "\" time=\"%.3f\">\n", r->seconds);
+			/* JUnit has no expected failure: it is not one. */
+			if (r->expected_failure) {
+				skipped++;
+				kser_buf_puts(&cases, "      <skipped message=\""
+					      "expected failure: ");
+				xml_escape(&cases, r->summary);
+				kser_buf_puts(&cases, "\"/>\n");
+				kser_buf_puts(&cases, "    </testcase>\n");
+				continue;
+			}
 			switch (r->status) {
 			case KSER_VERIFY_PASS:
 				break;
