@@ -78,6 +78,11 @@ struct kser_ktap_test {
 	enum kser_ktap_status status;
 	char *directive;	/* "SKIP", "TIMEOUT", ...; may be NULL */
 	char *diagnostic;	/* after the directive; may be NULL */
+	/*
+	 * The lines said at its level since the result before it, without
+	 * their indentation (KUnit's expectations); may be NULL.
+	 */
+	char *log;
 	struct kser_ktap_test *children;
 	size_t nchildren, alloc;
 	size_t planned;		/* children the plan announced (0: none) */
@@ -163,6 +168,13 @@ const struct kser_error *kser_gcc_parse(struct kser_diags *out,
 					const char *srcdir, bool want_warnings);
 
 /*
+ * A path a build printed (n bytes), relative to the tree: "/abs/src/x.c"
+ * and "../src/x.c" (kbuild's with O=) are "x.c" when srcdir is
+ * "/abs/src". Owned; NULL when memory runs out.
+ */
+char *kser_diag_tree_path(const char *path, size_t n, const char *srcdir);
+
+/*
  * Fills in the fingerprints of out's warnings, reading each warning's
  * source line from srcdir.
  */
@@ -246,9 +258,11 @@ json_t *kser_verify_json_text(const char *s);
 /* --- range.c ----------------------------------------------------------- */
 
 /*
- * The rows of range ("base..tip"): the commits from base to tip by first
- * parents, base first. A range that is not linear, does not reach base
- * or holds no commit is an error.
+ * The rows of range ("base..tip"): the commits tip reaches and base does
+ * not, as git rev-list base..tip lists them, parents first, after the
+ * base row: the parent of the first (base, or where tip forked from it).
+ * A range that is not linear, reaches a root commit or holds no commit
+ * is an error.
  */
 const struct kser_error *verify_load_rows(struct kser_verify_report *rep,
 					  git_repository *repo,
@@ -349,9 +363,12 @@ const struct kser_error *verify_state_open(struct verify_state *st,
 /* Releases the lock and what st holds; st->lock_fd must be -1 or open. */
 void verify_state_release(struct verify_state *st);
 
-/* The log file of a row's check (owned; NULL when memory runs out). */
-char *verify_log_path(const struct verify_state *st, size_t row,
-		      const char *check_id);
+/*
+ * The log file of a check whose cache key is key (owned; NULL when
+ * memory runs out): named by the key, as a cached result's log is, so
+ * that a run does not write over the logs of another range's rows.
+ */
+char *verify_log_path(const struct verify_state *st, const char *key);
 
 /* "a/b" (owned; NULL when memory runs out). */
 char *verify_path_join(const char *a, const char *b);
