@@ -173,8 +173,7 @@ static const struct kser_error *prepare_results(struct verify_ctx *c)
 			}
 			verify_key(r->key, c->repo, out, c->settings, &c->tc, i,
 				   j);
-			r->log_path = verify_log_path(&c->st, i,
-						      out->checks[j].id);
+			r->log_path = verify_log_path(&c->st, r->key);
 			if (!c->opts->no_cache)
 				verify_cache_load(c->repo, c->st.log_dir, r);
 			if (r->cached)
