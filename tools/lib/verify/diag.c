@@ -177,7 +177,7 @@ kser_checkpatch_parse(struct kser_diags *out,
 }
 
 /* "../src/lib/x.c" or "/abs/src/lib/x.c" -> "lib/x.c" */
-static char *tree_path(const char *path, size_t n, const char *srcdir)
+char *kser_diag_tree_path(const char *path, size_t n, const char *srcdir)
 {
 	size_t sl = srcdir ? strlen(srcdir) : 0;
 
@@ -357,7 +357,8 @@ static bool link_line(struct kser_diags *out, const char *l, size_t n,
 	if (kser_buf_check(&file) || kser_buf_check(&text)) {
 		*err = kser_error_nomem();
 	} else {
-		tp = file.len ? tree_path(file.ptr, file.len, srcdir) : NULL;
+		tp = file.len ? kser_diag_tree_path(file.ptr, file.len,
+						   srcdir) : NULL;
 		*err = file.len && !tp ? kser_error_nomem() :
 		       kser_diags_add(out, "error", "link", tp,
 				      (unsigned int)line, text.ptr);
@@ -443,7 +444,7 @@ const struct kser_error *kser_gcc_parse(struct kser_diags *out,
 		if (!gcc_kind(p, end, &warning, &msg) ||
 		    (warning && !want_warnings))
 			continue;
-		file = tree_path(l, (size_t)(colon - l), srcdir);
+		file = kser_diag_tree_path(l, (size_t)(colon - l), srcdir);
 		err = file ? gcc_add(out, warning, file, (unsigned int)line,
 				     msg, (size_t)(end - msg)) :
 			     kser_error_nomem();

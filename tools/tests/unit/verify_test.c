@@ -35,6 +35,8 @@ static void ktap_kunit_output(void **state)
 		"[    0.310005]     1..3\n"
 		"[    0.310006]     ok 1 push_grows\n"
 		"[    0.310007]     # extend: EXPECTATION FAILED at vec.c:12\n"
+		"[    0.310007]     Expected len == 4, but\n"
+		"[    0.310007]         len == 3 (0x3)\n"
 		"[    0.310008]     not ok 2 extend_len # len was 3, want 4\n"
 		"[    0.310009]         KTAP version 1\n"
 		"[    0.310010]         # Subtest: params\n"
@@ -61,6 +63,13 @@ static void ktap_kunit_output(void **state)
 	assert_int_equal(r.root.children[0].nchildren, 3);
 	assert_string_equal(r.root.children[0].children[1].diagnostic,
 			    "len was 3, want 4");
+	/* What KUnit said of a case comes before its result. */
+	assert_string_equal(r.root.children[0].children[1].log,
+			    "# extend: EXPECTATION FAILED at vec.c:12\n"
+			    "Expected len == 4, but\n"
+			    "    len == 3 (0x3)\n");
+	assert_null(r.root.children[0].children[2].log);
+	assert_null(r.root.children[0].children[2].children[0].log);
 	assert_int_equal(r.root.children[0].children[2].nchildren, 2);
 	assert_int_equal(r.root.children[0].children[2].children[1].status,
 			 KSER_KTAP_SKIP);
