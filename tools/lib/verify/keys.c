@@ -2,10 +2,12 @@
 /*
  * Cache keys: a hash of exactly what determines a result. A build's key
  * is the tree, the configuration and the toolchain; checkpatch's is the
- * patch (its patch-id, author and message), the options and the scripts
- * of the tree. Uses the rows (range.c), the toolchain (preflight.c),
+ * patch (its patch-id, author and message, and what the commit IDs the
+ * message names are in the repository), the options, and the scripts and
+ * MAINTAINERS of the tree. Uses the rows (range.c), the toolchain (preflight.c),
  * libgit2, OpenSSL's SHA-1 and the core.
  */
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,6 +63,48 @@ void verify_config_hash(git_repository *repo, const git_oid *tree,
 	free(kc);
 }
 
+/*
+ * What the commit IDs the message names ("Fixes: 123456789abc", "commit
+ * 123456789abc") are in the repository: checkpatch.pl asks git, and
+ * says UNKNOWN_COMMIT_ID for one it does not find, GIT_COMMIT_ID for a
+ * title that is not the commit's. Every hex word is asked.
+ */
+static void referenced_commits(git_repository *repo, const char *msg,
+			       struct kser_buf *out)
+{
+	const char *p = msg;
+
+	while (p && *p) {
+		size_t n = strspn(p, "0123456789abcdefABCDEF");
+		bool word = n >= 5 && n <= GIT_OID_HEXSZ &&
+			    (p == msg || !isalnum((unsigned char)p[-1])) &&
+			    !isalnum((unsigned char)p[n]);
+
+		if (word) {
+			char hex[GIT_OID_HEXSZ + 1];
+			git_object *o = NULL;
+			git_oid id;
+			size_t i;
+
+			for (i = 0; i < n; i++)
+				hex[i] = (char)tolower((unsigned char)p[i]);
+			hex[n] = '\0';
+			if (git_oid_fromstrn(&id, hex, n) == 0 &&
+			    git_object_lookup_prefix(&o, repo, &id, n,
+						     GIT_OBJECT_COMMIT) == 0)
+				kser_buf_printf(out, "ref %s %s %s\n", hex,
+						git_oid_tostr_s(
+							git_object_id(o)),
+						git_commit_summary(
+							(git_commit *)o));
+			else
+				kser_buf_printf(out, "ref %s -\n", hex);
+			git_object_free(o);
+		}
+		p += n ? n : 1;
+	}
+}
+
 /* patch-id, author and message: what checkpatch.pl sees of a commit. */
 static void patch_identity(git_repository *repo, const git_oid *commit,
 			   struct kser_buf *out)
@@ -80,6 +124,7 @@ static void patch_identity(git_repository *repo, const git_oid *commit,
 	kser_buf_printf(out, "author %s <%s>\nmessage %s\n",
 			git_commit_author(cm)->name, git_commit_author(cm)->email,
 			git_commit_message(cm));
+	referenced_commits(repo, git_commit_message(cm), out);
 	git_diff_free(diff);
 	git_tree_free(a);
 	git_tree_free(b);
@@ -99,9 +144,10 @@ void verify_key(char out[GIT_OID_HEXSZ + 1], git_repository *repo,
 
 	kser_buf_printf(&b, "%s\ncheck %s\n", CHECK_VERSION, ck->id);
 	if (ck->kind == KSER_CHECK_CHECKPATCH) {
+		/* MAINTAINERS: the F: entries that cover a patch's files. */
 		static const char *const scripts[] = {
 			"scripts/checkpatch.pl", "scripts/spelling.txt",
-			"scripts/const_structs.checkpatch",
+			"scripts/const_structs.checkpatch", "MAINTAINERS",
 		};
 		size_t i;
 

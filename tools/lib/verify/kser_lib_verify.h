@@ -547,7 +547,27 @@ struct verify_checkpatch {
 	char *patch_path;
 	char *argv[16];
 	char *opts;		/* the split options, owned */
+	/*
+	 * The builds' environment with GIT_DIR naming the user's repository
+	 * (read only: git log), so that checkpatch.pl finds the commits a
+	 * message names; the checkout has no .git. Owned, but for the
+	 * strings of the builds' environment.
+	 */
+	char **env;
+	char *git_dir;
 };
+
+/*
+ * Does MAINTAINERS (its text) cover path, as get_maintainer.pl matches
+ * its F: entries: a section with an F: pattern that matches it and no
+ * X: that excludes it? A pattern is a glob ("*", "?") matched at the
+ * start of the path: one ending in "/", or naming a directory (is_dir,
+ * may be NULL), covers everything below it; another only paths as deep
+ * as itself.
+ */
+bool verify_maintainers_cover(const char *maintainers, const char *path,
+			      bool (*is_dir)(const char *pattern, void *arg),
+			      void *arg);
 
 /*
  * Writes the row's patch out and sets job up to check it (cp and job are

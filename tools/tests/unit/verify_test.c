@@ -743,6 +743,56 @@ static void settings_of_configurations(void **state)
 	kser_remove_tree(dir);
 }
 
+static bool dir_lib_ctnr(const char *pattern, void *arg)
+{
+	(void)arg;
+	return !strcmp(pattern, "lib/ctnr") || !strcmp(pattern, "lib/ctnr/");
+}
+
+/* MAINTAINERS' F: and X: entries, matched as get_maintainer.pl does. */
+static void maintainers_cover_files(void **state)
+{
+	static const char m[] =
+		"Descriptions of section entries and preferred order\n"
+		"\tF: *Files* and directories wildcard patterns.\n"
+		"\n"
+		"CONTAINERS\n"
+		"M:\tA U Thor <a@example.org>\n"
+		"F:\tlib/ctnr/\n"
+		"X:\tlib/ctnr/upstream/\n"
+		"\n"
+		"CTNR SAMPLE\n"
+		"F:\tsamples/ctnr/*.c\n"
+		"F:\tinclude/linux/ctnr?.h\n"
+		"\n"
+		"NO DIRECTORY SLASH\n"
+		"F:\tlib/ctnr\n"
+		"F:\tDocumentation/ctnr.rst\r\n";
+
+	(void)state;
+	assert_true(verify_maintainers_cover(m, "lib/ctnr/vec.c", NULL, NULL));
+	assert_true(verify_maintainers_cover(m, "lib/ctnr/kalloc/box.c", NULL,
+					     NULL));
+	/* X: excludes from its section; another section may cover. */
+	assert_false(verify_maintainers_cover(m, "lib/ctnr/upstream/a.c",
+					      NULL, NULL));
+	assert_true(verify_maintainers_cover(m, "lib/ctnr/upstream/a.c",
+					     dir_lib_ctnr, NULL));
+	assert_true(verify_maintainers_cover(m, "samples/ctnr/s.c", NULL,
+					     NULL));
+	assert_false(verify_maintainers_cover(m, "samples/ctnr/x/s.c", NULL,
+					      NULL));
+	assert_false(verify_maintainers_cover(m, "samples/ctnr/Makefile",
+					      NULL, NULL));
+	assert_true(verify_maintainers_cover(m, "include/linux/ctnr2.h", NULL,
+					     NULL));
+	assert_true(verify_maintainers_cover(m, "Documentation/ctnr.rst",
+					     NULL, NULL));
+	assert_false(verify_maintainers_cover(m, "lib/other.c", NULL, NULL));
+	assert_false(verify_maintainers_cover(m, "lib/ctnrx/a.c", NULL, NULL));
+	assert_false(verify_maintainers_cover("", "lib/a.c", NULL, NULL));
+}
+
 /* --- kser_verify() itself, with a checkpatch.pl that finds nothing ----- */
 
 struct range {
@@ -972,6 +1022,7 @@ int main(void)
 		cmocka_unit_test(worktree_move_interrupted),
 		cmocka_unit_test(settings_from_git_config),
 		cmocka_unit_test(settings_of_configurations),
+		cmocka_unit_test(maintainers_cover_files),
 		cmocka_unit_test(verify_stopped_by_its_event_callback),
 		cmocka_unit_test(verify_stopped_by_its_last_event),
 		cmocka_unit_test(verify_stopped_by_its_cancel_callback),
