@@ -5,6 +5,7 @@
  * diagnostics (diag.c), the results (record.c), how children end
  * (outcome.c), the events (events.c) and libgit2's email API.
  */
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +24,53 @@
  * The builds' environment, GIT_DIR naming the user's repository and no
  * other GIT_* variable that would send git elsewhere.
  */
+/*
+ * An index of the row's tree, for GIT_INDEX_FILE: checkpatch.pl --strict
+ * learns the CamelCase names it accepts from `git ls-files include/`,
+ * which must list the row's headers, not those of the user's index.
+ */
+static const struct kser_error *row_index(struct verify_ctx *c, size_t row,
+					  struct verify_checkpatch *cj)
+{
+	const struct kser_error *err = NULL;
+	git_index *idx = NULL;
+	git_tree *tree = NULL;
+	char name[64];
+
+	snprintf(name, sizeof(name), "%zu.index", row);
+	cj->index_path = verify_path_join(c->st.tmp_dir, name);
+	if (!cj->index_path)
+		return kser_error_nomem();
+	unlink(cj->index_path);
+	if (git_tree_lookup(&tree, c->repo, &c->rep->rows[row].tree) < 0 ||
+	    git_index_open(&idx, cj->index_path) < 0 ||
+	    git_index_read_tree(idx, tree) < 0 || git_index_write(idx) < 0)
+		err = kser_error_git("cannot write an index of %.12s",
+				     git_oid_tostr_s(&c->rep->rows[row].tree));
+	git_index_free(idx);
+	git_tree_free(tree);
+	return err;
+}
+
+/* checkpatch.pl's CamelCase cache in the checkout, of another row. */
+static void remove_camelcase_cache(struct verify_ctx *c)
+{
+	const char *src = kser_worktree_path(c->st.wt);
+	struct dirent *de;
+	DIR *d = opendir(src);
+
+	while (d && (de = readdir(d)))
+		if (!strncmp(de->d_name, ".checkpatch-camelcase.", 22)) {
+			char *p = verify_path_join(src, de->d_name);
+
+			if (p)
+				unlink(p);
+			free(p);
+		}
+	if (d)
+		closedir(d);
+}
+
 static const struct kser_error *checkpatch_env(struct verify_ctx *c,
 					       struct verify_checkpatch *cj)
 {
@@ -36,10 +84,12 @@ static const struct kser_error *checkpatch_env(struct verify_ctx *c,
 
 	while (c->st.env[n])
 		n++;
-	cj->env = calloc(n + 2, sizeof(*cj->env));
+	cj->env = calloc(n + 3, sizeof(*cj->env));
 	kser_buf_printf(&v, "GIT_DIR=%s", git_repository_path(c->repo));
 	cj->git_dir = kser_buf_detach(&v);
-	if (!cj->env || !cj->git_dir)
+	kser_buf_printf(&v, "GIT_INDEX_FILE=%s", cj->index_path);
+	cj->git_index = kser_buf_detach(&v);
+	if (!cj->env || !cj->git_dir || !cj->git_index)
 		return kser_error_nomem();
 	for (i = 0; i < n; i++) {
 		for (j = 0; j < sizeof(drop) / sizeof(*drop); j++)
@@ -49,6 +99,7 @@ static const struct kser_error *checkpatch_env(struct verify_ctx *c,
 			cj->env[k++] = c->st.env[i];
 	}
 	cj->env[k++] = cj->git_dir;
+	cj->env[k++] = cj->git_index;
 	cj->env[k] = NULL;
 	return NULL;
 }
@@ -98,9 +149,12 @@ const struct kser_error *verify_checkpatch_prepare(struct verify_ctx *c,
 	cj->argv[argc++] = cj->patch_path;
 	cj->argv[argc] = NULL;
 
-	err = checkpatch_env(c, cj);
+	err = row_index(c, row, cj);
+	if (!err)
+		err = checkpatch_env(c, cj);
 	if (err)
 		goto done;
+	remove_camelcase_cache(c);
 	memset(job, 0, sizeof(*job));
 	job->name = "checkpatch";
 	job->argv = cj->argv;
@@ -110,6 +164,8 @@ const struct kser_error *verify_checkpatch_prepare(struct verify_ctx *c,
 	job->tail_cap = 4u << 20;
 	job->timeout_ms = 600000;
 done:
+	if (err)
+		verify_checkpatch_release(cj);
 	git_buf_dispose(&email);
 	git_commit_free(cm);
 	return err;
@@ -424,7 +480,11 @@ void verify_checkpatch_release(struct verify_checkpatch *cj)
 		unlink(cj->patch_path);
 	free(cj->patch_path);
 	free(cj->opts);
+	if (cj->index_path)
+		unlink(cj->index_path);
+	free(cj->index_path);
 	free(cj->env);
 	free(cj->git_dir);
+	free(cj->git_index);
 	memset(cj, 0, sizeof(*cj));
 }

@@ -555,6 +555,11 @@ struct verify_checkpatch {
 	 */
 	char **env;
 	char *git_dir;
+	/*
+	 * GIT_INDEX_FILE: an index of the row's tree, which git ls-files
+	 * lists to checkpatch.pl (its CamelCase names from include/).
+	 */
+	char *index_path, *git_index;
 };
 
 /*
