@@ -2,9 +2,12 @@
 #
 #   make            build build/kser
 #   make check      unit (cmocka) and end-to-end (sharness) tests, built
-#                   with AddressSanitizer and UBSan
+#                   with AddressSanitizer and UBSan, and the newest
+#                   version of the series verified in its default
+#                   configuration
 #   make run        the main job: import the series' base, apply the
-#                   newest version of the series
+#                   newest version of the series and verify it in every
+#                   configuration the version names
 #   make install    install kser and its man pages (PREFIX=/usr/local)
 #
 # The library is every .c under tools/lib/, at any depth: tools/lib/ is

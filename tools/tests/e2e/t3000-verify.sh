@@ -421,6 +421,7 @@ test_expect_success 'make check shows the series'"'"' progress as it comes' '
 	echo "[0/1] build \"base\": running for 0:30" >&2
 	for i in $(seq 1 150); do test -e go && break; sleep 0.2; done
 	test -e go && echo streamed >streamed
+	while [ "$1" != --json ]; do shift; done
 	cat >"$2" <<-JSON
 	{"records": [{"status": "pass", "patch": 1, "check": "build",
 	              "summary": ""}]}
