@@ -2,10 +2,12 @@
 #
 #   make            build build/kser
 #   make check      unit (cmocka) and end-to-end (sharness) tests, built
-#                   with AddressSanitizer and UBSan, then every fuzz
-#                   target for FUZZ_SECONDS (20) each
+#                   with AddressSanitizer and UBSan, every fuzz target for
+#                   FUZZ_SECONDS (20) each, and the newest version of the
+#                   series verified in its default configuration
 #   make run        the main job: import the series' base, apply the
-#                   newest version of the series
+#                   newest version of the series and verify it in every
+#                   configuration the version names
 #   make install    install kser and its man pages (PREFIX=/usr/local)
 #   make fuzz       the fuzz targets alone (FUZZ_SECONDS, FUZZ_TARGETS)
 #

@@ -27,6 +27,7 @@ declare -A flat=(
 	[error]=core [buf]=core [util]=core [path]=core [proc]=core
 	[cancel]=core [lockfile]=core [opstate]=core [width]=core
 	[pack]=odb [treeedit]=odb [worktree]=odb [abbrev]=odb
+	[revrange]=odb
 	[patch]=patch [apply]=patch [commitpatch]=patch [diffstat]=patch
 	[rdtext]=patch
 	[base]=import [overlay]=import
