@@ -14,7 +14,7 @@
 #include <git2/sys/odb_backend.h>
 
 #include "kser/util.h"
-#include "kser_lib_pack.h"
+#include "kser/pack.h"
 #include "test_helpers.h"
 
 struct fixture {

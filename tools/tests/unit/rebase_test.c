@@ -10,8 +10,8 @@
 
 #include "kser/buf.h"
 #include "kser/util.h"
-#include "kser_lib_rebase.h"
-#include "kser_lib_treeedit.h"
+#include "rebase/kser_lib_rebase.h"
+#include "kser/treeedit.h"
 #include "test_helpers.h"
 
 struct fixture {

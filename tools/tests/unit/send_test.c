@@ -9,7 +9,7 @@
 
 #include "kser/send.h"
 #include "kser/util.h"
-#include "kser_lib_send.h"
+#include "mail/kser_lib_mail.h"
 #include "test_helpers.h"
 
 struct fixture {

@@ -13,7 +13,7 @@
 
 #include "kser/buf.h"
 #include "kser/util.h"
-#include "kser_lib_opstate.h"
+#include "kser/opstate.h"
 #include "test_helpers.h"
 
 struct fixture {

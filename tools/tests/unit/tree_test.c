@@ -13,8 +13,8 @@
 #include "kser/patch.h"
 #include "kser/path.h"
 #include "kser/util.h"
-#include "kser_lib_pack.h"
-#include "kser_lib_treeedit.h"
+#include "kser/pack.h"
+#include "kser/treeedit.h"
 #include "test_helpers.h"
 
 struct fixture {

@@ -14,7 +14,7 @@
 #include "kser/buf.h"
 #include "kser/error.h"
 #include "kser/util.h"
-#include "kser_lib_send.h"
+#include "kser_lib_mail.h"
 
 bool kser_send_has_ctl(const char *s)
 {

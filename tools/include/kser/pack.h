@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-#ifndef KSER_LIB_PACK_H
-#define KSER_LIB_PACK_H
+#ifndef KSER_PACK_H
+#define KSER_PACK_H
 
 #include <stdbool.h>
 #include <stddef.h>

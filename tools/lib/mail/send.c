@@ -5,7 +5,7 @@
  * (a lost connection, a 4xx, a kill -9) resumes with only what was not
  * accepted, and the same bytes, Message-Ids included.
  *
- * <gitdir>/kser/send/ (kser_lib_opstate.h):
+ * <gitdir>/kser/send/ (kser/opstate.h):
  *   input          what was sent, for messages
  *   options        the server options the command line gave (key=value)
  *   NNNN.mail      message N exactly as it goes out
@@ -32,9 +32,9 @@
 #include "kser/error.h"
 #include "kser/send.h"
 #include "kser/util.h"
-#include "kser_lib_lockfile.h"
-#include "kser_lib_opstate.h"
-#include "kser_lib_send.h"
+#include "kser/lockfile.h"
+#include "kser/opstate.h"
+#include "kser_lib_mail.h"
 
 static const char *const state_names[] = {
 	[KSER_RCPT_TODO] = "todo",

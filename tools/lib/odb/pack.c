@@ -28,7 +28,7 @@
 #include "kser/buf.h"
 #include "kser/cancel.h"
 #include "kser/error.h"
-#include "kser_lib_pack.h"
+#include "kser/pack.h"
 
 /* The offset of an object the repository has, so the pack leaves out. */
 #define OFFSET_HAVE UINT64_MAX

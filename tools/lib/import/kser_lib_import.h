@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-#ifndef KSER_LIB_OVERLAY_H
-#define KSER_LIB_OVERLAY_H
+#ifndef KSER_LIB_IMPORT_H
+#define KSER_LIB_IMPORT_H
 
 #include <stddef.h>
 #include <stdint.h>

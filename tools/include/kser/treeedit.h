@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-#ifndef KSER_LIB_TREEEDIT_H
-#define KSER_LIB_TREEEDIT_H
+#ifndef KSER_TREEEDIT_H
+#define KSER_TREEEDIT_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -25,7 +25,7 @@
 #include "kser/buf.h"
 #include "kser/error.h"
 #include "kser/util.h"
-#include "kser_lib_opstate.h"
+#include "kser/opstate.h"
 
 #define LIST_NAME ".files"
 #define RELEASED_NAME ".released"

@@ -12,8 +12,8 @@
 
 #include "kser/error.h"
 #include "kser/send.h"
-#include "kser_lib_opstate.h"
-#include "kser_lib_send.h"
+#include "kser/opstate.h"
+#include "kser_lib_mail.h"
 
 struct run {
 	struct kser_send *s;

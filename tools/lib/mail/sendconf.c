@@ -23,7 +23,7 @@
 #include "kser/error.h"
 #include "kser/send.h"
 #include "kser/util.h"
-#include "kser_lib_send.h"
+#include "kser_lib_mail.h"
 
 extern char **environ;
 

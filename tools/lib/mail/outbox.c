@@ -24,7 +24,7 @@
 #include "kser/mail.h"
 #include "kser/send.h"
 #include "kser/util.h"
-#include "kser_lib_send.h"
+#include "kser_lib_mail.h"
 
 /* RFC 5322: a line is at most 998 octets, its CRLF excluded. */
 #define LINE_MAX_OCTETS 998

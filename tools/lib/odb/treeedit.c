@@ -5,7 +5,7 @@
 #include "kser/error.h"
 #include "kser/path.h"
 #include "kser/util.h"
-#include "kser_lib_treeedit.h"
+#include "kser/treeedit.h"
 
 void kser_tree_edit_init(struct kser_tree_edit *ed)
 {

@@ -24,7 +24,7 @@
 #include "kser/buf.h"
 #include "kser/error.h"
 #include "kser/util.h"
-#include "kser_lib_lockfile.h"
+#include "kser/lockfile.h"
 
 struct kser_lockfile {
 	char *path;

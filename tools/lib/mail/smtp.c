@@ -22,7 +22,7 @@
 #include "kser/buf.h"
 #include "kser/error.h"
 #include "kser/send.h"
-#include "kser_lib_send.h"
+#include "kser_lib_mail.h"
 
 /* libcurl 8.2 fixed the option's spelling. */
 #ifndef CURLOPT_MAIL_RCPT_ALLOWFAILS

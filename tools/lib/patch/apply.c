@@ -24,7 +24,7 @@
 #include "kser/util.h"
 #include "kser/patch.h"
 #include "kser/path.h"
-#include "kser_lib_treeedit.h"
+#include "kser/treeedit.h"
 
 void kser_apply_report_init(struct kser_apply_report *rep)
 {

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-#ifndef KSER_LIB_LOCKFILE_H
-#define KSER_LIB_LOCKFILE_H
+#ifndef KSER_LOCKFILE_H
+#define KSER_LOCKFILE_H
 
 /*
  * Lock files: one kser at a time on a repository's operation (a send, a

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-#ifndef KSER_LIB_OPSTATE_H
-#define KSER_LIB_OPSTATE_H
+#ifndef KSER_OPSTATE_H
+#define KSER_OPSTATE_H
 
 /*
  * The state of an operation that must survive a crash (a send, a
@@ -12,7 +12,7 @@
  * with either its old or its new contents. The module remembers every
  * name it wrote (in the directory's ".files", updated before a new name
  * is first written), so that releasing removes what it created and
- * nothing else. Callers serialise with a lock (kser_lib_lockfile.h); a
+ * nothing else. Callers serialise with a lock (kser/lockfile.h); a
  * handle is not for two threads.
  *
  * Names are 1 to 64 characters of [A-Za-z0-9._-], not starting with '.'.

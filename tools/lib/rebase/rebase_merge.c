@@ -18,7 +18,7 @@
 #include "kser/error.h"
 #include "kser/util.h"
 #include "kser_lib_rebase.h"
-#include "kser_lib_treeedit.h"
+#include "kser/treeedit.h"
 
 #define S_TYPE(m) ((m) & 0170000)
 #define S_REG 0100000

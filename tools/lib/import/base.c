@@ -34,8 +34,8 @@
 #include "kser/error.h"
 #include "kser/util.h"
 #include "kser/path.h"
-#include "kser_lib_overlay.h"
-#include "kser_lib_pack.h"
+#include "kser_lib_import.h"
+#include "kser/pack.h"
 
 /*
  * Memory stays bounded whatever the source: the files queued or being

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-#ifndef KSER_LIB_SEND_H
-#define KSER_LIB_SEND_H
+#ifndef KSER_LIB_MAIL_H
+#define KSER_LIB_MAIL_H
 
 /*
  * What the parts of kser send share: address checks (outbox.c), the

@@ -16,8 +16,8 @@
 #include "kser/patch.h"
 #include "kser/path.h"
 #include "kser/util.h"
-#include "kser_lib_overlay.h"
-#include "kser_lib_treeedit.h"
+#include "kser_lib_import.h"
+#include "kser/treeedit.h"
 
 #define OVERLAY_NAME "kser base import"
 #define OVERLAY_EMAIL "kser@localhost"
