@@ -39,14 +39,4 @@ const struct kser_error *kser_am_apply(git_oid *tip, git_repository *repo,
 				       kser_am_progress_fn progress,
 				       void *arg);
 
-/*
- * The committer identity git would use: GIT_COMMITTER_NAME/EMAIL, else
- * user.name/user.email; GIT_COMMITTER_DATE, else now.
- */
-const struct kser_error *kser_committer(git_signature **out,
-					git_repository *repo);
-
-/* Parses a date as git's GIT_*_DATE accepts the common forms of it. */
-bool kser_parse_date(const char *s, git_time_t *when, int *tz_minutes);
-
 #endif

@@ -104,10 +104,4 @@ const struct kser_error *kser_mail_commit_message(struct kser_buf *out,
  */
 char *kser_ident_clean(const char *s);
 
-/*
- * What git does to a commit before writing it: bytes that are not valid
- * UTF-8 are taken as Latin-1 and converted. Returns a new string.
- */
-char *kser_utf8_fixup(const char *s, size_t len, size_t *out_len);
-
 #endif

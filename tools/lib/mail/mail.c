@@ -18,6 +18,7 @@
 #include <gmime/gmime.h>
 
 #include "kser/error.h"
+#include "kser/ident.h"
 #include "kser/util.h"
 #include "kser/mail.h"
 
@@ -1248,18 +1249,8 @@ done:
 
 static void set_date(struct kser_mail *mail, const char *s)
 {
-	GDateTime *d;
-
-	if (!s)
-		return;
-	d = g_mime_utils_header_decode_date(s);
-	if (!d)
-		return;
-	mail->has_date = true;
-	mail->time = g_date_time_to_unix(d);
-	mail->tz_minutes = (int)(g_date_time_get_utc_offset(d) /
-				 G_TIME_SPAN_MINUTE);
-	g_date_time_unref(d);
+	if (kser_parse_mail_date(s, &mail->time, &mail->tz_minutes))
+		mail->has_date = true;
 }
 
 static char *memdup_nul(const char *p, size_t len)
@@ -1473,60 +1464,4 @@ done:
 	git_buf_dispose(&pretty);
 	kser_buf_release(&raw);
 	return err;
-}
-
-/* The length of the valid UTF-8 sequence at s, or 0, by git's rules. */
-static size_t utf8_seq_len(const unsigned char *s, size_t len)
-{
-	static const unsigned int max_cp[] = { 0x7f, 0x7ff, 0xffff,
-					       0x10ffff };
-	unsigned char c = s[0];
-	unsigned int cp;
-	size_t more = 0, i;
-
-	if (c < 0x80)
-		return 1;
-	while (c & 0x40) {
-		c <<= 1;
-		more++;
-	}
-	if (more < 1 || more > 3 || len - 1 < more)
-		return 0;
-	cp = (unsigned int)((c & 0x7f) >> more);
-	for (i = 1; i <= more; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (s[i] & 0x3f);
-	}
-	if (cp <= max_cp[more - 1] || cp > max_cp[more])
-		return 0;
-	if ((cp & 0x1ff800) == 0xd800 || (cp & 0xfffe) == 0xfffe ||
-	    (cp >= 0xfdd0 && cp <= 0xfdef))
-		return 0;
-	return more + 1;
-}
-
-char *kser_utf8_fixup(const char *s, size_t len, size_t *out_len)
-{
-	const unsigned char *p = (const unsigned char *)s;
-	struct kser_buf b = KSER_BUF_INIT;
-	size_t i = 0;
-
-	kser_buf_grow(&b, len + 1);
-	while (i < len) {
-		size_t n = utf8_seq_len(p + i, len - i);
-
-		if (n) {
-			kser_buf_put(&b, s + i, n);
-			i += n;
-			continue;
-		}
-		/* Latin-1, as git takes it. */
-		kser_buf_putc(&b, (char)(0xc0 | p[i] >> 6));
-		kser_buf_putc(&b, (char)(0x80 | (p[i] & 0x3f)));
-		i++;
-	}
-	if (out_len)
-		*out_len = b.len;
-	return kser_buf_detach(&b);
 }

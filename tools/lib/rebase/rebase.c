@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "kser/am.h"
+#include "kser/ident.h"
 #include "kser/buf.h"
 #include "kser/error.h"
 #include "kser/rebase.h"
