@@ -37,6 +37,36 @@ const struct kser_error *kser_array_grow(void **v, size_t *alloc, size_t n,
 /* Does path name a directory (following symbolic links)? */
 bool kser_is_dir(const char *path);
 
+/*
+ * "dir/name" into out (replacing its contents), with one '/' between
+ * them however many dir ends with; just name when dir is empty.
+ */
+const struct kser_error *kser_path_join(struct kser_buf *out, const char *dir,
+					const char *name);
+
+/* One entry of a directory: its name and readdir's d_type (DT_UNKNOWN
+ * when the file system does not say). */
+struct kser_dirent {
+	char *name;
+	unsigned char type;
+};
+
+struct kser_dir_list {
+	struct kser_dirent *v;
+	size_t n, alloc;
+};
+
+/*
+ * The entries of a directory but "." and "..", sorted by name (strcmp),
+ * so that work done over them does not depend on readdir's order. The
+ * directory is dirfd when it is not -1 (it stays open), else path; path
+ * names it in errors ("cannot read '<path>'"). Release out with
+ * kser_dir_list_release(), also after an error.
+ */
+const struct kser_error *kser_dir_list(struct kser_dir_list *out, int dirfd,
+				       const char *path);
+void kser_dir_list_release(struct kser_dir_list *list);
+
 /* Creates a directory and its parents, like mkdir -p. */
 const struct kser_error *kser_mkdir_p(const char *path);
 

@@ -216,16 +216,8 @@ static const struct kser_error *held_error(const char *path,
 static const struct kser_error *write_all(int fd, const char *p, size_t n,
 					  const char *path)
 {
-	while (n) {
-		ssize_t w = write(fd, p, n);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return kser_error_errno("cannot write '%s'", path);
-		p += w;
-		n -= (size_t)w;
-	}
+	if (kser_write_all(fd, p, n) < 0)
+		return kser_error_errno("cannot write '%s'", path);
 	return NULL;
 }
 

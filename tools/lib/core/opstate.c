@@ -12,7 +12,6 @@
  * finished by the next open, and the operation already reads as over.
  */
 #include <ctype.h>
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -80,16 +79,8 @@ static void names_clear(struct kser_opstate *st)
 static const struct kser_error *write_all(int fd, const char *p, size_t len,
 					  const char *path)
 {
-	while (len) {
-		ssize_t w = write(fd, p, len);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return kser_error_errno("cannot write '%s'", path);
-		p += w;
-		len -= (size_t)w;
-	}
+	if (kser_write_all(fd, p, len) < 0)
+		return kser_error_errno("cannot write '%s'", path);
 	return NULL;
 }
 
@@ -227,9 +218,8 @@ static bool is_our_temporary(const struct kser_opstate *st, const char *d)
 static const struct kser_error *finish_release(struct kser_opstate *st)
 {
 	const struct kser_error *err = NULL;
-	struct dirent *de;
+	struct kser_dir_list list;
 	size_t i;
-	DIR *d;
 
 	for (i = 0; i < st->n && !err; i++)
 		if (unlinkat(st->dfd, st->names[i], 0) < 0 && errno != ENOENT)
@@ -237,13 +227,13 @@ static const struct kser_error *finish_release(struct kser_opstate *st)
 					       st->dir, st->names[i]);
 	if (err)
 		return err;
-	d = opendir(st->dir);
-	if (!d)
-		return kser_error_errno("cannot read '%s'", st->dir);
-	while ((de = readdir(d)))
-		if (is_our_temporary(st, de->d_name))
-			unlinkat(st->dfd, de->d_name, 0);
-	closedir(d);
+	err = kser_dir_list(&list, -1, st->dir);
+	for (i = 0; i < list.n && !err; i++)
+		if (is_our_temporary(st, list.v[i].name))
+			unlinkat(st->dfd, list.v[i].name, 0);
+	kser_dir_list_release(&list);
+	if (err)
+		return err;
 	names_clear(st);
 	if (unlinkat(st->dfd, RELEASED_NAME, 0) < 0 && errno != ENOENT)
 		return kser_error_errno("cannot remove '%s/%s'", st->dir,

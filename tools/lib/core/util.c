@@ -1,5 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
+/*
+ * Files and directories (core): whole files read and written (atomically
+ * too), trees made and removed, sorted directory listings, path joins,
+ * and the array growth every module uses. Uses the error and buffer
+ * types only.
+ */
 #define _XOPEN_SOURCE 700
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -168,5 +175,83 @@ const struct kser_error *kser_mkdir_p(const char *path)
 		}
 	}
 	free(copy);
+	return err;
+}
+
+const struct kser_error *kser_path_join(struct kser_buf *out, const char *dir,
+					const char *name)
+{
+	size_t len = strlen(dir);
+
+	while (len > 1 && dir[len - 1] == '/')
+		len--;
+	kser_buf_clear(out);
+	kser_buf_put(out, dir, len);
+	if (len && dir[len - 1] != '/')
+		kser_buf_putc(out, '/');
+	kser_buf_puts(out, name);
+	return kser_buf_check(out);
+}
+
+static int dirent_cmp(const void *a, const void *b)
+{
+	const struct kser_dirent *x = a, *y = b;
+
+	return strcmp(x->name, y->name);
+}
+
+void kser_dir_list_release(struct kser_dir_list *list)
+{
+	size_t i;
+
+	for (i = 0; i < list->n; i++)
+		free(list->v[i].name);
+	free(list->v);
+	memset(list, 0, sizeof(*list));
+}
+
+const struct kser_error *kser_dir_list(struct kser_dir_list *out, int dirfd,
+				       const char *path)
+{
+	const struct kser_error *err = NULL;
+	struct dirent *de;
+	DIR *d;
+
+	memset(out, 0, sizeof(*out));
+	if (dirfd >= 0) {
+		int fd = dup(dirfd);
+
+		if (fd < 0)
+			return kser_error_errno("cannot read '%s'", path);
+		d = fdopendir(fd);
+		if (!d)
+			close(fd);
+	} else {
+		d = opendir(path);
+	}
+	if (!d)
+		return kser_error_errno("cannot read '%s'", path);
+	for (;;) {
+		errno = 0;
+		de = readdir(d);
+		if (!de) {
+			if (errno)
+				err = kser_error_errno("cannot read '%s'",
+						       path);
+			break;
+		}
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		err = kser_array_grow((void **)&out->v, &out->alloc, out->n,
+				      sizeof(*out->v), 64);
+		if (!err && !(out->v[out->n].name = strdup(de->d_name)))
+			err = kser_error_nomem();
+		if (err)
+			break;
+		out->v[out->n++].type = de->d_type;
+	}
+	closedir(d);
+	if (out->n)
+		qsort(out->v, out->n, sizeof(*out->v), dirent_cmp);
 	return err;
 }

@@ -851,58 +851,30 @@ static const struct kser_error *add_file_at(struct import *im, int dirfd,
 	return err;
 }
 
-static int name_cmp(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 /* The sorted names in a directory, so work does not depend on readdir. */
-static const struct kser_error *list_names(char ***out, size_t *n, int dirfd,
-					   const char *source,
+static const struct kser_error *list_names(struct kser_dir_list *out,
+					   int dirfd, const char *source,
 					   const char *rel)
 {
-	const struct kser_error *err = NULL;
-	char **names = NULL;
-	size_t nnames = 0, alloc = 0, i;
-	struct dirent *de;
-	DIR *d;
-	int dup_fd = dup(dirfd);
+	const struct kser_error *err;
+	struct kser_buf what = KSER_BUF_INIT;
+	size_t i, n = 0;
 
-	*out = NULL;
-	*n = 0;
-	if (dup_fd < 0)
-		return kser_error_errno("cannot read '%s'", source);
-	d = fdopendir(dup_fd);
-	if (!d) {
-		close(dup_fd);
-		return kser_error_errno("cannot read '%s/%s'", source, rel);
-	}
-	while ((de = readdir(d))) {
-		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-			continue;
-		if (!strcmp(de->d_name, ".git"))
-			continue;
-		err = kser_array_grow((void **)&names, &alloc, nnames,
-				      sizeof(*names), 64);
-		if (err)
-			break;
-		names[nnames] = strdup(de->d_name);
-		if (!names[nnames]) {
-			err = kser_error_nomem();
-			break;
-		}
-		nnames++;
-	}
-	closedir(d);
-	if (err) {
-		for (i = 0; i < nnames; i++)
-			free(names[i]);
-		free(names);
+	kser_buf_printf(&what, "%s/%s", source, rel);
+	err = kser_buf_check(&what);
+	if (!err)
+		err = kser_dir_list(out, dirfd, what.ptr);
+	kser_buf_release(&what);
+	if (err)
 		return err;
+	for (i = 0; i < out->n; i++) {
+		if (!strcmp(out->v[i].name, ".git")) {
+			free(out->v[i].name);
+			continue;
+		}
+		out->v[n++] = out->v[i];
 	}
-	qsort(names, nnames, sizeof(*names), name_cmp);
-	*out = names;
-	*n = nnames;
+	out->n = n;
 	return NULL;
 }
 
@@ -912,13 +884,16 @@ static const struct kser_error *walk_dir(struct import *im, int dirfd,
 					 const char *source)
 {
 	const struct kser_error *err = NULL;
-	char **names = NULL;
-	size_t nnames = 0, i, rel_len = rel->len;
+	struct kser_dir_list names;
+	size_t i, rel_len = rel->len;
 
-	err = list_names(&names, &nnames, dirfd, source, kser_buf_cstr(rel));
-	if (err)
+	err = list_names(&names, dirfd, source, kser_buf_cstr(rel));
+	if (err) {
+		kser_dir_list_release(&names);
 		return err;
-	for (i = 0; i < nnames && !err; i++) {
+	}
+	for (i = 0; i < names.n && !err; i++) {
+		const char *name = names.v[i].name;
 		struct stat st;
 
 		if (kser_cancel_requested()) {
@@ -928,20 +903,20 @@ static const struct kser_error *walk_dir(struct import *im, int dirfd,
 		kser_buf_truncate(rel, rel_len);
 		if (rel_len)
 			kser_buf_putc(rel, '/');
-		kser_buf_puts(rel, names[i]);
+		kser_buf_puts(rel, name);
 		err = kser_buf_check(rel);
 		/* Before going deeper: this bounds the recursion. */
 		if (!err)
 			err = kser_path_check(rel->ptr, 0);
 		if (err)
 			break;
-		if (fstatat(dirfd, names[i], &st, AT_SYMLINK_NOFOLLOW) < 0) {
+		if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
 			err = kser_error_errno("cannot stat '%s/%s'", source,
 					       rel->ptr);
 			break;
 		}
 		if (S_ISDIR(st.st_mode)) {
-			int sub = openat(dirfd, names[i],
+			int sub = openat(dirfd, name,
 					 O_RDONLY | O_DIRECTORY | O_CLOEXEC |
 					 O_NOFOLLOW);
 
@@ -953,10 +928,10 @@ static const struct kser_error *walk_dir(struct import *im, int dirfd,
 			err = walk_dir(im, sub, rel, source);
 			close(sub);
 		} else if (S_ISREG(st.st_mode)) {
-			err = add_file_at(im, dirfd, names[i], rel->ptr, &st);
+			err = add_file_at(im, dirfd, name, rel->ptr, &st);
 		} else if (S_ISLNK(st.st_mode)) {
 			char target[PATH_MAX + 1];
-			ssize_t n = readlinkat(dirfd, names[i], target,
+			ssize_t n = readlinkat(dirfd, name, target,
 					       sizeof(target) - 1);
 
 			if (n <= 0) {
@@ -974,9 +949,7 @@ static const struct kser_error *walk_dir(struct import *im, int dirfd,
 					     rel->ptr);
 		}
 	}
-	for (i = 0; i < nnames; i++)
-		free(names[i]);
-	free(names);
+	kser_dir_list_release(&names);
 	kser_buf_truncate(rel, rel_len);
 	return err;
 }

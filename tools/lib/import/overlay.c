@@ -1,5 +1,4 @@
 // SPDX-License-Identifier: GPL-2.0
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -22,81 +21,25 @@
 #define OVERLAY_NAME "kser base import"
 #define OVERLAY_EMAIL "kser@localhost"
 
-static bool is_dir(const char *path)
-{
-	struct stat st;
-
-	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
-}
-
 const struct kser_error *kser_overlay_check(const char *dir)
 {
 	struct kser_buf files = KSER_BUF_INIT, patches = KSER_BUF_INIT;
 	const struct kser_error *err = NULL;
 
-	if (!is_dir(dir))
+	if (!kser_is_dir(dir))
 		return kser_error_fmt(KSER_ERR_BAD_INPUT,
 				      "overlay '%s' is not a directory", dir);
 	kser_buf_printf(&files, "%s/files", dir);
 	kser_buf_printf(&patches, "%s/patches", dir);
 	if (kser_buf_check(&files) || kser_buf_check(&patches))
 		err = kser_error_nomem();
-	else if (!is_dir(files.ptr) && !is_dir(patches.ptr))
+	else if (!kser_is_dir(files.ptr) && !kser_is_dir(patches.ptr))
 		err = kser_error_fmt(KSER_ERR_BAD_INPUT,
 				     "overlay '%s' has neither files/ nor "
 				     "patches/", dir);
 	kser_buf_release(&files);
 	kser_buf_release(&patches);
 	return err;
-}
-
-struct names {
-	char **v;
-	size_t n, alloc;
-};
-
-static void names_release(struct names *n)
-{
-	size_t i;
-
-	for (i = 0; i < n->n; i++)
-		free(n->v[i]);
-	free(n->v);
-	memset(n, 0, sizeof(*n));
-}
-
-static int str_cmp(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* The entries of a directory, sorted, without "." and "..". */
-static const struct kser_error *list_dir(struct names *out, const char *path)
-{
-	DIR *d = opendir(path);
-	struct dirent *de;
-
-	memset(out, 0, sizeof(*out));
-	if (!d)
-		return kser_error_errno("cannot read '%s'", path);
-	while ((de = readdir(d))) {
-		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-			continue;
-		if (kser_array_grow((void **)&out->v, &out->alloc, out->n,
-				    sizeof(*out->v), 32))
-			goto nomem;
-		out->v[out->n] = strdup(de->d_name);
-		if (!out->v[out->n])
-			goto nomem;
-		out->n++;
-	}
-	closedir(d);
-	qsort(out->v, out->n, sizeof(*out->v), str_cmp);
-	return NULL;
-nomem:
-	closedir(d);
-	names_release(out);
-	return kser_error_nomem();
 }
 
 static const struct kser_error *add_files(struct kser_tree_edit *ed,
@@ -108,13 +51,13 @@ static const struct kser_error *add_files(struct kser_tree_edit *ed,
 	const struct kser_error *err = NULL;
 	struct kser_buf abs = KSER_BUF_INIT, sub = KSER_BUF_INIT;
 	struct kser_buf data = KSER_BUF_INIT;
-	struct names names;
+	struct kser_dir_list names;
 	size_t i;
 
 	kser_buf_printf(&abs, "%s%s%s", root, *rel ? "/" : "", rel);
 	if (kser_buf_check(&abs))
 		return kser_error_nomem();
-	err = list_dir(&names, abs.ptr);
+	err = kser_dir_list(&names, -1, abs.ptr);
 	if (err)
 		goto done;
 	for (i = 0; i < names.n && !err; i++) {
@@ -130,7 +73,7 @@ static const struct kser_error *add_files(struct kser_tree_edit *ed,
 		}
 		kser_buf_clear(&sub);
 		kser_buf_printf(&sub, "%s%s%s", rel, *rel ? "/" : "",
-				names.v[i]);
+				names.v[i].name);
 		kser_buf_clear(&abs);
 		kser_buf_printf(&abs, "%s/%s", root, sub.ptr);
 		if (kser_buf_check(&sub) || kser_buf_check(&abs)) {
@@ -193,7 +136,7 @@ static const struct kser_error *add_files(struct kser_tree_edit *ed,
 		(*count)++;
 	}
 done:
-	names_release(&names);
+	kser_dir_list_release(&names);
 	kser_buf_release(&abs);
 	kser_buf_release(&sub);
 	kser_buf_release(&data);
@@ -217,7 +160,7 @@ const struct kser_error *kser_overlay_lay(struct kser_overlay_result *out,
 	struct kser_buf path = KSER_BUF_INIT, text = KSER_BUF_INIT;
 	struct kser_buf msg = KSER_BUF_INIT;
 	struct kser_tree_edit ed;
-	struct names patches = { 0 };
+	struct kser_dir_list patches = { 0 };
 	git_commit *parent_commit = NULL;
 	git_signature *sig = NULL;
 	git_tree *tree = NULL;
@@ -240,8 +183,8 @@ const struct kser_error *kser_overlay_lay(struct kser_overlay_result *out,
 		err = kser_error_nomem();
 		goto done;
 	}
-	if (is_dir(path.ptr)) {
-		err = list_dir(&patches, path.ptr);
+	if (kser_is_dir(path.ptr)) {
+		err = kser_dir_list(&patches, -1, path.ptr);
 		if (err)
 			goto done;
 	}
@@ -254,10 +197,10 @@ const struct kser_error *kser_overlay_lay(struct kser_overlay_result *out,
 					     "interrupted");
 			goto done;
 		}
-		if (!has_suffix(patches.v[i], ".patch"))
+		if (!has_suffix(patches.v[i].name, ".patch"))
 			continue;
 		kser_buf_clear(&path);
-		kser_buf_printf(&path, "%s/patches/%s", dir, patches.v[i]);
+		kser_buf_printf(&path, "%s/patches/%s", dir, patches.v[i].name);
 		if (kser_buf_check(&path)) {
 			err = kser_error_nomem();
 			goto done;
@@ -272,12 +215,12 @@ const struct kser_error *kser_overlay_lay(struct kser_overlay_result *out,
 		kser_patch_free(patch);
 		if (err) {
 			err = kser_error_wrap(err, "overlay patch '%s'",
-					      patches.v[i]);
+					      patches.v[i].name);
 			goto done;
 		}
 		tree_oid = next;
 		out->npatches++;
-		kser_buf_printf(&msg, "Edits: %s\n", patches.v[i]);
+		kser_buf_printf(&msg, "Edits: %s\n", patches.v[i].name);
 	}
 
 	kser_buf_clear(&path);
@@ -286,7 +229,7 @@ const struct kser_error *kser_overlay_lay(struct kser_overlay_result *out,
 		err = kser_error_nomem();
 		goto done;
 	}
-	if (is_dir(path.ptr)) {
+	if (kser_is_dir(path.ptr)) {
 		if (git_tree_lookup(&tree, repo, &tree_oid) < 0) {
 			err = kser_error_git("cannot read the tree");
 			goto done;
@@ -316,7 +259,7 @@ done:
 	git_signature_free(sig);
 	git_tree_free(tree);
 	git_commit_free(parent_commit);
-	names_release(&patches);
+	kser_dir_list_release(&patches);
 	kser_tree_edit_release(&ed);
 	kser_buf_release(&path);
 	kser_buf_release(&text);

@@ -117,8 +117,12 @@ void kser_send_strs_free(char **v, size_t n)
 }
 
 /* Every mailbox of a list, groups flattened, in order. */
-static void mailboxes(InternetAddressList *list, InternetAddressMailbox ***v,
-		      size_t *n)
+struct mailboxes {
+	InternetAddressMailbox **v;
+	size_t n, alloc;
+};
+
+static void mailboxes(InternetAddressList *list, struct mailboxes *mb)
 {
 	int i, len = list ? internet_address_list_length(list) : 0;
 
@@ -127,15 +131,12 @@ static void mailboxes(InternetAddressList *list, InternetAddressMailbox ***v,
 
 		if (INTERNET_ADDRESS_IS_GROUP(ia)) {
 			mailboxes(internet_address_group_get_members(
-					  INTERNET_ADDRESS_GROUP(ia)), v, n);
+					  INTERNET_ADDRESS_GROUP(ia)), mb);
 		} else if (INTERNET_ADDRESS_IS_MAILBOX(ia)) {
-			InternetAddressMailbox **nv = realloc(*v, (*n + 1) *
-							      sizeof(**v));
-
-			if (!nv)
+			if (kser_array_grow((void **)&mb->v, &mb->alloc, mb->n,
+					    sizeof(*mb->v), 8))
 				continue;	/* caught by the count */
-			*v = nv;
-			nv[(*n)++] = INTERNET_ADDRESS_MAILBOX(ia);
+			mb->v[mb->n++] = INTERNET_ADDRESS_MAILBOX(ia);
 		}
 	}
 }
@@ -153,12 +154,12 @@ const struct kser_error *kser_send_addr_parse(char ***addrs, size_t *n,
 {
 	const struct kser_error *err = NULL;
 	InternetAddressList *list = parse_list(value);
-	InternetAddressMailbox **mb = NULL;
-	size_t i, nmb = 0;
+	struct mailboxes mb = { NULL, 0, 0 };
+	size_t i;
 
-	mailboxes(list, &mb, &nmb);
-	for (i = 0; i < nmb && !err; i++) {
-		const char *a = internet_address_mailbox_get_addr(mb[i]);
+	mailboxes(list, &mb);
+	for (i = 0; i < mb.n && !err; i++) {
+		const char *a = internet_address_mailbox_get_addr(mb.v[i]);
 
 		if (!a || !*a)
 			err = kser_error_fmt(KSER_ERR_BAD_INPUT,
@@ -169,7 +170,7 @@ const struct kser_error *kser_send_addr_parse(char ***addrs, size_t *n,
 		if (!err && !kser_send_strs_has(*addrs, *n, a))
 			err = kser_send_strs_push(addrs, n, alloc, a);
 	}
-	free(mb);
+	free(mb.v);
 	if (list)
 		g_object_unref(list);
 	return err;
@@ -182,12 +183,12 @@ const struct kser_error *kser_send_addr_render_new(struct kser_buf *out,
 {
 	const struct kser_error *err = NULL;
 	InternetAddressList *list = parse_list(value);
-	InternetAddressMailbox **mb = NULL;
-	size_t j, nmb = 0;
+	struct mailboxes mb = { NULL, 0, 0 };
+	size_t j;
 
-	mailboxes(list, &mb, &nmb);
-	for (j = 0; j < nmb && !err; j++) {
-		const char *a = internet_address_mailbox_get_addr(mb[j]);
+	mailboxes(list, &mb);
+	for (j = 0; j < mb.n && !err; j++) {
+		const char *a = internet_address_mailbox_get_addr(mb.v[j]);
 		char *s;
 
 		if (!a || kser_send_strs_has(*addrs, *n, a))
@@ -197,7 +198,7 @@ const struct kser_error *kser_send_addr_render_new(struct kser_buf *out,
 			err = kser_send_strs_push(addrs, n, alloc, a);
 		if (err)
 			break;
-		s = internet_address_to_string(INTERNET_ADDRESS(mb[j]), NULL,
+		s = internet_address_to_string(INTERNET_ADDRESS(mb.v[j]), NULL,
 					       TRUE);
 		if (!s || kser_send_has_ctl(s))
 			err = kser_error_fmt(KSER_ERR_BAD_INPUT,
@@ -208,7 +209,7 @@ const struct kser_error *kser_send_addr_render_new(struct kser_buf *out,
 					s);
 		g_free(s);
 	}
-	free(mb);
+	free(mb.v);
 	if (list)
 		g_object_unref(list);
 	return err;

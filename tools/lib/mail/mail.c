@@ -400,20 +400,20 @@ nomem:
 static const struct kser_error *parse_msgids(const char *s, char ***out,
 					     size_t *n)
 {
+	size_t alloc = 0;
+
 	*out = NULL;
 	*n = 0;
 	while (s && (s = strchr(s, '<'))) {
 		const char *close = strchr(s, '>');
-		char **v;
 
 		if (!close)
 			break;
-		v = realloc(*out, (*n + 1) * sizeof(*v));
-		if (!v)
+		if (kser_array_grow((void **)out, &alloc, *n, sizeof(**out),
+				    4))
 			return kser_error_nomem();
-		*out = v;
-		v[*n] = strndup(s + 1, (size_t)(close - s - 1));
-		if (!v[*n])
+		(*out)[*n] = strndup(s + 1, (size_t)(close - s - 1));
+		if (!(*out)[*n])
 			return kser_error_nomem();
 		(*n)++;
 		s = close + 1;

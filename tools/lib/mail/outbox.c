@@ -8,7 +8,6 @@
  * characters (no header injection) and addresses are checked before
  * anything is sent. GMime parses address lists.
  */
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,18 +53,25 @@ static void parts_release(struct parts *p)
 	memset(p, 0, sizeof(*p));
 }
 
+/* A header field of len bytes, given a final newline when it has none. */
 static const struct kser_error *add_field(struct parts *p, const char *text,
 					  size_t len, size_t name_len)
 {
 	const struct kser_error *err;
+	char *t;
 
 	err = kser_array_grow((void **)&p->f, &p->alloc, p->n, sizeof(*p->f),
 			      16);
 	if (err)
 		return err;
-	p->f[p->n].text = strndup(text, len);
-	if (!p->f[p->n].text)
+	t = malloc(len + 2);
+	if (!t)
 		return kser_error_nomem();
+	memcpy(t, text, len);
+	if (!len || text[len - 1] != '\n')
+		t[len++] = '\n';
+	t[len] = '\0';
+	p->f[p->n].text = t;
 	p->f[p->n].len = len;
 	p->f[p->n].name_len = name_len;
 	p->n++;
@@ -149,19 +155,6 @@ static const struct kser_error *split_mail(struct parts *p, const char *text,
 		pos++;
 	if (open) {
 		err = add_field(p, text + start, hdr_end - start, name_len);
-		/* A header without a final newline: give it one. */
-		if (!err && text[hdr_end - 1] != '\n') {
-			struct field *f = &p->f[p->n - 1];
-			char *t = realloc(f->text, f->len + 2);
-
-			if (!t) {
-				err = kser_error_nomem();
-			} else {
-				t[f->len++] = '\n';
-				t[f->len] = '\0';
-				f->text = t;
-			}
-		}
 	}
 	if (!err && !p->n)
 		err = kser_error_fmt(KSER_ERR_BAD_INPUT,
@@ -624,37 +617,22 @@ static const struct kser_error *add_text(struct loading *ld,
 	return err;
 }
 
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 static const struct kser_error *add_dir(struct loading *ld, const char *dir)
 {
-	const struct kser_error *err = NULL;
-	char **names = NULL;
-	size_t n = 0, alloc = 0, i;
-	struct dirent *de;
-	DIR *d = opendir(dir);
+	const struct kser_error *err;
+	struct kser_dir_list names;
+	size_t i;
 
-	if (!d)
-		return kser_error_errno("cannot read '%s'", dir);
-	while ((de = readdir(d)) && !err) {
-		size_t len = strlen(de->d_name);
-
-		if (de->d_name[0] == '.' || de->d_name[len - 1] == '~')
-			continue;
-		err = kser_send_strs_push(&names, &n, &alloc, de->d_name);
-	}
-	closedir(d);
-	if (!err && n)
-		qsort(names, n, sizeof(*names), cmp_str);
-	for (i = 0; i < n && !err; i++) {
+	err = kser_dir_list(&names, -1, dir);
+	for (i = 0; i < names.n && !err; i++) {
 		struct kser_buf path = KSER_BUF_INIT, text = KSER_BUF_INIT;
+		const char *name = names.v[i].name;
+		size_t len = strlen(name);
 		struct stat st;
 
-		kser_buf_printf(&path, "%s/%s", dir, names[i]);
-		err = kser_buf_check(&path);
+		if (name[0] == '.' || name[len - 1] == '~')
+			continue;
+		err = kser_path_join(&path, dir, name);
 		if (!err && stat(path.ptr, &st) == 0 && S_ISREG(st.st_mode)) {
 			err = kser_read_file(&text, path.ptr);
 			if (!err && !kser_mail_looks_like_mail(
@@ -669,7 +647,7 @@ static const struct kser_error *add_dir(struct loading *ld, const char *dir)
 		kser_buf_release(&path);
 		kser_buf_release(&text);
 	}
-	kser_send_strs_free(names, n);
+	kser_dir_list_release(&names);
 	return err;
 }
 

@@ -176,14 +176,15 @@ static const struct kser_error *read_state(struct kser_send *s, size_t i)
 		} else if (!strcmp(line, "attempts")) {
 			m->attempts = (unsigned int)strtoul(v, NULL, 10);
 		} else if (!strcmp(line, "rcpt")) {
-			struct kser_send_rcpt *nr = realloc(
-				m->rcpts, (m->nrcpts + 1) * sizeof(*nr));
+			/* No count of what is allocated is kept. */
+			size_t alloc = m->nrcpts;
+			struct kser_send_rcpt *nr;
 
-			if (!nr) {
-				err = kser_error_nomem();
+			err = kser_array_grow((void **)&m->rcpts, &alloc,
+					      m->nrcpts, sizeof(*m->rcpts), 4);
+			if (err)
 				break;
-			}
-			m->rcpts = nr;
+			nr = m->rcpts;
 			memset(&nr[m->nrcpts], 0, sizeof(*nr));
 			if (parse_rcpt(&nr[m->nrcpts], v))
 				err = damaged(s, i);

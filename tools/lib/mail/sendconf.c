@@ -100,10 +100,12 @@ const struct kser_error *kser_send_config_add(char ***list, size_t *n,
 	if (!naddrs)
 		return kser_error_fmt(KSER_ERR_BAD_INPUT,
 				      "%s: no address in '%s'", what, value);
-	v = realloc(*list, (*n + 1) * sizeof(*v));
-	if (!v)
-		return kser_error_nomem();
-	*list = v;
+	/* The lists are short and keep no count of what is allocated. */
+	alloc = *n;
+	err = kser_array_grow((void **)list, &alloc, *n, sizeof(**list), 4);
+	if (err)
+		return err;
+	v = *list;
 	v[*n] = strdup(value);
 	if (!v[*n])
 		return kser_error_nomem();
@@ -396,22 +398,6 @@ char *kser_send_config_host(const struct kser_send_config *cfg)
 
 /* --- git credential ------------------------------------------------------ */
 
-static const struct kser_error *write_all(int fd, const char *p, size_t n)
-{
-	while (n) {
-		ssize_t w = write(fd, p, n);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return kser_error_errno("cannot talk to git "
-						"credential");
-		p += w;
-		n -= (size_t)w;
-	}
-	return NULL;
-}
-
 /* Runs `git -C dir credential <verb>` with input; its output to out. */
 static const struct kser_error *run_credential(const char *dir,
 					       const char *verb,
@@ -444,7 +430,8 @@ static const struct kser_error *run_credential(const char *dir,
 	close(outp[1]);
 	in[0] = outp[1] = -1;
 	/* The request is small: it fits the pipe before git reads it. */
-	err = write_all(in[1], kser_buf_cstr(input), input->len);
+	if (kser_write_all(in[1], kser_buf_cstr(input), input->len) < 0)
+		err = kser_error_errno("cannot talk to git credential");
 	close(in[1]);
 	in[1] = -1;
 	for (;;) {

@@ -22,6 +22,7 @@
 #include "kser/buf.h"
 #include "kser/error.h"
 #include "kser/send.h"
+#include "kser/util.h"
 #include "kser_lib_mail.h"
 
 /* libcurl 8.2 fixed the option's spelling. */
@@ -328,9 +329,7 @@ static const struct kser_error *setup(struct kser_smtp *c,
 	SET(CURLOPT_USE_SSL, cfg->encryption == KSER_SMTP_STARTTLS ?
 	    (long)CURLUSESSL_ALL : (long)CURLUSESSL_NONE);
 	if (cfg->ca_path) {
-		struct stat st;
-
-		if (stat(cfg->ca_path, &st) == 0 && S_ISDIR(st.st_mode))
+		if (kser_is_dir(cfg->ca_path))
 			SET(CURLOPT_CAPATH, cfg->ca_path);
 		else
 			SET(CURLOPT_CAINFO, cfg->ca_path);

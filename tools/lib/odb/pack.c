@@ -22,12 +22,13 @@
 
 #include <git2/sys/odb_backend.h>
 #include <libdeflate.h>
-#include <openssl/evp.h>
 #include <zlib.h>
 
 #include "kser/buf.h"
 #include "kser/cancel.h"
 #include "kser/error.h"
+#include "kser/hash.h"
+#include "kser/util.h"
 #include "kser/pack.h"
 
 /* The offset of an object the repository has, so the pack leaves out. */
@@ -71,7 +72,7 @@ struct kser_pack_writer {
 /* Thread-local compressor: libdeflate compressors are not thread-safe. */
 static _Thread_local struct libdeflate_compressor *tls_compressor;
 static _Thread_local int tls_level = -1;
-static _Thread_local EVP_MD_CTX *tls_md;
+static _Thread_local struct kser_sha1 *tls_sha1;
 
 static void put_be32(unsigned char *p, uint32_t v)
 {
@@ -97,26 +98,24 @@ static const char *type_name(git_object_t type)
 	}
 }
 
-static void hash_begin(EVP_MD_CTX *md, git_object_t type, uint64_t len)
+/* Starts an object's name: its header goes first. h is fresh. */
+static void hash_begin(struct kser_sha1 *h, git_object_t type, uint64_t len)
 {
 	char hdr[64];
 	int n = snprintf(hdr, sizeof(hdr), "%s %llu", type_name(type),
 			 (unsigned long long)len);
 
-	EVP_DigestInit_ex(md, EVP_sha1(), NULL);
-	EVP_DigestUpdate(md, hdr, (size_t)n + 1);
+	kser_sha1_update(h, hdr, (size_t)n + 1);
 }
 
 void kser_pack_hash(git_oid *out, git_object_t type, const void *data,
 		    size_t len)
 {
-	unsigned int mdlen;
-
-	if (!tls_md)
-		tls_md = EVP_MD_CTX_new();
-	hash_begin(tls_md, type, len);
-	EVP_DigestUpdate(tls_md, data, len);
-	EVP_DigestFinal_ex(tls_md, out->id, &mdlen);
+	if (!tls_sha1)
+		tls_sha1 = kser_sha1_new();
+	hash_begin(tls_sha1, type, len);
+	kser_sha1_update(tls_sha1, data, len);
+	kser_sha1_final(tls_sha1, out->id);
 }
 
 static size_t oid_slot(const git_oid *oid, size_t nslots)
@@ -158,18 +157,14 @@ static void set_insert_index(uint32_t *slots, size_t nslots,
 /* With pw->lock held: make room for one more entry. */
 static const struct kser_error *entries_grow(struct kser_pack_writer *pw)
 {
+	const struct kser_error *err;
+
 	if (pw->nentries >= UINT32_MAX - 1)
 		return kser_error_fmt(KSER_ERR_GENERIC, "too many objects");
-	if (pw->nentries == pw->alloc) {
-		size_t alloc = pw->alloc ? pw->alloc * 2 : 4096;
-		struct pack_entry *e = realloc(pw->entries,
-					       alloc * sizeof(*e));
-
-		if (!e)
-			return kser_error_nomem();
-		pw->entries = e;
-		pw->alloc = alloc;
-	}
+	err = kser_array_grow((void **)&pw->entries, &pw->alloc, pw->nentries,
+			      sizeof(*pw->entries), 4096);
+	if (err)
+		return err;
 	/* Keep the set at most half full. */
 	if ((pw->nentries + 1) * 2 > pw->nslots) {
 		size_t nslots = pw->nslots ? pw->nslots * 2 : 8192;
@@ -251,19 +246,8 @@ static bool repo_has(struct kser_pack_writer *pw, const git_oid *oid)
 
 static const struct kser_error *write_all(int fd, const void *buf, size_t len)
 {
-	const char *p = buf;
-
-	while (len) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return kser_error_errno("cannot write pack");
-		}
-		p += n;
-		len -= (size_t)n;
-	}
+	if (kser_write_all(fd, buf, len) < 0)
+		return kser_error_errno("cannot write pack");
 	return NULL;
 }
 
@@ -511,16 +495,11 @@ const struct kser_error *kser_pack_writer_add(struct kser_pack_writer *pw,
 		pthread_mutex_unlock(&pw->lock);
 		return NULL;
 	}
-	if (pw->npending == pw->pending_alloc) {
-		size_t alloc = pw->pending_alloc ? pw->pending_alloc * 2 : 16;
-		git_oid *p = realloc(pw->pending, alloc * sizeof(*p));
-
-		if (!p) {
-			pthread_mutex_unlock(&pw->lock);
-			return kser_error_nomem();
-		}
-		pw->pending = p;
-		pw->pending_alloc = alloc;
+	err = kser_array_grow((void **)&pw->pending, &pw->pending_alloc,
+			      pw->npending, sizeof(*pw->pending), 16);
+	if (err) {
+		pthread_mutex_unlock(&pw->lock);
+		return err;
 	}
 	pw->pending[pw->npending++] = oid;
 	pthread_mutex_unlock(&pw->lock);
@@ -593,7 +572,7 @@ struct kser_pack_stream {
 	uint64_t start, written;
 	uint32_t crc;
 	z_stream z;
-	EVP_MD_CTX *md;
+	struct kser_sha1 *md;
 	unsigned char out[1 << 16];
 };
 
@@ -624,7 +603,7 @@ static void stream_end(struct kser_pack_stream *s, bool rewind)
 		pw->failed = true;
 	pthread_mutex_unlock(&pw->lock);
 	deflateEnd(&s->z);
-	EVP_MD_CTX_free(s->md);
+	kser_sha1_free(s->md);
 	free(s);
 }
 
@@ -645,9 +624,9 @@ kser_pack_stream_begin(struct kser_pack_stream **out,
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return kser_error_nomem();
-	s->md = EVP_MD_CTX_new();
+	s->md = kser_sha1_new();
 	if (!s->md || deflateInit(&s->z, pw->level) != Z_OK) {
-		EVP_MD_CTX_free(s->md);
+		kser_sha1_free(s->md);
 		free(s);
 		return kser_error_nomem();
 	}
@@ -687,7 +666,7 @@ const struct kser_error *kser_pack_stream_write(struct kser_pack_stream *s,
 				      "more data than the %llu bytes announced",
 				      (unsigned long long)s->size);
 	s->got += len;
-	EVP_DigestUpdate(s->md, data, len);
+	kser_sha1_update(s->md, data, len);
 	s->z.next_in = (unsigned char *)data;
 	while (len) {
 		uInt chunk = len > (1u << 30) ? (1u << 30) : (uInt)len;
@@ -715,7 +694,6 @@ const struct kser_error *kser_pack_stream_finish(struct kser_pack_stream *s,
 {
 	struct kser_pack_writer *pw = s->pw;
 	const struct kser_error *err = NULL;
-	unsigned int mdlen;
 	int r;
 
 	if (s->got != s->size) {
@@ -739,7 +717,7 @@ const struct kser_error *kser_pack_stream_finish(struct kser_pack_stream *s,
 		stream_end(s, false);
 		return err;
 	}
-	EVP_DigestFinal_ex(s->md, out->id, &mdlen);
+	kser_sha1_final(s->md, out->id);
 	if (set_find(pw, out) || pending_contains(pw, out)) {
 		stream_end(s, true);
 		return NULL;
@@ -977,9 +955,8 @@ static int entry_cmp(const void *a, const void *b)
 static const struct kser_error *hash_file(int fd, uint64_t len,
 					  unsigned char *md)
 {
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	struct kser_sha1 *ctx = kser_sha1_new();
 	const struct kser_error *err = NULL;
-	unsigned int mdlen;
 	char *buf = malloc(1 << 20);
 	uint64_t off = 0;
 
@@ -987,7 +964,6 @@ static const struct kser_error *hash_file(int fd, uint64_t len,
 		err = kser_error_nomem();
 		goto done;
 	}
-	EVP_DigestInit_ex(ctx, EVP_sha1(), NULL);
 	while (off < len) {
 		size_t want = len - off > (1 << 20) ? (1 << 20) : len - off;
 		ssize_t n;
@@ -1004,13 +980,13 @@ static const struct kser_error *hash_file(int fd, uint64_t len,
 			err = kser_error_errno("cannot read back pack");
 			goto done;
 		}
-		EVP_DigestUpdate(ctx, buf, (size_t)n);
+		kser_sha1_update(ctx, buf, (size_t)n);
 		off += (uint64_t)n;
 	}
-	EVP_DigestFinal_ex(ctx, md, &mdlen);
+	kser_sha1_final(ctx, md);
 done:
 	free(buf);
-	EVP_MD_CTX_free(ctx);
+	kser_sha1_free(ctx);
 	return err;
 }
 
@@ -1021,9 +997,7 @@ static const struct kser_error *build_index(struct kser_pack_writer *pw,
 	unsigned char be[8];
 	uint32_t fanout[256] = { 0 };
 	size_t i, nlarge = 0;
-	EVP_MD_CTX *ctx;
 	unsigned char md[20];
-	unsigned int mdlen;
 
 	qsort(pw->entries, pw->nentries, sizeof(*pw->entries), entry_cmp);
 	for (i = 0; i < pw->nentries; i++)
@@ -1064,13 +1038,7 @@ static const struct kser_error *build_index(struct kser_pack_writer *pw,
 	if (kser_buf_check(idx))
 		return kser_error_nomem();
 
-	ctx = EVP_MD_CTX_new();
-	if (!ctx)
-		return kser_error_nomem();
-	EVP_DigestInit_ex(ctx, EVP_sha1(), NULL);
-	EVP_DigestUpdate(ctx, idx->ptr, idx->len);
-	EVP_DigestFinal_ex(ctx, md, &mdlen);
-	EVP_MD_CTX_free(ctx);
+	kser_sha1(md, idx->ptr, idx->len);
 	kser_buf_put(idx, md, 20);
 	return kser_buf_check(idx);
 }
@@ -1214,6 +1182,6 @@ void kser_pack_thread_cleanup(void)
 	libdeflate_free_compressor(tls_compressor);
 	tls_compressor = NULL;
 	tls_level = -1;
-	EVP_MD_CTX_free(tls_md);
-	tls_md = NULL;
+	kser_sha1_free(tls_sha1);
+	tls_sha1 = NULL;
 }

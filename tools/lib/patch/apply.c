@@ -291,20 +291,11 @@ static const struct kser_error *apply_hunk(struct image *img,
 				nth, (long)pos - (long)hint);
 
 	/* Splice post in place of the matched lines. */
-	if (post.nr > pre.nr) {
-		size_t need = img->nr + post.nr - pre.nr;
-
-		if (need > img->alloc) {
-			struct line *n = realloc(img->lines,
-						 need * sizeof(*n));
-
-			if (!n) {
-				err = kser_error_nomem();
-				goto done;
-			}
-			img->lines = n;
-			img->alloc = need;
-		}
+	while (img->nr + post.nr - pre.nr > img->alloc) {
+		err = kser_array_grow((void **)&img->lines, &img->alloc,
+				      img->alloc, sizeof(*img->lines), 64);
+		if (err)
+			goto done;
 	}
 	memmove(img->lines + pos + post.nr, img->lines + pos + pre.nr,
 		(img->nr - pos - pre.nr) * sizeof(*img->lines));

@@ -13,6 +13,7 @@
 #include "kser/buf.h"
 #include "kser/error.h"
 #include "kser/patch.h"
+#include "kser/util.h"
 
 struct parser {
 	const char *text;
@@ -615,15 +616,9 @@ static const struct kser_error *parse_hunk(struct parser *p,
 						   "new lines");
 			newn--;
 		}
-		if (h->nlines == alloc) {
-			struct kser_hunk_line *n;
-
-			alloc = alloc ? alloc * 2 : 16;
-			n = realloc(h->lines, alloc * sizeof(*n));
-			if (!n)
-				return kser_error_nomem();
-			h->lines = n;
-		}
+		if (kser_array_grow((void **)&h->lines, &alloc, h->nlines,
+				    sizeof(*h->lines), 16))
+			return kser_error_nomem();
 		l = &h->lines[h->nlines++];
 		l->type = c;
 		l->noeol = false;
@@ -655,15 +650,15 @@ static const struct kser_error *parse_hunk(struct parser *p,
 }
 
 static const struct kser_error *add_hunk(struct kser_file_patch *fp,
-					 struct kser_hunk **out)
+					 size_t *alloc, struct kser_hunk **out)
 {
-	struct kser_hunk *h = realloc(fp->hunks,
-				      (fp->nhunks + 1) * sizeof(*h));
+	const struct kser_error *err;
 
-	if (!h)
-		return kser_error_nomem();
-	fp->hunks = h;
-	*out = &h[fp->nhunks++];
+	err = kser_array_grow((void **)&fp->hunks, alloc, fp->nhunks,
+			      sizeof(*fp->hunks), 4);
+	if (err)
+		return err;
+	*out = &fp->hunks[fp->nhunks++];
 	memset(*out, 0, sizeof(**out));
 	return NULL;
 }
@@ -672,6 +667,7 @@ static const struct kser_error *parse_hunks(struct parser *p,
 					    struct kser_file_patch *fp)
 {
 	const struct kser_error *err;
+	size_t alloc = fp->nhunks;
 
 	while (parser_line(p)) {
 		struct kser_hunk *h = NULL;
@@ -683,7 +679,7 @@ static const struct kser_error *parse_hunks(struct parser *p,
 				return parse_error(p, "bad hunk header");
 			break;
 		}
-		err = add_hunk(fp, &h);
+		err = add_hunk(fp, &alloc, &h);
 		if (err)
 			return err;
 		*h = tmp;
@@ -954,15 +950,16 @@ static const struct kser_error *parse_traditional(struct parser *p,
 }
 
 static const struct kser_error *add_file(struct kser_patch *patch,
+					 size_t *alloc,
 					 struct kser_file_patch **out)
 {
-	struct kser_file_patch *f = realloc(patch->files,
-					    (patch->nfiles + 1) * sizeof(*f));
+	const struct kser_error *err;
 
-	if (!f)
-		return kser_error_nomem();
-	patch->files = f;
-	*out = &f[patch->nfiles++];
+	err = kser_array_grow((void **)&patch->files, alloc, patch->nfiles,
+			      sizeof(*patch->files), 4);
+	if (err)
+		return err;
+	*out = &patch->files[patch->nfiles++];
 	memset(*out, 0, sizeof(**out));
 	return NULL;
 }
@@ -974,6 +971,7 @@ const struct kser_error *kser_patch_parse(struct kser_patch **out,
 	const struct kser_error *err = NULL;
 	struct kser_patch *patch;
 	struct parser p = { 0 };
+	size_t files_alloc = 0;
 
 	*out = NULL;
 	patch = calloc(1, sizeof(*patch));
@@ -996,11 +994,11 @@ const struct kser_error *kser_patch_parse(struct kser_patch **out,
 		struct kser_file_patch *fp;
 
 		if (starts_with(p.line, p.line_len, "diff --git ")) {
-			err = add_file(patch, &fp);
+			err = add_file(patch, &files_alloc, &fp);
 			if (!err)
 				err = parse_git_patch(&p, fp);
 		} else if (traditional_start(&p)) {
-			err = add_file(patch, &fp);
+			err = add_file(patch, &files_alloc, &fp);
 			if (!err)
 				err = parse_traditional(&p, fp);
 		} else {

@@ -12,14 +12,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/evp.h>
-
 #include "kser/buf.h"
 #include "kser/error.h"
+#include "kser/hash.h"
 #include "kser_lib_rebase.h"
 
 struct pid {
-	EVP_MD_CTX *ctx;
+	struct kser_sha1 *ctx;
 	unsigned char sum[20];
 	int before, after;
 	size_t patchlen;
@@ -29,11 +28,10 @@ struct pid {
 static void flush_one(struct pid *s)
 {
 	unsigned char h[20];
-	unsigned int len = 0, carry = 0;
+	unsigned int carry = 0;
 	int i;
 
-	EVP_DigestFinal_ex(s->ctx, h, &len);
-	EVP_DigestInit_ex(s->ctx, EVP_sha1(), NULL);
+	kser_sha1_final(s->ctx, h);
 	for (i = 0; i < 20; i++) {
 		carry += s->sum[i] + h[i];
 		s->sum[i] = (unsigned char)carry;
@@ -110,7 +108,7 @@ static void feed(struct pid *s, const char *line, size_t len)
 		while (j < len && !isspace((unsigned char)line[j]))
 			j++;
 		if (j > i)
-			EVP_DigestUpdate(s->ctx, line + i, j - i);
+			kser_sha1_update(s->ctx, line + i, j - i);
 		n += j - i;
 		while (j < len && isspace((unsigned char)line[j]))
 			j++;
@@ -307,19 +305,18 @@ const struct kser_error *rb_patch_id(git_oid *out, git_repository *repo,
 	err = rb_tree_diff(&ch, repo, a, b);
 	if (err)
 		return err;
-	s.ctx = EVP_MD_CTX_new();
+	s.ctx = kser_sha1_new();
 	if (!s.ctx) {
 		rb_changes_release(&ch);
 		return kser_error_nomem();
 	}
-	EVP_DigestInit_ex(s.ctx, EVP_sha1(), NULL);
 	for (i = 0; i < ch.n && !err; i++)
 		err = one_file(&s, &line, repo, &ch.v[i]);
 	if (!err && s.patchlen) {
 		flush_one(&s);
 		git_oid_fromraw(out, s.sum);
 	}
-	EVP_MD_CTX_free(s.ctx);
+	kser_sha1_free(s.ctx);
 	kser_buf_release(&line);
 	rb_changes_release(&ch);
 	return err;
