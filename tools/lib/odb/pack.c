@@ -535,7 +535,7 @@ const struct kser_error *kser_pack_writer_add(struct kser_pack_writer *pw,
 				     "cannot compress object");
 		goto unclaim;
 	}
-	crc = (uint32_t)crc32(0, zbuf, (uInt)(hdrlen + zlen));
+	crc = libdeflate_crc32(0, zbuf, hdrlen + zlen);
 
 	pthread_mutex_lock(&pw->lock);
 	if (pw->failed) {
@@ -586,7 +586,7 @@ static const struct kser_error *stream_flush(struct kser_pack_stream *s)
 	err = write_all(s->pw->fd, s->out, n);
 	if (err)
 		return err;
-	s->crc = (uint32_t)crc32(s->crc, s->out, (uInt)n);
+	s->crc = libdeflate_crc32(s->crc, s->out, n);
 	s->written += n;
 	s->z.next_out = s->out;
 	s->z.avail_out = sizeof(s->out);
@@ -650,7 +650,7 @@ kser_pack_stream_begin(struct kser_pack_stream **out,
 		stream_end(s, false);
 		return err;
 	}
-	s->crc = (uint32_t)crc32(0, hdr, (uInt)hdrlen);
+	s->crc = libdeflate_crc32(0, hdr, hdrlen);
 	s->written = hdrlen;
 	*out = s;
 	return NULL;

@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <zlib.h>
+#include <libdeflate.h>
 
 #include "kser/apply.h"
 #include "kser/cancel.h"
@@ -341,49 +341,34 @@ const struct kser_error *kser_apply_hunks(struct kser_buf *out,
 
 /*
  * Inflates a binary patch's data, which must come to the size its header
- * states. The buffer grows with what actually inflates, so a header that
- * lies costs nothing.
+ * states. That size is trusted only as far as the data can go: a header
+ * claiming more than DEFLATE_MAX_RATIO times the data is refused before
+ * anything is allocated.
  */
 static const struct kser_error *inflate_exact(struct kser_buf *out,
 					      const struct kser_binary *bin)
 {
-	bool bad = false;
-	z_stream z;
-	int r = Z_OK;
+	struct libdeflate_decompressor *d;
+	enum libdeflate_result r;
 
 	kser_buf_clear(out);
-	if (bin->inflated_len / DEFLATE_MAX_RATIO > bin->len ||
-	    bin->len > UINT_MAX)
+	if (bin->inflated_len / DEFLATE_MAX_RATIO > bin->len)
 		goto corrupt;
-	memset(&z, 0, sizeof(z));
-	if (inflateInit(&z) != Z_OK)
+	kser_buf_grow(out, bin->inflated_len);
+	if (kser_buf_check(out))
 		return kser_error_nomem();
-	z.next_in = bin->data;
-	z.avail_in = (uInt)bin->len;
-	while (!bad && r != Z_STREAM_END) {
-		/* Double, but never past one byte more than stated. */
-		size_t room = out->len < 65536 ? 65536 : out->len;
-
-		if (room > bin->inflated_len - out->len + 1)
-			room = bin->inflated_len - out->len + 1;
-		if (room > 1u << 30)
-			room = 1u << 30;
-		kser_buf_grow(out, room);
-		if (kser_buf_check(out)) {
-			inflateEnd(&z);
-			return kser_error_nomem();
-		}
-		z.next_out = (unsigned char *)out->ptr + out->len;
-		z.avail_out = (uInt)room;
-		r = inflate(&z, Z_NO_FLUSH);
-		out->len += room - z.avail_out;
+	d = libdeflate_alloc_decompressor();
+	if (!d)
+		return kser_error_nomem();
+	/* NULL for the actual size: anything but exactly that is an error. */
+	r = libdeflate_zlib_decompress(d, bin->data, bin->len, out->ptr,
+				       bin->inflated_len, NULL);
+	libdeflate_free_decompressor(d);
+	if (r == LIBDEFLATE_SUCCESS) {
+		out->len = bin->inflated_len;
 		out->ptr[out->len] = '\0';
-		bad = (r != Z_OK && r != Z_STREAM_END) ||
-		      out->len > bin->inflated_len;
-	}
-	inflateEnd(&z);
-	if (!bad && out->len == bin->inflated_len)
 		return NULL;
+	}
 corrupt:
 	return kser_error_fmt(KSER_ERR_BAD_INPUT,
 			      "corrupt binary patch: the data does not "
