@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "kser/buf.h"
+#include "kser/cancel.h"
 
 struct kser_error;
 
@@ -25,11 +26,17 @@ struct kser_mail_options {
 	bool keep_cr;		/* as am --keep-cr */
 	bool mboxrd;		/* ">+From " lines are quoted once more, as
 				 * am --patch-format=mboxrd */
+	/*
+	 * Asked between two mails of a mailbox: an error it returns stops
+	 * the reading, which returns it. May be NULL.
+	 */
+	kser_cancel_cb cancel;
+	void *cancel_arg;
 };
 
 #define KSER_MAIL_OPTIONS_VERSION 1
 #define KSER_MAIL_OPTIONS_INIT { KSER_MAIL_OPTIONS_VERSION, false, false, \
-				 false }
+				 false, NULL, NULL }
 
 struct kser_mail {
 	char *message_id;	/* without angle brackets; may be NULL */

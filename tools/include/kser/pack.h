@@ -7,6 +7,8 @@
 #include <stdint.h>
 #include <git2.h>
 
+#include "kser/cancel.h"
+
 /*
  * Writes objects straight into a new pack file (version 2, no deltas) and
  * its index, for imports of whole trees where 86,000 loose objects would
@@ -65,9 +67,13 @@ const struct kser_error *kser_pack_writer_backend(git_odb_backend **out,
 /*
  * Finishes the pack, installs it, and refreshes the repository's odb.
  * When every object was in the repository already, writes nothing.
- * Nothing can be added afterwards.
+ * Nothing can be added afterwards. cancel (may be NULL) is asked between
+ * two megabytes of the pack's checksum: an error it returns stops the
+ * commit before anything is installed.
  */
-const struct kser_error *kser_pack_writer_commit(struct kser_pack_writer *pw);
+const struct kser_error *kser_pack_writer_commit(struct kser_pack_writer *pw,
+						 kser_cancel_cb cancel,
+						 void *cancel_arg);
 /* Whether commit created files (the pack did not exist before). */
 bool kser_pack_writer_installed(const struct kser_pack_writer *pw);
 /* Removes the files commit created, when a later step fails. */

@@ -5,6 +5,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "kser/cancel.h"
+
 struct kser_buf;
 struct kser_error;
 
@@ -23,8 +25,15 @@ int kser_write_all(int fd, const void *data, size_t len);
 const struct kser_error *kser_write_file_atomic(const char *path,
 						const void *data, size_t len);
 
-/* Removes a directory tree (not following symlinks). */
-const struct kser_error *kser_remove_tree(const char *path);
+/*
+ * Removes a directory tree (not following symlinks); a path that is not
+ * there is no error. cancel (may be NULL) is asked before each file: an
+ * error it returns stops the removal, which returns it, and leaves what
+ * is not removed yet.
+ */
+const struct kser_error *kser_remove_tree(const char *path,
+					  kser_cancel_cb cancel,
+					  void *cancel_arg);
 
 /*
  * Makes room for one more element in the array *v of *n elements, of which

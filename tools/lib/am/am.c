@@ -77,6 +77,8 @@ const struct kser_error *kser_am_apply(git_oid *tip, git_repository *repo,
 	if (!opts)
 		opts = &defaults;
 	aopts.three_way = opts->three_way;
+	aopts.cancel = opts->cancel;
+	aopts.cancel_arg = opts->cancel_arg;
 	if (!opts->committer) {
 		err = kser_committer(&committer, repo);
 		if (err)
@@ -91,11 +93,9 @@ const struct kser_error *kser_am_apply(git_oid *tip, git_repository *repo,
 		struct kser_patch *patch = NULL;
 
 		kser_apply_report_init(&rep);
-		if (kser_cancel_requested()) {
-			err = kser_error_fmt(KSER_ERR_CANCELLED,
-					     "interrupted");
+		err = kser_cancel_check(opts->cancel, opts->cancel_arg);
+		if (err)
 			goto fail;
-		}
 		if (git_commit_lookup(&parent, repo, &cur) < 0) {
 			err = kser_error_git("cannot read commit");
 			goto fail;
@@ -113,9 +113,8 @@ const struct kser_error *kser_am_apply(git_oid *tip, git_repository *repo,
 		}
 		err = kser_patch_parse(&patch, mail->patch, mail->patch_len,
 				       1);
-		if (!err && kser_cancel_requested())
-			err = kser_error_fmt(KSER_ERR_CANCELLED,
-					     "interrupted");
+		if (!err)
+			err = kser_cancel_check(opts->cancel, opts->cancel_arg);
 		if (!err)
 			err = kser_apply_to_tree(&tree_oid, repo,
 						 git_commit_tree_id(parent),
@@ -141,7 +140,9 @@ const struct kser_error *kser_am_apply(git_oid *tip, git_repository *repo,
 			goto fail;
 		}
 		if (progress)
-			progress(p, series->npatches, &cur, &rep, arg);
+			err = progress(p, series->npatches, &cur, &rep, arg);
+		if (err)
+			goto fail;
 		kser_apply_report_release(&rep);
 		git_signature_free(author);
 		author = NULL;

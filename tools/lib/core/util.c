@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "kser/buf.h"
+#include "kser/cancel.h"
 #include "kser/error.h"
 #include "kser/util.h"
 
@@ -123,24 +124,46 @@ const struct kser_error *kser_array_grow(void **v, size_t *alloc, size_t n,
 	return NULL;
 }
 
+/* nftw() passes no argument: the removal under way on this thread. */
+struct removal {
+	kser_cancel_cb cancel;
+	void *cancel_arg;
+	const struct kser_error *err;
+};
+
+static _Thread_local struct removal *removing;
+
 static int remove_one(const char *path, const struct stat *st, int flag,
 		      struct FTW *ftw)
 {
 	(void)st;
 	(void)ftw;
+	removing->err = kser_cancel_check(removing->cancel,
+					  removing->cancel_arg);
+	if (removing->err)
+		return 1;
 	if (flag == FTW_DP)
 		return rmdir(path) < 0 ? -1 : 0;
 	return unlink(path) < 0 && errno != ENOENT ? -1 : 0;
 }
 
-const struct kser_error *kser_remove_tree(const char *path)
+const struct kser_error *kser_remove_tree(const char *path,
+					  kser_cancel_cb cancel,
+					  void *cancel_arg)
 {
+	struct removal rm = { cancel, cancel_arg, NULL }, *outer = removing;
 	struct stat st;
+	int r;
 
 	if (lstat(path, &st) < 0)
 		return errno == ENOENT ? NULL :
 		       kser_error_errno("cannot remove '%s'", path);
-	if (nftw(path, remove_one, 16, FTW_DEPTH | FTW_PHYS) < 0)
+	removing = &rm;
+	r = nftw(path, remove_one, 16, FTW_DEPTH | FTW_PHYS);
+	removing = outer;
+	if (r > 0)
+		return rm.err;
+	if (r < 0)
 		return kser_error_errno("cannot remove '%s'", path);
 	return NULL;
 }

@@ -15,6 +15,7 @@
 #include <limits.h>
 #include <locale.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -92,11 +93,44 @@ struct import {
 	char *makefile[2];	/* "Makefile", "<dir>/Makefile" */
 	char *makefile_dir;	/* the <dir> of makefile[1] */
 	char *stripped;		/* the top directory removed, "" if none */
+
+	/* What stopped the import (opts->cancel or progress said so). */
+	const struct kser_error *stopped;
+	/* Set with it, for the workers, which never call the callbacks. */
+	atomic_bool stopping;
 };
 
-static const struct kser_error *cancelled(void)
+/*
+ * Asks the caller's cancel callback, on the importing thread; once it
+ * has said stop, says so every time after.
+ */
+static const struct kser_error *cancelled(struct import *im)
 {
-	return kser_error_fmt(KSER_ERR_CANCELLED, "interrupted");
+	const struct kser_error *err;
+
+	if (im->stopped)
+		return im->stopped;
+	err = kser_cancel_check(im->opts->cancel, im->opts->cancel_arg);
+	if (err) {
+		im->stopped = err;
+		atomic_store(&im->stopping, true);
+	}
+	return err;
+}
+
+/* One more file read: the progress callback hears of every so many. */
+static const struct kser_error *progressed(struct import *im)
+{
+	const struct kser_error *err;
+
+	if (!im->opts->progress || im->seq % KSER_BASE_PROGRESS_FILES)
+		return NULL;
+	err = im->opts->progress(im->seq, im->opts->progress_arg);
+	if (err && !im->stopped) {
+		im->stopped = err;
+		atomic_store(&im->stopping, true);
+	}
+	return err;
 }
 
 static void src_file_release(struct src_file *f)
@@ -149,7 +183,7 @@ static void *worker_main(void *arg)
 		pthread_mutex_unlock(&im->lock);
 
 		/* After a failure or Ctrl-C, the queue is dropped unread. */
-		if (!skip && !kser_cancel_requested())
+		if (!skip && !atomic_load(&im->stopping))
 			err = kser_pack_writer_add(im->pw, &j->file.oid,
 						   GIT_OBJECT_BLOB, j->data,
 						   j->len);
@@ -193,9 +227,11 @@ static const struct kser_error *enqueue(struct import *im, struct job *j)
 {
 	const struct kser_error *err = NULL;
 
+	const struct kser_error *stop = cancelled(im);
+
 	pthread_mutex_lock(&im->lock);
 	while (im->held_bytes && im->held_bytes + j->len > QUEUE_MAX_BYTES &&
-	       !im->worker_err && !kser_cancel_requested()) {
+	       !im->worker_err && !stop) {
 		struct timespec ts;
 
 		/* Wake up now and then to notice Ctrl-C. */
@@ -206,10 +242,14 @@ static const struct kser_error *enqueue(struct import *im, struct job *j)
 			ts.tv_nsec -= 1000 * 1000 * 1000;
 		}
 		pthread_cond_timedwait(&im->not_full, &im->lock, &ts);
+		/* The callback is the caller's: never under our lock. */
+		pthread_mutex_unlock(&im->lock);
+		stop = cancelled(im);
+		pthread_mutex_lock(&im->lock);
 	}
 	if (im->worker_err)
 		err = im->worker_err;
-	if (!err && !kser_cancel_requested()) {
+	if (!err && !stop) {
 		j->next = NULL;
 		if (im->tail)
 			im->tail->next = j;
@@ -224,7 +264,7 @@ static const struct kser_error *enqueue(struct import *im, struct job *j)
 	if (!j)
 		return NULL;
 	job_free(j);
-	return err ? kser_error_fmt(err->code, "%s", err->msg) : cancelled();
+	return err ? kser_error_fmt(err->code, "%s", err->msg) : stop;
 }
 
 /* Keeps a copy of a top-level Makefile, where the kernel version lives. */
@@ -263,8 +303,8 @@ struct member {
 	void *arg;
 };
 
-static const struct kser_error *read_member(const struct member *m,
-					    char *data)
+static const struct kser_error *read_member(struct import *im,
+					    const struct member *m, char *data)
 {
 	const struct kser_error *err = NULL;
 	uint64_t done = 0;
@@ -273,8 +313,9 @@ static const struct kser_error *read_member(const struct member *m,
 		size_t want = m->size - done > CHUNK_BYTES ? CHUNK_BYTES :
 			      (size_t)(m->size - done), got = 0;
 
-		if (kser_cancel_requested())
-			return cancelled();
+		err = cancelled(im);
+		if (err)
+			return err;
 		err = m->read(m->arg, data + done, want, &got);
 		done += got;
 	}
@@ -298,10 +339,9 @@ static const struct kser_error *stream_member(struct import *im,
 		size_t want = m->size - done > CHUNK_BYTES ? CHUNK_BYTES :
 			      (size_t)(m->size - done), got = 0;
 
-		if (kser_cancel_requested()) {
-			err = cancelled();
+		err = cancelled(im);
+		if (err)
 			break;
-		}
 		err = m->read(m->arg, buf, want, &got);
 		if (!err)
 			err = kser_pack_stream_write(s, buf, got);
@@ -329,6 +369,9 @@ static const struct kser_error *add_entry(struct import *im, const char *name,
 	const struct kser_error *err;
 	struct job *j;
 
+	err = progressed(im);
+	if (err)
+		return err;
 	j = calloc(1, sizeof(*j));
 	if (!j)
 		return kser_error_nomem();
@@ -370,7 +413,7 @@ static const struct kser_error *add_entry(struct import *im, const char *name,
 		err = kser_error_nomem();
 		goto fail;
 	}
-	err = read_member(m, j->data);
+	err = read_member(im, m, j->data);
 	if (err)
 		goto fail;
 	if (mode != GIT_FILEMODE_LINK)
@@ -422,6 +465,7 @@ static const struct kser_error *add_symlink(struct import *im,
  * enough that Ctrl-C is noticed between them even in a zip bomb.
  */
 struct tar_source {
+	struct import *im;
 	int fd;
 	bool xz;
 	lzma_stream strm;
@@ -439,7 +483,7 @@ static la_ssize_t plain_read(struct archive *a, struct tar_source *ts,
 
 	*buf = ts->in;
 	do {
-		if (kser_cancel_requested()) {
+		if (cancelled(ts->im)) {
 			archive_set_error(a, EINTR, "interrupted");
 			return -1;
 		}
@@ -463,7 +507,7 @@ static la_ssize_t xz_read(struct archive *a, struct tar_source *xs,
 	while (xs->strm.avail_out) {
 		lzma_ret ret;
 
-		if (kser_cancel_requested()) {
+		if (cancelled(xs->im)) {
 			archive_set_error(a, EINTR, "interrupted");
 			return -1;
 		}
@@ -516,12 +560,12 @@ static la_ssize_t tar_source_read(struct archive *a, void *arg,
 }
 
 static const struct kser_error *tar_source_open(struct tar_source **out,
-						int fd, bool xz,
-						unsigned int threads)
+						struct import *im, int fd,
+						bool xz)
 {
 	lzma_mt mt = {
 		.flags = LZMA_CONCATENATED,
-		.threads = threads ? threads : 1,
+		.threads = im->opts->threads ? im->opts->threads : 1,
 		.timeout = 0,
 		.memlimit_threading = XZ_MEM_THREADS,
 		.memlimit_stop = XZ_MEM_STOP,
@@ -533,6 +577,7 @@ static const struct kser_error *tar_source_open(struct tar_source **out,
 	ts = malloc(sizeof(*ts));
 	if (!ts)
 		return kser_error_nomem();
+	ts->im = im;
 	ts->fd = fd;
 	ts->xz = xz;
 	ts->strm = init;
@@ -556,13 +601,14 @@ static void tar_source_free(struct tar_source *ts)
 	free(ts);
 }
 
-static const struct kser_error *archive_err(struct archive *a,
+static const struct kser_error *archive_err(struct import *im,
+					    struct archive *a,
 					    const char *source)
 {
 	const char *msg = archive_error_string(a);
 
-	if (kser_cancel_requested())
-		return cancelled();
+	if (im->stopped)
+		return im->stopped;
 	return kser_error_fmt(KSER_ERR_BAD_INPUT, "'%s': %s", source,
 			      msg ? msg : "unreadable archive");
 }
@@ -573,6 +619,7 @@ static const struct kser_error *archive_err(struct archive *a,
  * the end that only the entry's size shows.
  */
 struct archive_member {
+	struct import *im;
 	struct archive *a;
 	const char *source, *path;
 	bool sparse, eof;
@@ -616,7 +663,8 @@ static const struct kser_error *archive_member_read(void *arg, char *buf,
 			continue;
 		}
 		if (r != ARCHIVE_OK)
-			return kser_error_wrap(archive_err(am->a, am->source),
+			return kser_error_wrap(archive_err(am->im, am->a,
+							   am->source),
 					       "reading '%s'", am->path);
 		if (off < 0 || (uint64_t)off < am->pos)
 			return kser_error_fmt(KSER_ERR_BAD_INPUT,
@@ -689,12 +737,12 @@ static const struct kser_error *read_tarball(struct import *im,
 		archive_read_support_filter_lzma(a);
 		archive_read_support_filter_xz(a);
 	}
-	err = tar_source_open(&ts, fd, xz, im->opts->threads);
+	err = tar_source_open(&ts, im, fd, xz);
 	if (err)
 		goto done;
 	r = archive_read_open(a, ts, NULL, tar_source_read, NULL);
 	if (r != ARCHIVE_OK) {
-		err = archive_err(a, source);
+		err = archive_err(im, a, source);
 		goto done;
 	}
 
@@ -706,17 +754,16 @@ static const struct kser_error *read_tarball(struct import *im,
 		int64_t mtime = archive_entry_mtime(ae);
 		la_int64_t size = archive_entry_size(ae);
 		struct archive_member am = {
-			.a = a, .source = source, .path = path,
+			.im = im, .a = a, .source = source, .path = path,
 			.sparse = archive_entry_sparse_count(ae) > 0,
 		};
 		struct member m = { 0, archive_member_read, &am };
 		uint32_t mode = (perm & 0100) ? GIT_FILEMODE_BLOB_EXECUTABLE
 					      : GIT_FILEMODE_BLOB;
 
-		if (kser_cancel_requested()) {
-			err = cancelled();
+		err = cancelled(im);
+		if (err)
 			goto done;
-		}
 		if (!path) {
 			err = kser_error_fmt(KSER_ERR_BAD_INPUT,
 					     "'%s': entry without a name",
@@ -774,7 +821,7 @@ static const struct kser_error *read_tarball(struct import *im,
 			goto done;
 	}
 	if (r != ARCHIVE_EOF) {
-		err = archive_err(a, source);
+		err = archive_err(im, a, source);
 		goto done;
 	}
 	/*
@@ -786,7 +833,7 @@ static const struct kser_error *read_tarball(struct import *im,
 		la_ssize_t n = xz_read(a, ts, &buf);
 
 		if (n < 0) {
-			err = archive_err(a, source);
+			err = archive_err(im, a, source);
 			goto done;
 		}
 		if (n == 0)
@@ -896,10 +943,9 @@ static const struct kser_error *walk_dir(struct import *im, int dirfd,
 		const char *name = names.v[i].name;
 		struct stat st;
 
-		if (kser_cancel_requested()) {
-			err = cancelled();
+		err = cancelled(im);
+		if (err)
 			break;
-		}
 		kser_buf_truncate(rel, rel_len);
 		if (rel_len)
 			kser_buf_putc(rel, '/');
@@ -1022,8 +1068,9 @@ static const struct kser_error *write_tree(struct import *im,
 	struct kser_buf tree = KSER_BUF_INIT;
 	size_t n = 0, i = lo;
 
-	if (kser_cancel_requested())
-		return cancelled();
+	err = cancelled(im);
+	if (err)
+		return err;
 	ents = malloc((hi - lo) * sizeof(*ents));
 	if (!ents)
 		return kser_error_nomem();
@@ -1519,10 +1566,9 @@ kser_base_import(struct kser_base_result *out, git_repository *repo,
 		pthread_join(threads[i], NULL);
 	if (err)
 		goto done;
-	if (kser_cancel_requested()) {
-		err = cancelled();
+	err = cancelled(&im);
+	if (err)
 		goto done;
-	}
 
 	err = finish_files(&im);
 	if (err)
@@ -1580,7 +1626,8 @@ kser_base_import(struct kser_base_result *out, git_repository *repo,
 				       opts->overlay_dir,
 				       res.kernel_version ?
 				       res.kernel_version : res.label,
-				       im.newest_mtime);
+				       im.newest_mtime, opts->cancel,
+				       opts->cancel_arg);
 		if (err)
 			goto done;
 		res.commit = ov.commit;
@@ -1594,11 +1641,10 @@ kser_base_import(struct kser_base_result *out, git_repository *repo,
 	err = tag_prepare(&res, &plan, repo, &res.commit, opts->force);
 	if (err)
 		goto done;
-	if (kser_cancel_requested()) {
-		err = cancelled();
+	err = cancelled(&im);
+	if (err)
 		goto done;
-	}
-	err = kser_pack_writer_commit(im.pw);
+	err = kser_pack_writer_commit(im.pw, opts->cancel, opts->cancel_arg);
 	if (err)
 		goto done;
 	err = tag_write(&res, &plan, repo, &res.commit);

@@ -6,6 +6,8 @@
 #include <stdint.h>
 #include <git2.h>
 
+#include "kser/cancel.h"
+
 struct kser_error;
 
 /*
@@ -26,11 +28,16 @@ struct kser_overlay_result {
 /* Checks the overlay's shape before any work starts. */
 const struct kser_error *kser_overlay_check(const char *dir);
 
-/* Commits the overlay on top of parent, dated `when`. */
+/*
+ * Commits the overlay on top of parent, dated `when`. cancel (may be
+ * NULL) is asked before each patch and each file: an error it returns
+ * stops the overlay and is returned.
+ */
 const struct kser_error *kser_overlay_lay(struct kser_overlay_result *out,
 					  git_repository *repo,
 					  const git_oid *parent,
 					  const char *dir, const char *version,
-					  int64_t when);
+					  int64_t when, kser_cancel_cb cancel,
+					  void *cancel_arg);
 
 #endif

@@ -42,12 +42,25 @@ const struct kser_error *kser_overlay_check(const char *dir)
 	return err;
 }
 
-static const struct kser_error *add_files(struct kser_tree_edit *ed,
-					  git_repository *repo,
-					  const git_tree *tree,
-					  const char *root, const char *rel,
-					  size_t *count)
+/* The walk of files/: what every level of it adds to. */
+struct lay_files {
+	struct kser_tree_edit *ed;
+	git_repository *repo;
+	const git_tree *tree;
+	const char *root;
+	size_t *count;
+	kser_cancel_cb cancel;
+	void *cancel_arg;
+};
+
+static const struct kser_error *add_files(const struct lay_files *w,
+					  const char *rel)
 {
+	struct kser_tree_edit *ed = w->ed;
+	git_repository *repo = w->repo;
+	const git_tree *tree = w->tree;
+	const char *root = w->root;
+	size_t *count = w->count;
 	const struct kser_error *err = NULL;
 	struct kser_buf abs = KSER_BUF_INIT, sub = KSER_BUF_INIT;
 	struct kser_buf data = KSER_BUF_INIT;
@@ -66,11 +79,9 @@ static const struct kser_error *add_files(struct kser_tree_edit *ed,
 		git_oid oid;
 		uint32_t mode = 0;
 
-		if (kser_cancel_requested()) {
-			err = kser_error_fmt(KSER_ERR_CANCELLED,
-					     "interrupted");
+		err = kser_cancel_check(w->cancel, w->cancel_arg);
+		if (err)
 			break;
-		}
 		kser_buf_clear(&sub);
 		kser_buf_printf(&sub, "%s%s%s", rel, *rel ? "/" : "",
 				names.v[i].name);
@@ -90,7 +101,7 @@ static const struct kser_error *add_files(struct kser_tree_edit *ed,
 		if (err)
 			break;
 		if (S_ISDIR(st.st_mode)) {
-			err = add_files(ed, repo, tree, root, sub.ptr, count);
+			err = add_files(w, sub.ptr);
 			continue;
 		}
 		if (S_ISREG(st.st_mode)) {
@@ -154,8 +165,10 @@ const struct kser_error *kser_overlay_lay(struct kser_overlay_result *out,
 					  git_repository *repo,
 					  const git_oid *parent,
 					  const char *dir, const char *version,
-					  int64_t when)
+					  int64_t when, kser_cancel_cb cancel,
+					  void *cancel_arg)
 {
+	struct kser_apply_options aopts = KSER_APPLY_OPTIONS_INIT;
 	const struct kser_error *err = NULL;
 	struct kser_buf path = KSER_BUF_INIT, text = KSER_BUF_INIT;
 	struct kser_buf msg = KSER_BUF_INIT;
@@ -168,6 +181,8 @@ const struct kser_error *kser_overlay_lay(struct kser_overlay_result *out,
 	size_t i;
 
 	memset(out, 0, sizeof(*out));
+	aopts.cancel = cancel;
+	aopts.cancel_arg = cancel_arg;
 	kser_tree_edit_init(&ed);
 	if (git_commit_lookup(&parent_commit, repo, parent) < 0) {
 		err = kser_error_git("cannot read the base commit");
@@ -192,11 +207,9 @@ const struct kser_error *kser_overlay_lay(struct kser_overlay_result *out,
 		struct kser_patch *patch = NULL;
 		git_oid next;
 
-		if (kser_cancel_requested()) {
-			err = kser_error_fmt(KSER_ERR_CANCELLED,
-					     "interrupted");
+		err = kser_cancel_check(cancel, cancel_arg);
+		if (err)
 			goto done;
-		}
 		if (!has_suffix(patches.v[i].name, ".patch"))
 			continue;
 		kser_buf_clear(&path);
@@ -211,7 +224,7 @@ const struct kser_error *kser_overlay_lay(struct kser_overlay_result *out,
 					       text.len, 1);
 		if (!err)
 			err = kser_apply_to_tree(&next, repo, &tree_oid, patch,
-						 NULL, NULL);
+						 &aopts, NULL);
 		kser_patch_free(patch);
 		if (err) {
 			err = kser_error_wrap(err, "overlay patch '%s'",
@@ -234,7 +247,10 @@ const struct kser_error *kser_overlay_lay(struct kser_overlay_result *out,
 			err = kser_error_git("cannot read the tree");
 			goto done;
 		}
-		err = add_files(&ed, repo, tree, path.ptr, "", &out->nfiles);
+		struct lay_files w = { &ed, repo, tree, path.ptr,
+				       &out->nfiles, cancel, cancel_arg };
+
+		err = add_files(&w, "");
 		if (err)
 			goto done;
 		err = kser_tree_edit_write(&tree_oid, repo, &tree_oid, &ed);

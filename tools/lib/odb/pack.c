@@ -953,7 +953,9 @@ static int entry_cmp(const void *a, const void *b)
 
 /* Hashes the whole temporary pack, which must be complete but unsealed. */
 static const struct kser_error *hash_file(int fd, uint64_t len,
-					  unsigned char *md)
+					  unsigned char *md,
+					  kser_cancel_cb cancel,
+					  void *cancel_arg)
 {
 	struct kser_sha1 *ctx = kser_sha1_new();
 	const struct kser_error *err = NULL;
@@ -968,11 +970,9 @@ static const struct kser_error *hash_file(int fd, uint64_t len,
 		size_t want = len - off > (1 << 20) ? (1 << 20) : len - off;
 		ssize_t n;
 
-		if (kser_cancel_requested()) {
-			err = kser_error_fmt(KSER_ERR_CANCELLED,
-					     "interrupted");
+		err = kser_cancel_check(cancel, cancel_arg);
+		if (err)
 			goto done;
-		}
 		n = pread(fd, buf, want, (off_t)off);
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -1058,7 +1058,9 @@ static void drop_had(struct kser_pack_writer *pw)
 	pw->nslots = 0;
 }
 
-const struct kser_error *kser_pack_writer_commit(struct kser_pack_writer *pw)
+const struct kser_error *kser_pack_writer_commit(struct kser_pack_writer *pw,
+						 kser_cancel_cb cancel,
+						 void *cancel_arg)
 {
 	const struct kser_error *err = NULL;
 	struct kser_buf idx = KSER_BUF_INIT, name = KSER_BUF_INIT;
@@ -1081,7 +1083,7 @@ const struct kser_error *kser_pack_writer_commit(struct kser_pack_writer *pw)
 	put_be32(be, (uint32_t)pw->nentries);
 	if (pwrite(pw->fd, be, 4, 8) != 4)
 		return kser_error_errno("cannot write pack header");
-	err = hash_file(pw->fd, pw->offset, sha);
+	err = hash_file(pw->fd, pw->offset, sha, cancel, cancel_arg);
 	if (err)
 		return err;
 	if (pwrite(pw->fd, sha, 20, (off_t)pw->offset) != 20)

@@ -164,7 +164,7 @@ static const struct kser_error *write_entry(struct kser_worktree *wt,
 	}
 	if (lstat(path.ptr, &st) == 0) {
 		if (S_ISDIR(st.st_mode))
-			err = kser_remove_tree(path.ptr);
+			err = kser_remove_tree(path.ptr, NULL, NULL);
 		else if (unlink(path.ptr) < 0)
 			err = kser_error_errno("cannot replace '%s'", path.ptr);
 		if (err)
@@ -253,40 +253,10 @@ static const struct kser_error *step(struct mover *m)
 	return NULL;
 }
 
-/* nftw() passes no argument: the move that removes, on this thread. */
-static _Thread_local struct mover *removing;
-
-static int remove_cb(const char *path, const struct stat *st, int flag,
-		     struct FTW *ftw)
-{
-	(void)st;
-	(void)ftw;
-	removing->err = cancelled(removing);
-	if (removing->err)
-		return 1;
-	if (flag == FTW_DP)
-		return rmdir(path) < 0 ? -1 : 0;
-	return unlink(path) < 0 && errno != ENOENT ? -1 : 0;
-}
-
 /* Removes the old checkout, stopping at an interruption. */
 static const struct kser_error *remove_checkout(struct mover *m)
 {
-	const char *dir = m->wt->dir;
-	struct stat st;
-	int r;
-
-	if (lstat(dir, &st) < 0)
-		return errno == ENOENT ? NULL :
-		       kser_error_errno("cannot remove '%s'", dir);
-	removing = m;
-	r = nftw(dir, remove_cb, 32, FTW_DEPTH | FTW_PHYS);
-	removing = NULL;
-	if (r > 0)
-		return m->err;
-	if (r < 0)
-		return kser_error_errno("cannot remove '%s'", dir);
-	return NULL;
+	return kser_remove_tree(m->wt->dir, m->cancel, m->cancel_arg);
 }
 
 static int populate_cb(const char *root, const git_tree_entry *e, void *arg)

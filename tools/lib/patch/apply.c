@@ -946,9 +946,8 @@ const struct kser_error *kser_apply_to_tree(git_oid *out,
 	for (i = 0; i < patch->nfiles && !err; i++) {
 		/* A patch of thousands of files takes seconds: stay
 		 * interruptible. */
-		if (kser_cancel_requested())
-			err = kser_error_fmt(KSER_ERR_CANCELLED, "interrupted");
-		else
+		err = kser_cancel_check(st.opts->cancel, st.opts->cancel_arg);
+		if (!err)
 			err = apply_file(&st, &patch->files[i]);
 	}
 	if (!err)

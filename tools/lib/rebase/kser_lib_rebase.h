@@ -15,6 +15,7 @@
 #include <git2.h>
 
 #include "kser/buf.h"
+#include "kser/cancel.h"
 
 struct kser_error;
 
@@ -234,9 +235,11 @@ const struct kser_error *rb_wt_move(git_repository *repo,
 				    struct rb_state *st,
 				    const git_oid *commit, bool reset);
 /* Gives the work tree back: HEAD as it was, checked out at what its ref
- * now names; a linked work tree is removed. */
+ * now names; a linked work tree is removed, cancel (may be NULL) asked
+ * before each of its files. */
 const struct kser_error *rb_wt_release(git_repository *repo,
-				       const struct rb_state *st, bool force);
+				       const struct rb_state *st, bool force,
+				       kser_cancel_cb cancel, void *cancel_arg);
 /* Moves a checked-out branch's files from tree from to tree to; force
  * overwrites (for --abort). */
 const struct kser_error *rb_wt_checkout(git_repository *repo,

@@ -416,7 +416,9 @@ static const struct kser_error *finish(struct run *r)
 	}
 	rb_crash_point("ref-done");
 	if (st->wt != RB_WT_NONE) {
-		err = rb_wt_release(r->repo, st, false);
+		err = rb_wt_release(r->repo, st, false,
+				    r->opts ? r->opts->cancel : NULL,
+				    r->opts ? r->opts->cancel_arg : NULL);
 	} else if (st->branch_checked_out &&
 		   r->res->status == KSER_REBASE_DONE) {
 		err = tree_of(&otree, r->repo, &st->orig);

@@ -334,7 +334,8 @@ const struct kser_error *kser_rebase_abort(struct kser_rebase_result **out,
 	if (!err && st.wt != RB_WT_NONE) {
 		/* The work tree goes back to what HEAD named before. */
 		st.phase = RB_PHASE_FINISHING;
-		err = rb_wt_release(repo, &st, true);
+		/* Never stopped half way: an abort is what Ctrl-C asks. */
+		err = rb_wt_release(repo, &st, true, NULL, NULL);
 	} else if (!err && st.branch_checked_out) {
 		git_oid from, to;
 

@@ -264,12 +264,12 @@ const struct kser_error *rb_state_remove(git_repository *repo)
 	if (err)
 		goto done;
 	/* Out of the way first, in one step; then removed at leisure. */
-	kser_remove_tree(old.ptr);
+	kser_remove_tree(old.ptr, NULL, NULL);
 	if (rename(path.ptr, old.ptr) < 0 && errno != ENOENT) {
 		err = kser_error_errno("cannot remove '%s'", path.ptr);
 		goto done;
 	}
-	kser_remove_tree(old.ptr);
+	kser_remove_tree(old.ptr, NULL, NULL);
 done:
 	kser_buf_release(&path);
 	kser_buf_release(&old);

@@ -157,7 +157,9 @@ done:
 }
 
 static const struct kser_error *remove_linked(git_repository *repo,
-					      const char *wt)
+					      const char *wt,
+					      kser_cancel_cb cancel,
+					      void *cancel_arg)
 {
 	struct kser_buf admin = KSER_BUF_INIT;
 	const struct kser_error *err;
@@ -166,9 +168,9 @@ static const struct kser_error *remove_linked(git_repository *repo,
 			git_repository_commondir(repo), LINKED_NAME);
 	err = kser_buf_check(&admin);
 	if (!err && wt)
-		err = kser_remove_tree(wt);
+		err = kser_remove_tree(wt, cancel, cancel_arg);
 	if (!err)
-		err = kser_remove_tree(admin.ptr);
+		err = kser_remove_tree(admin.ptr, cancel, cancel_arg);
 	kser_buf_release(&admin);
 	return err;
 }
@@ -448,7 +450,8 @@ done:
 }
 
 const struct kser_error *rb_wt_release(git_repository *repo,
-				       const struct rb_state *st, bool force)
+				       const struct rb_state *st, bool force,
+				       kser_cancel_cb cancel, void *cancel_arg)
 {
 	const struct kser_error *err = NULL;
 	git_object *target = NULL, *tree = NULL;
@@ -456,7 +459,7 @@ const struct kser_error *rb_wt_release(git_repository *repo,
 	bool is_ref;
 
 	if (st->wt == RB_WT_LINKED)
-		return remove_linked(repo, st->wt_path);
+		return remove_linked(repo, st->wt_path, cancel, cancel_arg);
 	if (st->wt != RB_WT_MAIN)
 		return NULL;
 	is_ref = !strncmp(st->head_ref, "refs/", 5);

@@ -36,7 +36,7 @@ static int teardown(void **state)
 	struct fixture *f = *state;
 
 	kser_send_config_release(&f->cfg);
-	kser_remove_tree(f->dir);
+	kser_remove_tree(f->dir, NULL, NULL);
 	free(f);
 	return 0;
 }

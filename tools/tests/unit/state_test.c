@@ -39,7 +39,7 @@ static int teardown(void **state)
 {
 	struct fixture *f = *state;
 
-	kser_remove_tree(f->gitdir);
+	kser_remove_tree(f->gitdir, NULL, NULL);
 	free(f);
 	return 0;
 }
