@@ -132,12 +132,12 @@ const struct kser_error *rb_patch_id(git_oid *out, git_repository *repo,
 				     const git_oid *a, const git_oid *b);
 
 /*
- * The state of a stopped rebase: one small file, <common git dir>/kser/
- * rebase/state, always replaced whole (write and rename), so a kill at
- * any moment leaves the previous state or the next one. A lock file
- * beside it, naming the process, keeps two kser rebases apart; a lock
- * whose process is gone is taken over. Written against this interface
- * so that a shared operation-state module can replace it.
+ * The state of a stopped rebase: one small file of core's operation state
+ * (kser/opstate.h), <common git dir>/kser/rebase/state, always replaced
+ * whole, so a kill at any moment leaves the previous state or the next
+ * one. Core's lock file beside it (rebase.lock, kser/lockfile.h), naming
+ * the process, keeps two kser rebases apart; a lock whose process is gone
+ * is taken over.
  */
 enum rb_phase {
 	RB_PHASE_CONFLICT = 1,	/* stopped at list[next], to resolve */
@@ -182,8 +182,10 @@ bool rb_state_exists(git_repository *repo);
 const struct kser_error *rb_state_add_path(struct rb_state *st,
 					   const char *path);
 
+struct kser_lockfile;
+
 struct rb_lock {
-	char *path;
+	struct kser_lockfile *lf;
 };
 
 const struct kser_error *rb_lock_take(struct rb_lock *lk,

@@ -3,8 +3,10 @@
  * The state of a stopped kser rebase, in the spirit of git am's
  * rebase-apply/: small text under the git directory, written before the
  * work tree is touched, so that --continue, --skip and --abort work after
- * a crash. Everything is in one file replaced whole, so the state is
- * never half old and half new.
+ * a crash. It is core's operation state (kser/opstate.h) under
+ * <common git dir>/kser/rebase/, all in one file replaced whole, so the
+ * state is never half old and half new; core's lock file
+ * (kser/lockfile.h) keeps two kser rebases apart. Uses core only.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -17,8 +19,13 @@
 
 #include "kser/buf.h"
 #include "kser/error.h"
+#include "kser/lockfile.h"
+#include "kser/opstate.h"
 #include "kser/util.h"
 #include "kser_lib_rebase.h"
+
+#define STATE_OP "rebase"
+#define STATE_FILE "state"
 
 void rb_state_init(struct rb_state *st)
 {
@@ -71,6 +78,13 @@ const struct kser_error *rb_path(struct kser_buf *out, git_repository *repo,
 	return kser_buf_check(out);
 }
 
+static const struct kser_error *state_open(struct kser_opstate **out,
+					   git_repository *repo)
+{
+	return kser_opstate_open(out, git_repository_commondir(repo),
+				 STATE_OP);
+}
+
 static void put_oid(struct kser_buf *b, const char *key, const git_oid *id)
 {
 	char hex[GIT_OID_HEXSZ + 1];
@@ -82,7 +96,8 @@ static void put_oid(struct kser_buf *b, const char *key, const git_oid *id)
 const struct kser_error *rb_state_write(git_repository *repo,
 					const struct rb_state *st)
 {
-	struct kser_buf path = KSER_BUF_INIT, b = KSER_BUF_INIT;
+	struct kser_buf b = KSER_BUF_INIT;
+	struct kser_opstate *os = NULL;
 	const struct kser_error *err;
 	size_t i;
 
@@ -111,16 +126,12 @@ const struct kser_error *rb_state_write(git_repository *repo,
 	kser_buf_puts(&b, "end\n");
 	err = kser_buf_check(&b);
 	if (!err)
-		err = rb_path(&path, repo, "rebase");
+		err = state_open(&os, repo);
+	if (!err && !kser_opstate_in_progress(os))
+		err = kser_opstate_begin(os);
 	if (!err)
-		err = kser_mkdir_p(path.ptr);
-	if (!err) {
-		kser_buf_puts(&path, "/state");
-		err = kser_buf_check(&path);
-	}
-	if (!err)
-		err = kser_write_file_atomic(path.ptr, b.ptr, b.len);
-	kser_buf_release(&path);
+		err = kser_opstate_write(os, STATE_FILE, b.ptr, b.len);
+	kser_opstate_free(os);
 	kser_buf_release(&b);
 	return err;
 }
@@ -200,6 +211,7 @@ const struct kser_error *rb_state_read(struct rb_state *st, bool *found,
 				       git_repository *repo)
 {
 	struct kser_buf path = KSER_BUF_INIT, b = KSER_BUF_INIT;
+	struct kser_opstate *os = NULL;
 	const struct kser_error *err;
 	size_t alloc = 0;
 	char *line, *save = NULL;
@@ -207,12 +219,13 @@ const struct kser_error *rb_state_read(struct rb_state *st, bool *found,
 
 	rb_state_init(st);
 	*found = false;
-	err = rb_path(&path, repo, "rebase/state");
+	err = state_open(&os, repo);
 	if (err)
 		goto done;
-	if (access(path.ptr, F_OK) < 0 && errno == ENOENT)
+	err = kser_path_join(&path, kser_opstate_dir(os), STATE_FILE);
+	if (err || !kser_opstate_exists(os, STATE_FILE))
 		goto done;
-	err = kser_read_file(&b, path.ptr);
+	err = kser_opstate_read(os, STATE_FILE, &b);
 	if (err)
 		goto done;
 	if (strncmp(kser_buf_cstr(&b), "kser-rebase 1\n", 14)) {
@@ -237,6 +250,7 @@ const struct kser_error *rb_state_read(struct rb_state *st, bool *found,
 done:
 	if (err)
 		rb_state_release(st);
+	kser_opstate_free(os);
 	kser_buf_release(&path);
 	kser_buf_release(&b);
 	return err;
@@ -244,115 +258,53 @@ done:
 
 bool rb_state_exists(git_repository *repo)
 {
-	struct kser_buf path = KSER_BUF_INIT;
+	struct kser_opstate *os = NULL;
 	bool found = false;
 
-	if (!rb_path(&path, repo, "rebase/state"))
-		found = access(path.ptr, F_OK) == 0;
-	kser_buf_release(&path);
+	if (!state_open(&os, repo))
+		found = kser_opstate_exists(os, STATE_FILE);
+	kser_opstate_free(os);
 	return found;
 }
 
 const struct kser_error *rb_state_remove(git_repository *repo)
 {
-	struct kser_buf path = KSER_BUF_INIT, old = KSER_BUF_INIT;
+	struct kser_opstate *os = NULL;
 	const struct kser_error *err;
 
-	err = rb_path(&path, repo, "rebase");
+	err = state_open(&os, repo);
 	if (!err)
-		err = rb_path(&old, repo, "rebase.old");
-	if (err)
-		goto done;
-	/* Out of the way first, in one step; then removed at leisure. */
-	kser_remove_tree(old.ptr, NULL, NULL);
-	if (rename(path.ptr, old.ptr) < 0 && errno != ENOENT) {
-		err = kser_error_errno("cannot remove '%s'", path.ptr);
-		goto done;
-	}
-	kser_remove_tree(old.ptr, NULL, NULL);
-done:
-	kser_buf_release(&path);
-	kser_buf_release(&old);
+		err = kser_opstate_release(os);
+	kser_opstate_free(os);
 	return err;
-}
-
-static bool lock_is_stale(const char *path)
-{
-	char buf[32] = "";
-	long pid;
-	FILE *f = fopen(path, "r");
-
-	if (!f)
-		return false;
-	if (!fgets(buf, sizeof(buf), f))
-		buf[0] = '\0';
-	fclose(f);
-	pid = strtol(buf, NULL, 10);
-	return pid > 0 && kill((pid_t)pid, 0) < 0 && errno == ESRCH;
 }
 
 const struct kser_error *rb_lock_take(struct rb_lock *lk,
 				      git_repository *repo)
 {
-	struct kser_buf path = KSER_BUF_INIT, dir = KSER_BUF_INIT;
+	struct kser_buf path = KSER_BUF_INIT;
 	const struct kser_error *err;
-	char pid[32];
-	int fd, tries;
 
-	lk->path = NULL;
-	err = rb_path(&dir, repo, "");
+	lk->lf = NULL;
+	err = rb_path(&path, repo, "");
 	if (!err)
-		err = kser_mkdir_p(dir.ptr);
+		err = kser_mkdir_p(path.ptr);
 	if (!err)
-		err = rb_path(&path, repo, "rebase.lock");
-	if (err)
-		goto done;
-	for (tries = 0; tries < 2; tries++) {
-		fd = open(path.ptr, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
-			  0644);
-		if (fd >= 0)
-			break;
-		if (errno != EEXIST || !lock_is_stale(path.ptr)) {
-			err = errno == EEXIST ?
-			      kser_error_fmt(KSER_ERR_EXISTS, "another kser "
-					     "rebase is running in this "
-					     "repository ('%s' exists)",
-					     path.ptr) :
-			      kser_error_errno("cannot create '%s'", path.ptr);
-			goto done;
-		}
-		/* Its holder was killed: the state it left stands. */
-		unlink(path.ptr);
-	}
-	if (fd < 0) {
-		err = kser_error_fmt(KSER_ERR_EXISTS, "cannot take '%s'",
-				     path.ptr);
-		goto done;
-	}
-	snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
-	if (write(fd, pid, strlen(pid)) < 0)
-		err = kser_error_errno("cannot write '%s'", path.ptr);
-	close(fd);
-	if (err) {
-		unlink(path.ptr);
-		goto done;
-	}
-	lk->path = kser_buf_detach(&path);
-	if (!lk->path)
-		err = kser_error_nomem();
-done:
+		err = rb_path(&path, repo, STATE_OP ".lock");
+	if (!err)
+		err = kser_lockfile_lock(&lk->lf, path.ptr);
+	if (err && err->code == KSER_ERR_EXISTS)
+		err = kser_error_wrap(err, "another kser rebase is running "
+				      "in this repository");
 	kser_buf_release(&path);
-	kser_buf_release(&dir);
 	return err;
 }
 
 void rb_lock_release(struct rb_lock *lk)
 {
-	if (!lk->path)
-		return;
-	unlink(lk->path);
-	free(lk->path);
-	lk->path = NULL;
+	/* Nothing to undo if it fails: the lock goes with the process. */
+	kser_lockfile_unlock(lk->lf);
+	lk->lf = NULL;
 }
 
 #ifdef KSER_TEST_HOOKS
