@@ -20,9 +20,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <git2/sys/odb_backend.h>
 #include <libdeflate.h>
-#include <zlib.h>
 
 #include "kser/buf.h"
 #include "kser/cancel.h"
@@ -30,51 +28,14 @@
 #include "kser/hash.h"
 #include "kser/util.h"
 #include "kser/pack.h"
-
-/* The offset of an object the repository has, so the pack leaves out. */
-#define OFFSET_HAVE UINT64_MAX
-
-struct pack_entry {
-	git_oid oid;
-	uint64_t offset;	/* or OFFSET_HAVE */
-	uint64_t len;		/* entry header and deflated data */
-	uint32_t crc;
-};
-
-struct kser_pack_writer {
-	git_repository *repo;
-	int level;
-	int fd;
-	char *dir;		/* objects/pack/, ending in '/' */
-	char *tmp_path;		/* the temporary's name, if it has one */
-	uint64_t offset;	/* end of data written so far */
-	bool failed, closed;
-	/* The .pack and .idx that commit created, for uninstall. */
-	char *installed[2];
-
-	/* The repository's objects, NULL when it has none; own lock. */
-	git_odb *have;
-	pthread_mutex_t have_lock;
-
-	pthread_mutex_t lock;	/* guards everything below */
-	struct pack_entry *entries;
-	size_t nentries, alloc;
-	size_t npacked;		/* entries that are in the pack */
-	/* Open-addressing set of indices into entries, keyed by oid. */
-	uint32_t *slots;
-	size_t nslots;
-	/* Objects being compressed by some thread right now. */
-	git_oid *pending;
-	size_t npending, pending_alloc;
-	pthread_cond_t pending_done;
-};
+#include "kser_lib_odb.h"
 
 /* Thread-local compressor: libdeflate compressors are not thread-safe. */
 static _Thread_local struct libdeflate_compressor *tls_compressor;
 static _Thread_local int tls_level = -1;
 static _Thread_local struct kser_sha1 *tls_sha1;
 
-static void put_be32(unsigned char *p, uint32_t v)
+void pack_put_be32(unsigned char *p, uint32_t v)
 {
 	p[0] = v >> 24;
 	p[1] = v >> 16;
@@ -82,7 +43,7 @@ static void put_be32(unsigned char *p, uint32_t v)
 	p[3] = v;
 }
 
-static const char *type_name(git_object_t type)
+const char *pack_type_name(git_object_t type)
 {
 	switch (type) {
 	case GIT_OBJECT_BLOB:
@@ -99,10 +60,10 @@ static const char *type_name(git_object_t type)
 }
 
 /* Starts an object's name: its header goes first. h is fresh. */
-static void hash_begin(struct kser_sha1 *h, git_object_t type, uint64_t len)
+void pack_hash_begin(struct kser_sha1 *h, git_object_t type, uint64_t len)
 {
 	char hdr[64];
-	int n = snprintf(hdr, sizeof(hdr), "%s %llu", type_name(type),
+	int n = snprintf(hdr, sizeof(hdr), "%s %llu", pack_type_name(type),
 			 (unsigned long long)len);
 
 	kser_sha1_update(h, hdr, (size_t)n + 1);
@@ -113,7 +74,7 @@ void kser_pack_hash(git_oid *out, git_object_t type, const void *data,
 {
 	if (!tls_sha1)
 		tls_sha1 = kser_sha1_new();
-	hash_begin(tls_sha1, type, len);
+	pack_hash_begin(tls_sha1, type, len);
 	kser_sha1_update(tls_sha1, data, len);
 	kser_sha1_final(tls_sha1, out->id);
 }
@@ -127,8 +88,8 @@ static size_t oid_slot(const git_oid *oid, size_t nslots)
 }
 
 /* With pw->lock held: the entry for oid, or NULL. */
-static struct pack_entry *set_find(struct kser_pack_writer *pw,
-				   const git_oid *oid)
+struct pack_entry *pack_set_find(struct kser_pack_writer *pw,
+				 const git_oid *oid)
 {
 	size_t i;
 
@@ -185,9 +146,9 @@ static const struct kser_error *entries_grow(struct kser_pack_writer *pw)
 }
 
 /* With pw->lock held: records an object written at offset, or had. */
-static const struct kser_error *record(struct kser_pack_writer *pw,
-				       const git_oid *oid, uint64_t offset,
-				       uint64_t len, uint32_t crc)
+const struct kser_error *pack_record(struct kser_pack_writer *pw,
+				     const git_oid *oid, uint64_t offset,
+				     uint64_t len, uint32_t crc)
 {
 	const struct kser_error *err = entries_grow(pw);
 	struct pack_entry *e;
@@ -207,7 +168,7 @@ static const struct kser_error *record(struct kser_pack_writer *pw,
 	return NULL;
 }
 
-static bool pending_contains(struct kser_pack_writer *pw, const git_oid *oid)
+bool pack_pending_contains(struct kser_pack_writer *pw, const git_oid *oid)
 {
 	size_t i;
 
@@ -217,7 +178,7 @@ static bool pending_contains(struct kser_pack_writer *pw, const git_oid *oid)
 	return false;
 }
 
-static void pending_remove(struct kser_pack_writer *pw, const git_oid *oid)
+static void pack_pending_remove(struct kser_pack_writer *pw, const git_oid *oid)
 {
 	size_t i;
 
@@ -231,7 +192,7 @@ static void pending_remove(struct kser_pack_writer *pw, const git_oid *oid)
 }
 
 /* Whether the repository already has the object; any thread. */
-static bool repo_has(struct kser_pack_writer *pw, const git_oid *oid)
+bool pack_repo_has(struct kser_pack_writer *pw, const git_oid *oid)
 {
 	bool has;
 
@@ -244,7 +205,7 @@ static bool repo_has(struct kser_pack_writer *pw, const git_oid *oid)
 	return has;
 }
 
-static const struct kser_error *write_all(int fd, const void *buf, size_t len)
+const struct kser_error *pack_write_all(int fd, const void *buf, size_t len)
 {
 	if (kser_write_all(fd, buf, len) < 0)
 		return kser_error_errno("cannot write pack");
@@ -294,8 +255,8 @@ static bool has_objects(const char *objdir)
  * An unnamed file in dir (*named = NULL), or, where the file system or a
  * missing /proc cannot link one into place later, a named temporary.
  */
-static const struct kser_error *open_temporary(int *fd, char **named,
-					       const char *dir)
+const struct kser_error *pack_open_temporary(int *fd, char **named,
+					     const char *dir)
 {
 	struct kser_buf path = KSER_BUF_INIT;
 
@@ -321,49 +282,6 @@ static const struct kser_error *open_temporary(int *fd, char **named,
 		close(*fd);
 		*fd = -1;
 		return kser_error_nomem();
-	}
-	return NULL;
-}
-
-/*
- * Gives the temporary its final name, never replacing a file: one that
- * exists already has this content, since the name is its hash. *created
- * gets dest when this call made the file, for kser_pack_writer_uninstall.
- */
-static const struct kser_error *install(int fd, char **named,
-					const char *dest, char **created)
-{
-	bool made = false;
-	char proc[64];
-
-	*created = NULL;
-	if (*named) {
-		if (link(*named, dest) == 0) {
-			made = true;
-		} else if (errno != EEXIST && access(dest, F_OK) < 0) {
-			/* File systems without hard links. */
-			if (rename(*named, dest) < 0)
-				return kser_error_errno("cannot install '%s'",
-							dest);
-			made = true;
-		}
-		unlink(*named);
-		free(*named);
-		*named = NULL;
-	} else {
-		snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
-		if (linkat(AT_FDCWD, proc, AT_FDCWD, dest,
-			   AT_SYMLINK_FOLLOW) == 0)
-			made = true;
-		else if (errno != EEXIST)
-			return kser_error_errno("cannot install '%s'", dest);
-	}
-	if (made) {
-		*created = strdup(dest);
-		if (!*created) {
-			unlink(dest);
-			return kser_error_nomem();
-		}
 	}
 	return NULL;
 }
@@ -414,10 +332,10 @@ const struct kser_error *kser_pack_writer_new(struct kser_pack_writer **out,
 				     objdir.ptr);
 		goto done;
 	}
-	err = open_temporary(&pw->fd, &pw->tmp_path, pw->dir);
+	err = pack_open_temporary(&pw->fd, &pw->tmp_path, pw->dir);
 	if (err)
 		goto done;
-	err = write_all(pw->fd, hdr, sizeof(hdr));
+	err = pack_write_all(pw->fd, hdr, sizeof(hdr));
 	pw->offset = sizeof(hdr);
 done:
 	git_buf_dispose(&item);
@@ -429,8 +347,8 @@ done:
 	return err;
 }
 
-static size_t entry_header(unsigned char *hdr, git_object_t type,
-			   uint64_t len)
+size_t pack_entry_header(unsigned char *hdr, git_object_t type,
+			 uint64_t len)
 {
 	size_t n = 0;
 	unsigned char c = (unsigned char)((type << 4) | (len & 15));
@@ -446,8 +364,8 @@ static size_t entry_header(unsigned char *hdr, git_object_t type,
 }
 
 /* Parses an entry header; returns its length, or 0 when it is bad. */
-static size_t parse_entry_header(const unsigned char *p, size_t avail,
-				 git_object_t *type, uint64_t *len)
+size_t pack_parse_entry_header(const unsigned char *p, size_t avail,
+			       git_object_t *type, uint64_t *len)
 {
 	size_t n = 0;
 	unsigned int shift = 4;
@@ -476,7 +394,7 @@ const struct kser_error *kser_pack_writer_add(struct kser_pack_writer *pw,
 	uint32_t crc;
 	git_oid oid;
 
-	if (!type_name(type))
+	if (!pack_type_name(type))
 		return kser_error_fmt(KSER_ERR_USAGE, "bad object type %d",
 				      (int)type);
 	kser_pack_hash(&oid, type, data, len);
@@ -489,9 +407,9 @@ const struct kser_error *kser_pack_writer_add(struct kser_pack_writer *pw,
 		pthread_mutex_unlock(&pw->lock);
 		return kser_error_fmt(KSER_ERR_USAGE, "the pack is closed");
 	}
-	while (pending_contains(pw, &oid))
+	while (pack_pending_contains(pw, &oid))
 		pthread_cond_wait(&pw->pending_done, &pw->lock);
-	if (set_find(pw, &oid)) {
+	if (pack_set_find(pw, &oid)) {
 		pthread_mutex_unlock(&pw->lock);
 		return NULL;
 	}
@@ -504,10 +422,10 @@ const struct kser_error *kser_pack_writer_add(struct kser_pack_writer *pw,
 	pw->pending[pw->npending++] = oid;
 	pthread_mutex_unlock(&pw->lock);
 
-	if (repo_has(pw, &oid)) {
+	if (pack_repo_has(pw, &oid)) {
 		pthread_mutex_lock(&pw->lock);
-		err = record(pw, &oid, OFFSET_HAVE, 0, 0);
-		pending_remove(pw, &oid);
+		err = pack_record(pw, &oid, OFFSET_HAVE, 0, 0);
+		pack_pending_remove(pw, &oid);
 		pthread_mutex_unlock(&pw->lock);
 		return err;
 	}
@@ -520,7 +438,7 @@ const struct kser_error *kser_pack_writer_add(struct kser_pack_writer *pw,
 			goto unclaim;
 		}
 	}
-	hdrlen = entry_header(hdr, type, len);
+	hdrlen = pack_entry_header(hdr, type, len);
 	bound = libdeflate_zlib_compress_bound(tls_compressor, len);
 	zbuf = malloc(hdrlen + bound);
 	if (!zbuf) {
@@ -543,618 +461,25 @@ const struct kser_error *kser_pack_writer_add(struct kser_pack_writer *pw,
 	} else {
 		err = entries_grow(pw);
 		if (!err)
-			err = write_all(pw->fd, zbuf, hdrlen + zlen);
+			err = pack_write_all(pw->fd, zbuf, hdrlen + zlen);
 	}
 	if (!err) {
-		err = record(pw, &oid, pw->offset, hdrlen + zlen, crc);
+		err = pack_record(pw, &oid, pw->offset, hdrlen + zlen, crc);
 		pw->offset += hdrlen + zlen;
 	} else {
 		pw->failed = true;
 	}
-	pending_remove(pw, &oid);
+	pack_pending_remove(pw, &oid);
 	pthread_mutex_unlock(&pw->lock);
 	free(zbuf);
 	return err;
 
 unclaim:
 	pthread_mutex_lock(&pw->lock);
-	pending_remove(pw, &oid);
+	pack_pending_remove(pw, &oid);
 	pthread_mutex_unlock(&pw->lock);
 	free(zbuf);
 	return err;
-}
-
-/* --- streamed objects ------------------------------------------------- */
-
-struct kser_pack_stream {
-	struct kser_pack_writer *pw;
-	uint64_t size, got;
-	uint64_t start, written;
-	uint32_t crc;
-	z_stream z;
-	struct kser_sha1 *md;
-	unsigned char out[1 << 16];
-};
-
-static const struct kser_error *stream_flush(struct kser_pack_stream *s)
-{
-	size_t n = sizeof(s->out) - s->z.avail_out;
-	const struct kser_error *err;
-
-	if (!n)
-		return NULL;
-	err = write_all(s->pw->fd, s->out, n);
-	if (err)
-		return err;
-	s->crc = libdeflate_crc32(s->crc, s->out, n);
-	s->written += n;
-	s->z.next_out = s->out;
-	s->z.avail_out = sizeof(s->out);
-	return NULL;
-}
-
-/* Drops what the stream wrote and lets the other writers go on. */
-static void stream_end(struct kser_pack_stream *s, bool rewind)
-{
-	struct kser_pack_writer *pw = s->pw;
-
-	if (rewind && (ftruncate(pw->fd, (off_t)s->start) < 0 ||
-		       lseek(pw->fd, (off_t)s->start, SEEK_SET) < 0))
-		pw->failed = true;
-	pthread_mutex_unlock(&pw->lock);
-	deflateEnd(&s->z);
-	kser_sha1_free(s->md);
-	free(s);
-}
-
-const struct kser_error *
-kser_pack_stream_begin(struct kser_pack_stream **out,
-		       struct kser_pack_writer *pw, git_object_t type,
-		       uint64_t size)
-{
-	const struct kser_error *err = NULL;
-	struct kser_pack_stream *s;
-	unsigned char hdr[16];
-	size_t hdrlen;
-
-	*out = NULL;
-	if (!type_name(type))
-		return kser_error_fmt(KSER_ERR_USAGE, "bad object type %d",
-				      (int)type);
-	s = calloc(1, sizeof(*s));
-	if (!s)
-		return kser_error_nomem();
-	s->md = kser_sha1_new();
-	if (!s->md || deflateInit(&s->z, pw->level) != Z_OK) {
-		kser_sha1_free(s->md);
-		free(s);
-		return kser_error_nomem();
-	}
-	s->pw = pw;
-	s->size = size;
-	s->z.next_out = s->out;
-	s->z.avail_out = sizeof(s->out);
-	hash_begin(s->md, type, size);
-
-	/* The object must be contiguous: the writer is ours until the end. */
-	pthread_mutex_lock(&pw->lock);
-	if (pw->failed || pw->closed) {
-		stream_end(s, false);
-		return kser_error_fmt(KSER_ERR_GENERIC, "pack writer failed");
-	}
-	s->start = pw->offset;
-	hdrlen = entry_header(hdr, type, size);
-	err = write_all(pw->fd, hdr, hdrlen);
-	if (err) {
-		pw->failed = true;
-		stream_end(s, false);
-		return err;
-	}
-	s->crc = libdeflate_crc32(0, hdr, hdrlen);
-	s->written = hdrlen;
-	*out = s;
-	return NULL;
-}
-
-const struct kser_error *kser_pack_stream_write(struct kser_pack_stream *s,
-						const void *data, size_t len)
-{
-	const struct kser_error *err;
-
-	if (len > s->size - s->got)
-		return kser_error_fmt(KSER_ERR_BAD_INPUT,
-				      "more data than the %llu bytes announced",
-				      (unsigned long long)s->size);
-	s->got += len;
-	kser_sha1_update(s->md, data, len);
-	s->z.next_in = (unsigned char *)data;
-	while (len) {
-		uInt chunk = len > (1u << 30) ? (1u << 30) : (uInt)len;
-
-		s->z.avail_in = chunk;
-		while (s->z.avail_in) {
-			if (deflate(&s->z, Z_NO_FLUSH) == Z_STREAM_ERROR)
-				return kser_error_fmt(KSER_ERR_GENERIC,
-						      "cannot compress object");
-			if (!s->z.avail_out) {
-				err = stream_flush(s);
-				if (err) {
-					s->pw->failed = true;
-					return err;
-				}
-			}
-		}
-		len -= chunk;
-	}
-	return NULL;
-}
-
-const struct kser_error *kser_pack_stream_finish(struct kser_pack_stream *s,
-						 git_oid *out)
-{
-	struct kser_pack_writer *pw = s->pw;
-	const struct kser_error *err = NULL;
-	int r;
-
-	if (s->got != s->size) {
-		err = kser_error_fmt(KSER_ERR_BAD_INPUT,
-				     "%llu bytes of the %llu announced",
-				     (unsigned long long)s->got,
-				     (unsigned long long)s->size);
-		stream_end(s, true);
-		return err;
-	}
-	do {
-		r = deflate(&s->z, Z_FINISH);
-		if (r == Z_STREAM_ERROR)
-			err = kser_error_fmt(KSER_ERR_GENERIC,
-					     "cannot compress object");
-		else
-			err = stream_flush(s);
-	} while (!err && r != Z_STREAM_END);
-	if (err) {
-		pw->failed = true;
-		stream_end(s, false);
-		return err;
-	}
-	kser_sha1_final(s->md, out->id);
-	if (set_find(pw, out) || pending_contains(pw, out)) {
-		stream_end(s, true);
-		return NULL;
-	}
-	if (repo_has(pw, out)) {
-		err = record(pw, out, OFFSET_HAVE, 0, 0);
-		stream_end(s, true);
-		return err;
-	}
-	err = record(pw, out, s->start, s->written, s->crc);
-	if (!err)
-		pw->offset = s->start + s->written;
-	stream_end(s, err != NULL);
-	return err;
-}
-
-void kser_pack_stream_abort(struct kser_pack_stream *s)
-{
-	if (s)
-		stream_end(s, true);
-}
-
-/* --- reading back ------------------------------------------------------ */
-
-/* A copy of the entry for oid, if the pack holds it. */
-static bool lookup(struct kser_pack_writer *pw, const git_oid *oid,
-		   struct pack_entry *out)
-{
-	struct pack_entry *e;
-
-	pthread_mutex_lock(&pw->lock);
-	e = pw->closed ? NULL : set_find(pw, oid);
-	if (e && e->offset != OFFSET_HAVE)
-		*out = *e;
-	else
-		e = NULL;
-	pthread_mutex_unlock(&pw->lock);
-	return e != NULL;
-}
-
-static int read_raw(struct kser_pack_writer *pw, const struct pack_entry *e,
-		    size_t max, unsigned char *buf)
-{
-	size_t want = e->len < max ? (size_t)e->len : max, got = 0;
-
-	while (got < want) {
-		ssize_t n = pread(pw->fd, buf + got, want - got,
-				  (off_t)(e->offset + got));
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			git_error_set(GIT_ERROR_ODB,
-				      "cannot read the new pack: %s",
-				      n < 0 ? strerror(errno) :
-				      "unexpected end");
-			return -1;
-		}
-		got += (size_t)n;
-	}
-	return 0;
-}
-
-struct pack_backend {
-	git_odb_backend parent;
-	struct kser_pack_writer *pw;
-};
-
-static int backend_read_header(size_t *len, git_object_t *type,
-			       git_odb_backend *b, const git_oid *oid)
-{
-	struct pack_backend *pb = (struct pack_backend *)b;
-	struct pack_entry e;
-	unsigned char hdr[16];
-	uint64_t size;
-
-	if (!lookup(pb->pw, oid, &e))
-		return GIT_ENOTFOUND;
-	if (read_raw(pb->pw, &e, sizeof(hdr), hdr) < 0)
-		return -1;
-	if (!parse_entry_header(hdr, e.len < sizeof(hdr) ? e.len : sizeof(hdr),
-				type, &size) || size > SIZE_MAX) {
-		git_error_set_str(GIT_ERROR_ODB, "bad entry in the new pack");
-		return -1;
-	}
-	*len = (size_t)size;
-	return 0;
-}
-
-static int backend_read(void **out, size_t *len, git_object_t *type,
-			git_odb_backend *b, const git_oid *oid)
-{
-	struct pack_backend *pb = (struct pack_backend *)b;
-	struct libdeflate_decompressor *d = NULL;
-	unsigned char *raw = NULL;
-	void *data = NULL;
-	struct pack_entry e;
-	size_t hdrlen, actual;
-	uint64_t size;
-	int r = -1;
-
-	if (!lookup(pb->pw, oid, &e))
-		return GIT_ENOTFOUND;
-	raw = malloc(e.len);
-	if (!raw || read_raw(pb->pw, &e, e.len, raw) < 0)
-		goto done;
-	hdrlen = parse_entry_header(raw, e.len, type, &size);
-	if (!hdrlen || size >= SIZE_MAX)
-		goto bad;
-	data = git_odb_backend_data_alloc(b, (size_t)size + 1);
-	d = libdeflate_alloc_decompressor();
-	if (!data || !d)
-		goto done;
-	if (libdeflate_zlib_decompress(d, raw + hdrlen, e.len - hdrlen, data,
-				       (size_t)size, &actual) !=
-	    LIBDEFLATE_SUCCESS || actual != size)
-		goto bad;
-	*out = data;
-	*len = (size_t)size;
-	data = NULL;
-	r = 0;
-	goto done;
-bad:
-	git_error_set_str(GIT_ERROR_ODB, "bad entry in the new pack");
-done:
-	if (r < 0 && !git_error_last())
-		git_error_set_oom();
-	if (data)
-		git_odb_backend_data_free(b, data);
-	libdeflate_free_decompressor(d);
-	free(raw);
-	return r;
-}
-
-static int backend_exists(git_odb_backend *b, const git_oid *oid)
-{
-	struct pack_backend *pb = (struct pack_backend *)b;
-	struct pack_entry e;
-
-	return lookup(pb->pw, oid, &e);
-}
-
-static int backend_exists_prefix(git_oid *out, git_odb_backend *b,
-				 const git_oid *prefix, size_t len)
-{
-	struct kser_pack_writer *pw = ((struct pack_backend *)b)->pw;
-	size_t i, full = len / 2, found = 0;
-
-	pthread_mutex_lock(&pw->lock);
-	for (i = 0; !pw->closed && i < pw->nentries && found < 2; i++) {
-		const struct pack_entry *e = &pw->entries[i];
-
-		if (e->offset == OFFSET_HAVE ||
-		    memcmp(e->oid.id, prefix->id, full) ||
-		    (len % 2 && (e->oid.id[full] ^ prefix->id[full]) & 0xf0))
-			continue;
-		if (!found++)
-			git_oid_cpy(out, &e->oid);
-	}
-	pthread_mutex_unlock(&pw->lock);
-	if (found > 1) {
-		git_error_set_str(GIT_ERROR_ODB, "ambiguous object prefix");
-		return GIT_EAMBIGUOUS;
-	}
-	return found ? 0 : GIT_ENOTFOUND;
-}
-
-static int backend_read_prefix(git_oid *out_oid, void **out, size_t *len,
-			       git_object_t *type, git_odb_backend *b,
-			       const git_oid *prefix, size_t plen)
-{
-	int r = backend_exists_prefix(out_oid, b, prefix, plen);
-
-	return r < 0 ? r : backend_read(out, len, type, b, out_oid);
-}
-
-static int backend_write(git_odb_backend *b, const git_oid *oid,
-			 const void *data, size_t len, git_object_t type)
-{
-	struct pack_backend *pb = (struct pack_backend *)b;
-	const struct kser_error *err;
-	git_oid got;
-
-	err = kser_pack_writer_add(pb->pw, &got, type, data, len);
-	if (!err && !git_oid_equal(&got, oid))
-		err = kser_error_fmt(KSER_ERR_GENERIC, "object id mismatch");
-	if (err) {
-		git_error_set_str(GIT_ERROR_ODB, err->msg);
-		return -1;
-	}
-	return 0;
-}
-
-static void backend_free(git_odb_backend *b)
-{
-	free(b);
-}
-
-const struct kser_error *kser_pack_writer_backend(git_odb_backend **out,
-						  struct kser_pack_writer *pw)
-{
-	struct pack_backend *pb = calloc(1, sizeof(*pb));
-
-	*out = NULL;
-	if (!pb)
-		return kser_error_nomem();
-	git_odb_init_backend(&pb->parent, GIT_ODB_BACKEND_VERSION);
-	pb->parent.read = backend_read;
-	pb->parent.read_prefix = backend_read_prefix;
-	pb->parent.read_header = backend_read_header;
-	pb->parent.write = backend_write;
-	pb->parent.exists = backend_exists;
-	pb->parent.exists_prefix = backend_exists_prefix;
-	pb->parent.free = backend_free;
-	pb->pw = pw;
-	*out = &pb->parent;
-	return NULL;
-}
-
-/* --- finishing --------------------------------------------------------- */
-
-size_t kser_pack_writer_count(const struct kser_pack_writer *pw)
-{
-	return pw->npacked;
-}
-
-static int entry_cmp(const void *a, const void *b)
-{
-	const struct pack_entry *x = a, *y = b;
-
-	return git_oid_cmp(&x->oid, &y->oid);
-}
-
-/* Hashes the whole temporary pack, which must be complete but unsealed. */
-static const struct kser_error *hash_file(int fd, uint64_t len,
-					  unsigned char *md,
-					  kser_cancel_cb cancel,
-					  void *cancel_arg)
-{
-	struct kser_sha1 *ctx = kser_sha1_new();
-	const struct kser_error *err = NULL;
-	char *buf = malloc(1 << 20);
-	uint64_t off = 0;
-
-	if (!ctx || !buf) {
-		err = kser_error_nomem();
-		goto done;
-	}
-	while (off < len) {
-		size_t want = len - off > (1 << 20) ? (1 << 20) : len - off;
-		ssize_t n;
-
-		err = kser_cancel_check(cancel, cancel_arg);
-		if (err)
-			goto done;
-		n = pread(fd, buf, want, (off_t)off);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			err = kser_error_errno("cannot read back pack");
-			goto done;
-		}
-		kser_sha1_update(ctx, buf, (size_t)n);
-		off += (uint64_t)n;
-	}
-	kser_sha1_final(ctx, md);
-done:
-	free(buf);
-	kser_sha1_free(ctx);
-	return err;
-}
-
-static const struct kser_error *build_index(struct kser_pack_writer *pw,
-					    const unsigned char *pack_sha,
-					    struct kser_buf *idx)
-{
-	unsigned char be[8];
-	uint32_t fanout[256] = { 0 };
-	size_t i, nlarge = 0;
-	unsigned char md[20];
-
-	qsort(pw->entries, pw->nentries, sizeof(*pw->entries), entry_cmp);
-	for (i = 0; i < pw->nentries; i++)
-		fanout[pw->entries[i].oid.id[0]]++;
-	for (i = 1; i < 256; i++)
-		fanout[i] += fanout[i - 1];
-
-	kser_buf_put(idx, "\377tOc\0\0\0\2", 8);
-	for (i = 0; i < 256; i++) {
-		put_be32(be, fanout[i]);
-		kser_buf_put(idx, be, 4);
-	}
-	for (i = 0; i < pw->nentries; i++)
-		kser_buf_put(idx, pw->entries[i].oid.id, GIT_OID_RAWSZ);
-	for (i = 0; i < pw->nentries; i++) {
-		put_be32(be, pw->entries[i].crc);
-		kser_buf_put(idx, be, 4);
-	}
-	for (i = 0; i < pw->nentries; i++) {
-		uint64_t off = pw->entries[i].offset;
-
-		if (off < 0x80000000u)
-			put_be32(be, (uint32_t)off);
-		else
-			put_be32(be, 0x80000000u | (uint32_t)nlarge++);
-		kser_buf_put(idx, be, 4);
-	}
-	for (i = 0; i < pw->nentries; i++) {
-		uint64_t off = pw->entries[i].offset;
-
-		if (off < 0x80000000u)
-			continue;
-		put_be32(be, (uint32_t)(off >> 32));
-		put_be32(be + 4, (uint32_t)off);
-		kser_buf_put(idx, be, 8);
-	}
-	kser_buf_put(idx, pack_sha, 20);
-	if (kser_buf_check(idx))
-		return kser_error_nomem();
-
-	kser_sha1(md, idx->ptr, idx->len);
-	kser_buf_put(idx, md, 20);
-	return kser_buf_check(idx);
-}
-
-/* Drops the entries of objects the repository has: they are not packed. */
-static void drop_had(struct kser_pack_writer *pw)
-{
-	size_t i, w = 0;
-
-	for (i = 0; i < pw->nentries; i++)
-		if (pw->entries[i].offset != OFFSET_HAVE)
-			pw->entries[w++] = pw->entries[i];
-	pw->nentries = w;
-	/* The set no longer matches the entries. */
-	free(pw->slots);
-	pw->slots = NULL;
-	pw->nslots = 0;
-}
-
-const struct kser_error *kser_pack_writer_commit(struct kser_pack_writer *pw,
-						 kser_cancel_cb cancel,
-						 void *cancel_arg)
-{
-	const struct kser_error *err = NULL;
-	struct kser_buf idx = KSER_BUF_INIT, name = KSER_BUF_INIT;
-	unsigned char be[4], sha[20];
-	char hex[41], *idx_named = NULL;
-	git_odb *odb = NULL;
-	int idx_fd = -1;
-	size_t i;
-
-	pthread_mutex_lock(&pw->lock);
-	if (pw->closed || pw->failed || pw->npending) {
-		pthread_mutex_unlock(&pw->lock);
-		return kser_error_fmt(KSER_ERR_GENERIC, "pack writer failed");
-	}
-	pw->closed = true;
-	pthread_mutex_unlock(&pw->lock);
-	drop_had(pw);
-	if (!pw->nentries)
-		return NULL;
-	put_be32(be, (uint32_t)pw->nentries);
-	if (pwrite(pw->fd, be, 4, 8) != 4)
-		return kser_error_errno("cannot write pack header");
-	err = hash_file(pw->fd, pw->offset, sha, cancel, cancel_arg);
-	if (err)
-		return err;
-	if (pwrite(pw->fd, sha, 20, (off_t)pw->offset) != 20)
-		return kser_error_errno("cannot write pack trailer");
-	if (fsync(pw->fd) < 0)
-		return kser_error_errno("cannot sync pack");
-
-	err = build_index(pw, sha, &idx);
-	if (err)
-		goto done;
-	for (i = 0; i < 20; i++)
-		snprintf(hex + 2 * i, 3, "%02x", sha[i]);
-	err = open_temporary(&idx_fd, &idx_named, pw->dir);
-	if (err)
-		goto done;
-	err = write_all(idx_fd, idx.ptr, idx.len);
-	if (!err && fsync(idx_fd) < 0)
-		err = kser_error_errno("cannot sync pack index");
-	if (err)
-		goto done;
-
-	/* The pack first: git finds packs through their index. */
-	if (pw->tmp_path)
-		fchmod(pw->fd, 0444);
-	if (idx_named)
-		fchmod(idx_fd, 0444);
-	kser_buf_printf(&name, "%spack-%s.pack", pw->dir, hex);
-	err = kser_buf_check(&name);
-	if (!err)
-		err = install(pw->fd, &pw->tmp_path, name.ptr,
-			      &pw->installed[0]);
-	if (err)
-		goto done;
-	memcpy(name.ptr + name.len - 4, "idx", 4);
-	name.len--;
-	err = install(idx_fd, &idx_named, name.ptr, &pw->installed[1]);
-	if (err)
-		goto done;
-
-	if (git_repository_odb(&odb, pw->repo) < 0 || git_odb_refresh(odb) < 0)
-		err = kser_error_git("cannot refresh the object database");
-done:
-	if (err)
-		kser_pack_writer_uninstall(pw);
-	if (idx_fd >= 0)
-		close(idx_fd);
-	if (idx_named)
-		unlink(idx_named);
-	free(idx_named);
-	git_odb_free(odb);
-	kser_buf_release(&idx);
-	kser_buf_release(&name);
-	return err;
-}
-
-bool kser_pack_writer_installed(const struct kser_pack_writer *pw)
-{
-	return pw->installed[0] || pw->installed[1];
-}
-
-void kser_pack_writer_uninstall(struct kser_pack_writer *pw)
-{
-	int i;
-
-	/* The index first, so that git never sees an index without pack. */
-	for (i = 1; i >= 0; i--) {
-		if (pw->installed[i])
-			unlink(pw->installed[i]);
-		free(pw->installed[i]);
-		pw->installed[i] = NULL;
-	}
 }
 
 void kser_pack_writer_free(struct kser_pack_writer *pw)
