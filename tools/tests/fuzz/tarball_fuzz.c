@@ -18,7 +18,7 @@
 #include <sanitizer/common_interface_defs.h>
 
 #include "fuzz_git.h"
-#include "kser_lib_base.h"
+#include "import/kser_lib_import.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -10,7 +10,7 @@
 #include "kser/buf.h"
 #include "kser/send.h"
 #include "kser/util.h"
-#include "kser_lib_send.h"
+#include "mail/kser_lib_mail.h"
 #include "test_helpers.h"
 
 struct fixture {
@@ -37,7 +37,7 @@ static int teardown(void **state)
 	struct fixture *f = *state;
 
 	kser_send_config_release(&f->cfg);
-	kser_remove_tree(f->dir);
+	kser_remove_tree(f->dir, NULL, NULL);
 	free(f);
 	return 0;
 }

@@ -349,7 +349,7 @@ static void fingerprints_ignore_line_numbers(void **state)
 	assert_non_null(strstr(a.v[0].fingerprint, "int unused;"));
 	kser_diags_release(&a);
 	kser_diags_release(&b);
-	kser_remove_tree(dir);
+	kser_remove_tree(dir, NULL, NULL);
 }
 
 /*
@@ -434,7 +434,7 @@ static void diag_collect_walks_the_build_dir(void **state)
 	}
 	readdir_hides_types = false;
 	kser_buf_release(&all);
-	kser_remove_tree(dir);
+	kser_remove_tree(dir, NULL, NULL);
 }
 
 /* A record that cannot be read would lose its warnings: an error. */
@@ -460,7 +460,7 @@ static void diag_collect_unreadable_record(void **state)
 		   KSER_ERR_ERRNO, "cannot read the build directory "
 		   "'/nonexistent/kser-build'");
 	kser_buf_release(&all);
-	kser_remove_tree(dir);
+	kser_remove_tree(dir, NULL, NULL);
 }
 
 #define WT_DIRS 10
@@ -615,19 +615,13 @@ static void worktree_move_interrupted(void **state)
 	assert_checkout(src, "B");
 	assert_state(state_path, "tree ");
 
-	/*
-	 * The process-global flag is not the checkout's business: only the
-	 * callback stops a move.
-	 */
-	kser_cancel_request(SIGINT);
 	assert_ok(kser_worktree_move(wt, &a, &written, NULL, NULL, NULL,
 				     NULL));
 	assert_checkout(src, "A");
-	kser_cancel_reset();
 
 	kser_worktree_free(wt);
 	git_repository_free(repo);
-	kser_remove_tree(dir);
+	kser_remove_tree(dir, NULL, NULL);
 }
 
 static void settings_from_git_config(void **state)
@@ -658,7 +652,7 @@ static void settings_from_git_config(void **state)
 	kser_settings_release(&s);
 	assert_err(kser_settings_load(&s, "/nonexistent/series.conf"),
 		   KSER_ERR_ERRNO, "cannot read the series settings");
-	kser_remove_tree(dir);
+	kser_remove_tree(dir, NULL, NULL);
 }
 
 /*
@@ -865,7 +859,7 @@ static void make_range(struct range *r)
 static void free_range(struct range *r)
 {
 	git_repository_free(r->repo);
-	kser_remove_tree(r->dir);
+	kser_remove_tree(r->dir, NULL, NULL);
 }
 
 struct caller {
@@ -985,24 +979,6 @@ static void verify_stopped_by_its_cancel_callback(void **state)
 	free_range(&r);
 }
 
-/* kser verify learns of interruptions from its callback alone. */
-static void verify_ignores_the_global_flag(void **state)
-{
-	struct caller none = { KSER_VERIFY_EVENT_NOTE, false, NULL, 0, 0 };
-	struct kser_verify_report rep;
-	struct range r;
-
-	(void)state;
-	make_range(&r);
-	kser_cancel_request(SIGINT);
-	assert_ok(run(&r, &none, &rep));
-	kser_cancel_reset();
-	assert_true(rep.passed);
-	assert_int_equal(rep.ran, 2);
-	kser_verify_report_release(&rep);
-	free_range(&r);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1026,7 +1002,6 @@ int main(void)
 		cmocka_unit_test(verify_stopped_by_its_event_callback),
 		cmocka_unit_test(verify_stopped_by_its_last_event),
 		cmocka_unit_test(verify_stopped_by_its_cancel_callback),
-		cmocka_unit_test(verify_ignores_the_global_flag),
 	};
 	int failed;
 
