@@ -131,7 +131,7 @@ clean:
 # N times from the seeds in tools/tests/fuzz/seeds/; not part of check.
 FUZZ := $(BUILD)/fuzz
 FUZZ_RUNS ?= 200000
-FUZZ_TARGETS := patch mail ktap rangediff
+FUZZ_TARGETS := patch mail ktap rangediff kbuild
 FUZZ_CFLAGS := -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined \
 	$(PKG_CFLAGS)
 
