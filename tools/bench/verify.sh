@@ -8,10 +8,19 @@
 #   (c) kser verify again: everything from the cache
 #   (d) kser verify after amending one patch in the middle
 #
-# and prints the ratios. Both sides build through ccache.
+# and prints the ratios, and for (a) each patch's build time, the path
+# its build took (the fast path or plain make) and the share of each
+# phase of the run: compile and link (the fast path's), make (plain
+# make's walk, compiles and link together), boot (KUnit), checkpatch
+# (which runs beside the rest) and kser's own bookkeeping (the rest of
+# the run's time: planning, checkouts, diagnostics, the cache). Both
+# sides build through ccache. KSER_BENCH_BIN runs another kser binary
+# (an older one, for a before-and-after).
 #
 #   tools/bench/verify.sh [VERSION]
 . "$(dirname "$0")/lib.sh"
+kser=${KSER_BENCH_BIN:-$kser}
+echo "verify: $("$kser" --version 2>/dev/null || echo "$kser"); load: $(cut -d' ' -f1-3 /proc/loadavg), $(nproc) cores"
 conf=$top/series/alloc-apis/series.conf
 version=${1:-$(git config -f "$conf" --name-only --get-regexp '^version\..*\.base$' |
 	sed 's/^version\.\(.*\)\.base$/\1/' | sort -n | tail -n 1)}
@@ -53,7 +62,7 @@ git -C "$loop" checkout -q --detach "$branch"
 	--build_dir="$loop_build" --make_options "CC=ccache gcc" --jobs "$(nproc)" >/dev/null 2>&1) || true
 
 drop_cache
-a=$(time_of kv "$range")
+a=$(time_of kv --json "$bench/verify-a.json" "$range")
 echo "verify: (a) kser verify, empty cache, warm build: $a s"
 
 loop_cmd="python3 tools/testing/kunit/kunit.py run --kunitconfig=$kunitconfig --build_dir=$loop_build --make_options 'CC=ccache gcc' --jobs $(nproc) >/dev/null && perl scripts/checkpatch.pl --strict -q -g HEAD >/dev/null"
@@ -82,11 +91,44 @@ git -C "$repo" checkout -q -f --detach "$base"
 d=$(time_of kv "$base..$branch-amended")
 echo "verify: (d) kser verify after amending patch $mid of $n: $d s"
 
-python3 - "$a" "$b" "$c" "$d" "$n" "$mid" <<-\EOP
-import sys
+python3 - "$a" "$b" "$c" "$d" "$n" "$mid" "$bench/verify-a.json" <<-\EOP
+import json, sys
 a, b, c, d = map(float, sys.argv[1:5])
 n, mid = int(sys.argv[5]), int(sys.argv[6])
-print(f"verify: (b)/(a) = {b / a:.2f}: kser verify is {b / a:.1f}x faster than the loop (goal: 1.5x)")
+try:
+    recs = json.load(open(sys.argv[7]))["records"]
+except (OSError, ValueError):
+    recs = []
+ph = dict(compile=0.0, link=0.0, make=0.0, plan=0.0, boot=0.0, checkpatch=0.0)
+print("verify: (a) per patch:  build (path)            kunit   checkpatch")
+rows = {}
+for r in recs:
+    rows.setdefault(r["patch"], {})[r["check"]] = r
+for p in sorted(rows):
+    x = rows[p]
+    bd = x.get("build", {})
+    det = bd.get("details", {})
+    phases = det.get("phases", {})
+    for k in ("compile", "link", "make", "plan"):
+        ph[k] += phases.get(k, 0.0)
+    if not phases:
+        ph["make"] += bd.get("duration", 0.0)
+    kd = x.get("kunit", {}).get("duration", 0.0) or 0.0
+    cd = x.get("checkpatch", {}).get("duration", 0.0) or 0.0
+    ph["boot"] += kd
+    ph["checkpatch"] += cd
+    path = det.get("path", "make")
+    print(f"verify:   {'base' if p == 0 else p:>4}  {bd.get('duration', 0.0):6.1f} s ({path:4})"
+          f"         {kd:5.1f} s  {cd:5.1f} s"
+          + (f"   [{det.get('path_why', '')[:60]}]" if path != "fast" else ""))
+on_path = ph["compile"] + ph["link"] + ph["make"] + ph["boot"]
+ph["bookkeeping"] = max(a - on_path, 0.0)
+if recs:
+    print("verify: (a) phases, share of the run's " f"{a:.1f} s:")
+    for k in ("compile", "link", "make", "boot", "checkpatch", "bookkeeping"):
+        note = " (beside the rest)" if k == "checkpatch" else ""
+        print(f"verify:   {k:12} {ph[k]:6.1f} s  {100 * ph[k] / a:5.1f} %{note}")
+print(f"verify: (b)/(a) = {b / a:.2f}: kser verify is {b / a:.1f}x faster than the loop (goal: 4x)")
 print(f"verify: (c) = {c:.2f} s cached (goal: under 1 s)")
 print(f"verify: (d)/(a) = {d / a:.2f}; patches {mid}..{n} are {(n - mid + 1) / n:.2f} of the series")
 EOP
