@@ -134,6 +134,7 @@ static void *worker_main(void *arg)
 				keep_error(it, e);
 			} else {
 				it->job.cwd = kser_worktree_path(wt);
+				verify_checkpatch_forget_camelcase(it->job.cwd);
 				keep_error(it, kser_jobs_run(&it->job, 1,
 							     pool_cancel, p));
 			}
