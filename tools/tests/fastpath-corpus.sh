@@ -3,13 +3,17 @@
 # build: a corpus of patch shapes on top of the newest version of the
 # alloc-apis series, each verified twice from the same starting point,
 #
-#   - in a clone of the work repository that builds in the series' warm
-#     state directory, with the fast path on and the paranoid mode (make
-#     after the fast path must find nothing to rebuild), and
-#   - in another clone with a state directory of its own, with plain make
-#     only (--no-fast-path),
+#   - in a clone of the work repository with the fast path on and the
+#     paranoid mode (make after the fast path must find nothing to
+#     rebuild), and
+#   - in another clone with plain make only (--no-fast-path),
 #
-# one patch at a time. For each shape the results must be the same (build
+# one patch at a time. Both build in the work repository's state
+# directory, each with a build of its own swapped in (renamed) for its
+# turn: the commands kbuild records name the state directory's absolute
+# path (kser's compiler wrapper), so a build moved elsewhere would be
+# rebuilt whole. Both builds start as one copy of plain make's build of
+# the series' tip. For each shape the results must be the same (build
 # and KUnit status, warnings by fingerprint, every suite and case), the
 # linked kernel the same byte for byte (less its build ID and debug
 # sections), and the fast path taken exactly where it should be. Prints
@@ -25,7 +29,6 @@ conf=$series/series.conf
 work=$(dirname "$repo")
 fast=$work/corpus-fast.git
 plain=$work/corpus-plain.git
-plain_state=$work/corpus-plain-state
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 n=0
@@ -119,8 +122,27 @@ g update-ref refs/heads/kser-fastpath-corpus "$parent"
 rm -rf "$fast" "$plain"
 git clone -q --bare --shared "$repo" "$fast" &&
 git clone -q --bare --shared "$repo" "$plain" || exit 1
-git -C "$fast" config kser.verifyDir "$gitdir/kser/verify"
-git -C "$plain" config kser.verifyDir "$plain_state"
+state=$gitdir/kser/verify
+git -C "$fast" config kser.verifyDir "$state"
+git -C "$plain" config kser.verifyDir "$state"
+
+# Both start from plain make's build of the tip: the fast one in place,
+# plain make's a copy aside ($state.plain), swapped in for its turns.
+# A run cut off between the swaps left the fast build aside.
+if [ ! -d "$state" ] && [ -d "$state.fast" ]; then
+	mv "$state.fast" "$state" || exit 1
+fi
+rm -rf "$state.plain" "$state.fast"
+"$kser" verify --repo "$plain" --series "$series" --checks build \
+	--no-fast-path "$tip~1..$tip" >"$tmp/warm.log" 2>&1 || {
+	echo "fastpath-corpus: plain make of the tip failed:" >&2
+	tail -n 20 "$tmp/warm.log" >&2
+	exit 1
+}
+cp -a "$state" "$state.plain" || exit 1
+swap () {	# swap OUT IN: the build in place goes to $state.OUT
+	mv "$state" "$state.$1" && mv "$state.$2" "$state"
+}
 
 kernel_of () {	# the kernel a state directory holds, less build ID and debug
 	objcopy --remove-section=.note.gnu.build-id --strip-debug \
@@ -177,10 +199,12 @@ for i in "${!commits[@]}"; do
 	range=$prev..$c
 	"$kser" verify --repo "$fast" --series "$series" --checks build,kunit \
 		--paranoid --json "$tmp/fast.json" "$range" >"$tmp/fast.log" 2>&1
-	kernel_of "$gitdir/kser/verify" "$tmp/fast.kernel"
+	kernel_of "$state" "$tmp/fast.kernel"
+	swap fast plain || exit 1
 	"$kser" verify --repo "$plain" --series "$series" --checks build,kunit \
 		--no-fast-path --json "$tmp/plain.json" "$range" >"$tmp/plain.log" 2>&1
-	kernel_of "$plain_state" "$tmp/plain.kernel"
+	kernel_of "$state" "$tmp/plain.kernel"
+	swap plain fast || exit 1
 	prev=$c
 	what="${shapes[$i]} (${expect[$i]})"
 	if [ ! -s "$tmp/fast.json" ] || [ ! -s "$tmp/plain.json" ]; then

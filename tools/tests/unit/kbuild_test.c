@@ -232,7 +232,7 @@ static void thin_archive_members(void **state)
 	assert_non_null(verify_thin_members(&m, &n, "garbage", 7));
 	kser_buf_release(&data);
 	kser_buf_release(&path);
-	kser_remove_tree(dir);
+	kser_remove_tree(dir, NULL, NULL);
 }
 
 static void set_mtime(const char *path, time_t t)
@@ -284,7 +284,7 @@ static void snapshots_compared(void **state)
 	verify_snapshot_release(&a);
 	verify_snapshot_release(&b);
 	kser_buf_release(&why);
-	kser_remove_tree(dir);
+	kser_remove_tree(dir, NULL, NULL);
 }
 
 int main(void)
