@@ -193,6 +193,24 @@ cmp_json () {	# cmp_json FAST PLAIN EXPECTED: empty when they agree
 	EOP
 }
 
+times_of () {	# times_of FAST PLAIN: the build's phases, as TAP comments
+	/usr/bin/python3 - "$@" <<-\EOP 2>/dev/null
+	import json, sys
+	def build(p):
+	    return [r for r in json.load(open(p))["records"]
+	            if r["patch"] == 1 and r["check"] == "build"][0]
+	f, p = build(sys.argv[1]), build(sys.argv[2])
+	fp = f["details"].get("phases", {})
+	pp = p["details"].get("phases", {})
+	print(f"# build: {f['details'].get('path')} {f['duration']:.1f} s "
+	      f"(plan {fp.get('plan', 0):.1f}, compile {fp.get('compile', 0):.1f}, "
+	      f"link {fp.get('link', 0):.1f}, make {fp.get('make', 0):.1f}; "
+	      f"with the paranoid make after it); plain make {p['duration']:.1f} s "
+	      f"(make {pp.get('make', 0):.1f})")
+	print(f"# why: {f['details'].get('path_why', '')[:150]}")
+	EOP
+}
+
 prev=$tip
 for i in "${!commits[@]}"; do
 	c=${commits[$i]}
@@ -219,6 +237,7 @@ for i in "${!commits[@]}"; do
 	if [ -z "$why" ] && [ ! -s "$tmp/fast.kernel" ]; then
 		why="no kernel was built"
 	fi
+	times_of "$tmp/fast.json" "$tmp/plain.json"
 	if [ -n "$why" ]; then
 		not_ok "$what: $why"
 		sed -n '/^   #  patch/,$p' "$tmp/fast.log" | sed 's/^/# fast: /'

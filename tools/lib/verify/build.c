@@ -476,8 +476,14 @@ void verify_run_build(struct verify_ctx *c, size_t row, size_t check)
 			       err->msg);
 		goto done;
 	}
-	/* Built: the next build may start from here. */
+	/*
+	 * Built: the next build may start from here. After a failed one,
+	 * make judges what the failure left (a fast path that failed
+	 * stopped at its first error, before the archives and the link).
+	 */
 	if (ok && verify_fastpath_stamp(bdir, &mi, &c->rep->rows[row].tree))
+		verify_fastpath_unstamp(bdir);
+	else if (!ok)
 		verify_fastpath_unstamp(bdir);
 	verify_finish(c->rep, row, check,
 		      ok ? KSER_VERIFY_PASS : KSER_VERIFY_FAIL, seconds, rec);

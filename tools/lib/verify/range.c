@@ -45,6 +45,10 @@ static const struct kser_error *range_chain(git_oid **chain, size_t *n,
 		err = kser_error_nomem();
 		goto done;
 	}
+	/*
+	 * Every commit's parents first, so that a merge is named as one
+	 * rather than as the commit that follows the other side.
+	 */
 	for (i = 0; i < nlist; i++) {
 		git_commit *cm = NULL;
 		unsigned int np;
@@ -66,16 +70,19 @@ static const struct kser_error *range_chain(git_oid **chain, size_t *n,
 					     git_oid_tostr_s(&list[i]));
 			break;
 		}
-		/* One line of parents: each the one before it. */
-		if (i && !git_oid_equal(&(*chain)[i], &list[i - 1])) {
+	}
+	/* One line of parents: each the one before it. */
+	for (i = 1; !err && i < nlist; i++)
+		if (!git_oid_equal(&(*chain)[i], &list[i - 1])) {
+			char a[GIT_OID_HEXSZ + 1], b[GIT_OID_HEXSZ + 1];
+
+			/* git_oid_tostr_s() has one buffer per thread. */
+			git_oid_tostr(a, sizeof(a), &list[i]);
+			git_oid_tostr(b, sizeof(b), &list[i - 1]);
 			err = kser_error_fmt(KSER_ERR_BAD_INPUT,
 					     "the range is not linear: %.12s "
-					     "does not follow %.12s",
-					     git_oid_tostr_s(&list[i]),
-					     git_oid_tostr_s(&list[i - 1]));
-			break;
+					     "does not follow %.12s", a, b);
 		}
-	}
 	if (err)
 		goto done;
 	/* chain[0] is the base row's commit, then the range's. */
