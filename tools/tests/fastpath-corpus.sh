@@ -47,6 +47,8 @@ tip=$(git -C "$repo" rev-parse -q --verify "refs/heads/$name-v$version") || {
 gitdir=$(git -C "$repo" rev-parse --absolute-git-dir)
 
 # The shapes, one commit each, made in a scratch index (no checkout).
+# Every shape's tree is one no shape before it had: a tree verified
+# before would come from the cache, and prove nothing.
 export GIT_INDEX_FILE=$tmp/index
 export GIT_AUTHOR_NAME="Corpus Author" GIT_AUTHOR_EMAIL=corpus@example.org
 export GIT_COMMITTER_NAME="Corpus Author" GIT_COMMITTER_EMAIL=corpus@example.org
@@ -92,15 +94,18 @@ void kser_corpus_warn(void)
 }"
 shape "a patch that adds a warning" fast
 edit $sync '/kser_corpus_/,$d'
+edit $sync -a "/* corpus: the warning taken out */"
 shape "the warning taken out again" fast
 edit $sync -a "#error kser corpus: this patch breaks the build"
 shape "a patch that breaks the build" fast
 edit $sync '/#error kser corpus/d'
+edit $sync -a "/* corpus: mended */"
 shape "the build mended (after a failed build)" make
 printf 'int kser_corpus_new;\n' >"$tmp/new.c"
 put lib/ctnr/kser_corpus_new.c "$tmp/new.c"
 shape "a new file" make
 g update-index --force-remove lib/ctnr/kser_corpus_new.c
+edit $sync -a "/* corpus: a file deleted */"
 shape "a deleted file" make
 doc=Documentation/dev-tools/kunit/faq.rst
 blob=$(g rev-parse ":$doc")
@@ -163,6 +168,9 @@ cmp_json () {	# cmp_json FAST PLAIN EXPECTED: empty when they agree
 	    if check not in f or check not in p:
 	        bad.append(f"no {check} result")
 	        continue
+	    if f[check].get("cached") or p[check].get("cached"):
+	        bad.append(f"{check} came from the cache: the shape's tree "
+	                   f"was verified before")
 	    if f[check]["status"] != p[check]["status"]:
 	        bad.append(f"{check}: {f[check]['status']} against make's "
 	                   f"{p[check]['status']} ({f[check]['summary']})")
