@@ -57,7 +57,7 @@ LIB_SRCS := $(sort $(shell find tools/lib -name '*.c'))
 CLI_SRCS := $(sort $(wildcard tools/cli/*.c))
 UNIT_SRCS := $(sort $(wildcard tools/tests/unit/*_test.c))
 HEADERS := $(wildcard tools/include/kser/*.h tools/cli/*.h \
-	tools/tests/unit/*.h) $(shell find tools/lib -name '*.h')
+	tools/tests/unit/*.h) $(shell find tools/lib -name '*.h' -o -name '*.inc')
 
 REL := $(BUILD)/obj
 CHK := $(BUILD)/check
