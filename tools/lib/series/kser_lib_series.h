@@ -9,17 +9,59 @@
  * (the parser, a commit's patch text, kser/rdtext.h) and libgit2.
  *
  * Its files, each using only those before it:
- *   series.c           subjects, inputs (mbox, quilt, format-patch
- *                      directories), selection, threading, trailers
+ *   series_map.c       a set of strings by hash
+ *   series_input.c     the inputs of a mailset (mbox, quilt,
+ *                      format-patch directories)
+ *   series_trailers.c  trailers from replies; a patch's commit message
+ *                      with them
+ *   series.c           subjects, the selection of a series, threading
  *   assign.c           the linear assignment git range-diff pairs by
  *   rangediff_input.c  the two sides of a range-diff made texts
  *   rangediff_diff.c   the diff of two texts: its size, its rendering
  *   rangediff.c        the pairing and the output
  */
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct kser_error;
+struct kser_mail;
+struct kser_series_patch;
+
+/* --- series_map.c ------------------------------------------------------ */
+
+/*
+ * A set of strings, by hash, so that a thread of thousands of replies is
+ * read in linear time. Keys are borrowed; each has a value.
+ */
+struct series_map {
+	const char **keys;
+	size_t *vals;
+	size_t cap, n;		/* cap is 0 or a power of two */
+	bool icase;
+};
+
+void series_map_release(struct series_map *m);
+/* Sets key to val, replacing what it was. */
+const struct kser_error *series_map_put(struct series_map *m, const char *key,
+					size_t val);
+/* Whether key is there; its value into *val unless val is NULL. */
+bool series_map_get(const struct series_map *m, const char *key, size_t *val);
+
+/* --- series_trailers.c ------------------------------------------------- */
+
+/* The next line of a text that may hold NUL bytes; false at its end. */
+bool series_body_line(const char **p, const char *end, const char **line,
+		      size_t *len);
+/* The trailers a reply gives: unquoted lines above its signature. */
+const struct kser_error *series_reply_trailers(const struct kser_mail *mail,
+					      char ***out, size_t *n);
+/* Adds trailer t to p unless seen (p's trailers, case aside) has it. */
+const struct kser_error *series_add_trailer(struct kser_series_patch *p,
+					    struct series_map *seen,
+					    const char *t);
+
+/* --- rangediff_diff.c -------------------------------------------------- */
 
 /*
  * The number of lines (hunk headers included) of the diff of two texts

@@ -1,18 +1,22 @@
 // SPDX-License-Identifier: GPL-2.0
+/*
+ * A series picked out of a mailset (kser/series.h): subjects parsed,
+ * the version chosen, its patches and cover letter found, follow-ups
+ * matched to what they answer. Uses the series layer's inputs, string
+ * sets and trailers (kser_lib_series.h), the mail layer and core.
+ */
 #include <ctype.h>
-#include <dirent.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
 
 #include "kser/buf.h"
-#include "kser/cancel.h"
 #include "kser/error.h"
 #include "kser/series.h"
 #include "kser/util.h"
+#include "kser_lib_series.h"
 
 /* --- subjects ---------------------------------------------------------- */
 
@@ -115,533 +119,6 @@ void kser_subject_parse(struct kser_subject_info *out, const char *subject)
 	}
 }
 
-/* --- loading inputs ---------------------------------------------------- */
-
-void kser_mailset_init(struct kser_mailset *set)
-{
-	memset(set, 0, sizeof(*set));
-	kser_buf_init(&set->notes);
-}
-
-void kser_mailset_release(struct kser_mailset *set)
-{
-	size_t i;
-
-	for (i = 0; i < set->n; i++)
-		kser_mail_free(set->v[i].mail);
-	free(set->v);
-	for (i = 0; i < set->npaths; i++)
-		free(set->paths[i]);
-	free(set->paths);
-	kser_buf_release(&set->notes);
-	memset(set, 0, sizeof(*set));
-}
-
-static bool patch_has(const struct kser_mail *mail, const char *needle)
-{
-	return memmem(mail->patch, mail->patch_len, needle,
-		      strlen(needle)) != NULL;
-}
-
-static bool has_diff(const struct kser_mail *mail)
-{
-	return mail->patch && mail->patch_len &&
-	       (patch_has(mail, "\n@@ -") ||
-		patch_has(mail, "GIT binary patch") ||
-		patch_has(mail, "\nrename from ") ||
-		patch_has(mail, "\nnew mode ") ||
-		patch_has(mail, "\ndeleted file mode ") ||
-		patch_has(mail, "\nnew file mode "));
-}
-
-static const struct kser_error *push_entry(struct kser_mailset *set,
-					   struct kser_mail *mail,
-					   int quilt_number, int quilt_total)
-{
-	struct kser_mailset_entry *e;
-
-	if (kser_array_grow((void **)&set->v, &set->alloc, set->n,
-			    sizeof(*set->v), 32)) {
-		kser_mail_free(mail);
-		return kser_error_nomem();
-	}
-	e = &set->v[set->n++];
-	memset(e, 0, sizeof(*e));
-	e->mail = mail;
-	kser_subject_parse(&e->info, mail->raw_subject);
-	if (quilt_number > 0) {
-		/* Quilt: the series file orders the patches. */
-		e->info.is_reply = false;
-		e->info.is_patch = true;
-		e->info.version = 1;
-		e->info.number = (unsigned int)quilt_number;
-		e->info.total = (unsigned int)quilt_total;
-		e->info.has_counter = true;
-		e->role = KSER_ROLE_PATCH;
-	} else if (e->info.is_reply) {
-		e->role = KSER_ROLE_FOLLOWUP;
-	} else if (e->info.has_counter) {
-		e->role = e->info.number ? KSER_ROLE_PATCH : KSER_ROLE_COVER;
-	} else if (has_diff(mail)) {
-		e->info.number = e->info.total = 1;
-		e->role = KSER_ROLE_PATCH;
-	} else if (mail->in_reply_to) {
-		e->role = KSER_ROLE_FOLLOWUP;
-	} else {
-		e->role = KSER_ROLE_OTHER;
-	}
-	return NULL;
-}
-
-static const struct kser_error *add_mbox(struct kser_mailset *set,
-					 const char *path, const char *text,
-					 size_t len,
-					 const struct kser_mail_options *opts)
-{
-	const struct kser_error *err;
-	struct kser_raw_mails raw;
-	size_t i;
-
-	if (!kser_mail_looks_like_mail(text, len))
-		return kser_error_fmt(KSER_ERR_BAD_INPUT,
-				      "'%s' is not a mail or mailbox (no "
-				      "headers); a bare diff belongs in a "
-				      "quilt directory", path);
-	err = kser_mbox_split(&raw, text, len, opts);
-	if (err)
-		return kser_error_wrap(err, "'%s'", path);
-	for (i = 0; i < raw.n; i++) {
-		struct kser_mail *mail = NULL;
-
-		err = kser_cancel_check(opts->cancel, opts->cancel_arg);
-		if (err)
-			break;
-		err = kser_mail_parse(&mail, raw.v[i].text, raw.v[i].len,
-				      opts);
-		if (err) {
-			err = kser_error_wrap(err, "'%s', mail %zu", path,
-					      i + 1);
-			break;
-		}
-		mail->source = path;
-		mail->source_index = i + 1;
-		err = push_entry(set, mail, 0, 0);
-		if (err)
-			break;
-	}
-	kser_raw_mails_release(&raw);
-	return err;
-}
-
-static const struct kser_error *add_mbox_file(struct kser_mailset *set,
-					      const char *path,
-					      const struct kser_mail_options *opts)
-{
-	struct kser_buf text = KSER_BUF_INIT;
-	const struct kser_error *err = kser_read_file(&text, path);
-
-	if (!err)
-		err = add_mbox(set, path, kser_buf_cstr(&text), text.len,
-			       opts);
-	kser_buf_release(&text);
-	return err;
-}
-
-static int str_cmp(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static bool is_file(const char *path)
-{
-	struct stat st;
-
-	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
-}
-
-/*
- * A quilt patch: a mail if it has headers, else a description followed by
- * a diff, named after its file as git quiltimport does.
- */
-static const struct kser_error *add_quilt_patch(struct kser_mailset *set,
-						const char *path,
-						const char *name, int number,
-						int total,
-						const struct kser_mail_options *opts)
-{
-	const struct kser_error *err;
-	struct kser_buf text = KSER_BUF_INIT, raw = KSER_BUF_INIT;
-	struct kser_mail *mail = NULL;
-
-	err = kser_read_file(&text, path);
-	if (err)
-		goto done;
-	if (kser_mail_looks_like_mail(text.ptr ? text.ptr : "", text.len) &&
-	    (strncmp(kser_buf_cstr(&text), "--- ", 4) != 0)) {
-		kser_buf_put(&raw, text.ptr, text.len);
-	} else {
-		kser_buf_puts(&raw, "X-Kser-Quilt: yes\n\n");
-		kser_buf_put(&raw, text.ptr ? text.ptr : "", text.len);
-	}
-	if (kser_buf_check(&raw)) {
-		err = kser_error_nomem();
-		goto done;
-	}
-	err = kser_mail_parse(&mail, raw.ptr, raw.len, opts);
-	if (err) {
-		err = kser_error_wrap(err, "'%s'", path);
-		goto done;
-	}
-	if (!mail->subject || !*mail->subject) {
-		size_t n = strlen(name);
-
-		if (n > 6 && !strcmp(name + n - 6, ".patch"))
-			n -= 6;
-		free(mail->subject);
-		mail->subject = strndup(name, n);
-		free(mail->raw_subject);
-		mail->raw_subject = strndup(name, n);
-		if (!mail->subject || !mail->raw_subject) {
-			kser_mail_free(mail);
-			err = kser_error_nomem();
-			goto done;
-		}
-	}
-	mail->source = path;
-	mail->source_index = 1;
-	err = push_entry(set, mail, number, total);
-done:
-	kser_buf_release(&text);
-	kser_buf_release(&raw);
-	return err;
-}
-
-/* Paths the mails point at live as long as the mailset. */
-static const char *remember(struct kser_mailset *set, const char *path)
-{
-	char **v = realloc(set->paths, (set->npaths + 1) * sizeof(*v));
-
-	if (!v)
-		return NULL;
-	set->paths = v;
-	v[set->npaths] = strdup(path);
-	return v[set->npaths] ? v[set->npaths++] : NULL;
-}
-
-static const struct kser_error *add_quilt(struct kser_mailset *set,
-					  const char *dir, const char *series,
-					  const struct kser_mail_options *opts)
-{
-	const struct kser_error *err = NULL;
-	struct kser_buf text = KSER_BUF_INIT, path = KSER_BUF_INIT;
-	char **names = NULL;
-	size_t n = 0, i;
-	char *line, *save = NULL;
-
-	err = kser_read_file(&text, series);
-	if (err)
-		return err;
-	for (line = strtok_r(text.ptr ? text.ptr : (char *)"", "\n", &save);
-	     line; line = strtok_r(NULL, "\n", &save)) {
-		char *hash = strchr(line, '#'), *end;
-		char **v;
-
-		if (hash)
-			*hash = '\0';
-		while (isspace((unsigned char)*line))
-			line++;
-		end = line;
-		while (*end && !isspace((unsigned char)*end))
-			end++;
-		if (end == line)
-			continue;
-		if (*end) {
-			char *opt = end + 1;
-
-			while (isspace((unsigned char)*opt))
-				opt++;
-			if (*opt && strncmp(opt, "-p1", 3)) {
-				err = kser_error_fmt(KSER_ERR_BAD_INPUT,
-						     "'%s': option '%s' is not "
-						     "supported (only -p1)",
-						     series, opt);
-				goto done;
-			}
-		}
-		*end = '\0';
-		v = realloc(names, (n + 1) * sizeof(*v));
-		if (!v) {
-			err = kser_error_nomem();
-			goto done;
-		}
-		names = v;
-		names[n] = strdup(line);
-		if (!names[n]) {
-			err = kser_error_nomem();
-			goto done;
-		}
-		n++;
-	}
-	if (!n) {
-		err = kser_error_fmt(KSER_ERR_BAD_INPUT,
-				     "quilt series '%s' lists no patches",
-				     series);
-		goto done;
-	}
-	for (i = 0; i < n && !err; i++) {
-		const char *kept_path;
-
-		if (names[i][0] == '/' || strstr(names[i], "..")) {
-			err = kser_error_fmt(KSER_ERR_BAD_INPUT,
-					     "'%s': patch name '%s' leaves the "
-					     "quilt directory", series,
-					     names[i]);
-			break;
-		}
-		kser_buf_clear(&path);
-		kser_buf_printf(&path, "%s/%s", dir, names[i]);
-		if (kser_buf_check(&path)) {
-			err = kser_error_nomem();
-			break;
-		}
-		kept_path = remember(set, path.ptr);
-		if (!kept_path) {
-			err = kser_error_nomem();
-			break;
-		}
-		err = add_quilt_patch(set, kept_path, names[i], (int)i + 1,
-				      (int)n, opts);
-	}
-done:
-	for (i = 0; i < n; i++)
-		free(names[i]);
-	free(names);
-	kser_buf_release(&text);
-	kser_buf_release(&path);
-	return err;
-}
-
-static const struct kser_error *add_patch_dir(struct kser_mailset *set,
-					      const char *dir,
-					      const struct kser_mail_options *opts)
-{
-	const struct kser_error *err = NULL;
-	struct kser_buf path = KSER_BUF_INIT;
-	char **names = NULL;
-	size_t n = 0, i;
-	struct dirent *de;
-	DIR *d = opendir(dir);
-
-	if (!d)
-		return kser_error_errno("cannot read '%s'", dir);
-	while ((de = readdir(d))) {
-		size_t len = strlen(de->d_name);
-		char **v;
-
-		if (de->d_name[0] == '.')
-			continue;
-		if (!(len > 6 && !strcmp(de->d_name + len - 6, ".patch")) &&
-		    !(len > 5 && !strcmp(de->d_name + len - 5, ".mbox")) &&
-		    !(len > 4 && !strcmp(de->d_name + len - 4, ".eml")))
-			continue;
-		v = realloc(names, (n + 1) * sizeof(*v));
-		if (!v) {
-			err = kser_error_nomem();
-			goto done;
-		}
-		names = v;
-		names[n] = strdup(de->d_name);
-		if (!names[n]) {
-			err = kser_error_nomem();
-			goto done;
-		}
-		n++;
-	}
-	if (!n) {
-		err = kser_error_fmt(KSER_ERR_BAD_INPUT,
-				     "'%s' holds no .patch, .mbox or .eml "
-				     "files and no quilt series", dir);
-		goto done;
-	}
-	qsort(names, n, sizeof(*names), str_cmp);
-	for (i = 0; i < n && !err; i++) {
-		const char *kept_path;
-
-		kser_buf_clear(&path);
-		kser_buf_printf(&path, "%s/%s", dir, names[i]);
-		if (kser_buf_check(&path)) {
-			err = kser_error_nomem();
-			break;
-		}
-		kept_path = remember(set, path.ptr);
-		if (!kept_path) {
-			err = kser_error_nomem();
-			break;
-		}
-		err = add_mbox_file(set, kept_path, opts);
-	}
-done:
-	closedir(d);
-	for (i = 0; i < n; i++)
-		free(names[i]);
-	free(names);
-	kser_buf_release(&path);
-	return err;
-}
-
-const struct kser_error *kser_mailset_add(struct kser_mailset *set,
-					  const char *input,
-					  const struct kser_mail_options *opts)
-{
-	const struct kser_error *err;
-	struct kser_buf series = KSER_BUF_INIT, qdir = KSER_BUF_INIT;
-	struct stat st;
-	const char *kept_input;
-
-	if (strcmp(input, "-") && stat(input, &st) < 0)
-		return kser_error_errno("cannot read '%s'", input);
-	kept_input = remember(set, input);
-	if (!kept_input)
-		return kser_error_nomem();
-	if (!strcmp(input, "-") || !S_ISDIR(st.st_mode))
-		return add_mbox_file(set, kept_input, opts);
-
-	kser_buf_printf(&series, "%s/series", input);
-	kser_buf_printf(&qdir, "%s", input);
-	if (kser_buf_check(&series) || kser_buf_check(&qdir)) {
-		err = kser_error_nomem();
-		goto done;
-	}
-	if (!is_file(series.ptr)) {
-		kser_buf_clear(&series);
-		kser_buf_printf(&series, "%s/patches/series", input);
-		kser_buf_clear(&qdir);
-		kser_buf_printf(&qdir, "%s/patches", input);
-		if (kser_buf_check(&series) || kser_buf_check(&qdir)) {
-			err = kser_error_nomem();
-			goto done;
-		}
-	}
-	if (is_file(series.ptr))
-		err = add_quilt(set, qdir.ptr, series.ptr, opts);
-	else
-		err = add_patch_dir(set, kept_input, opts);
-done:
-	kser_buf_release(&series);
-	kser_buf_release(&qdir);
-	return err;
-}
-
-/* --- indexes ---------------------------------------------------------- */
-
-/*
- * A set of strings, by hash, so that a thread of thousands of replies is
- * read in linear time. Keys are borrowed; each has a value.
- */
-struct str_map {
-	const char **keys;
-	size_t *vals;
-	size_t cap, n;		/* cap is 0 or a power of two */
-	bool icase;
-};
-
-static size_t str_hash(const char *s, bool icase)
-{
-	uint64_t h = 1469598103934665603ULL;
-
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		h ^= icase ? (unsigned char)tolower(c) : c;
-		h *= 1099511628211ULL;
-	}
-	return (size_t)h;
-}
-
-static bool str_eq(const char *a, const char *b, bool icase)
-{
-	return icase ? !strcasecmp(a, b) : !strcmp(a, b);
-}
-
-static void str_map_release(struct str_map *m)
-{
-	free(m->keys);
-	free(m->vals);
-	memset(m, 0, sizeof(*m));
-}
-
-/* The slot of key: where it is, or where it would go. */
-static size_t str_map_slot(const struct str_map *m, const char *key)
-{
-	size_t i = str_hash(key, m->icase) & (m->cap - 1);
-
-	while (m->keys[i] && !str_eq(m->keys[i], key, m->icase))
-		i = (i + 1) & (m->cap - 1);
-	return i;
-}
-
-static const struct kser_error *str_map_grow(struct str_map *m)
-{
-	struct str_map bigger = { NULL, NULL, m->cap ? m->cap * 2 : 64, 0,
-				  m->icase };
-	size_t i;
-
-	bigger.keys = calloc(bigger.cap, sizeof(*bigger.keys));
-	bigger.vals = calloc(bigger.cap, sizeof(*bigger.vals));
-	if (!bigger.keys || !bigger.vals) {
-		str_map_release(&bigger);
-		return kser_error_nomem();
-	}
-	for (i = 0; i < m->cap; i++) {
-		size_t j;
-
-		if (!m->keys[i])
-			continue;
-		j = str_map_slot(&bigger, m->keys[i]);
-		bigger.keys[j] = m->keys[i];
-		bigger.vals[j] = m->vals[i];
-		bigger.n++;
-	}
-	str_map_release(m);
-	*m = bigger;
-	return NULL;
-}
-
-/* Sets key to val, replacing what it was. */
-static const struct kser_error *str_map_put(struct str_map *m,
-					    const char *key, size_t val)
-{
-	size_t i;
-
-	if ((m->n + 1) * 2 > m->cap) {
-		const struct kser_error *err = str_map_grow(m);
-
-		if (err)
-			return err;
-	}
-	i = str_map_slot(m, key);
-	if (!m->keys[i])
-		m->n++;
-	m->keys[i] = key;
-	m->vals[i] = val;
-	return NULL;
-}
-
-static bool str_map_get(const struct str_map *m, const char *key,
-			size_t *val)
-{
-	size_t i;
-
-	if (!m->cap || !key)
-		return false;
-	i = str_map_slot(m, key);
-	if (!m->keys[i])
-		return false;
-	if (val)
-		*val = m->vals[i];
-	return true;
-}
-
 /* --- selecting a series ------------------------------------------------ */
 
 static int uint_cmp(const void *a, const void *b)
@@ -654,7 +131,7 @@ static int uint_cmp(const void *a, const void *b)
 /* What the selection consults for every reply. */
 struct thread_index {
 	const struct kser_mailset *set;
-	struct str_map by_id;		/* Message-Id -> entry; the last wins */
+	struct series_map by_id;		/* Message-Id -> entry; the last wins */
 	unsigned int version;
 	struct kser_mailset_entry **slots;	/* [0] cover, [1..total] */
 	unsigned int total;
@@ -665,7 +142,7 @@ static const struct kser_mailset_entry *find_by_id(const struct thread_index *ix
 {
 	size_t i;
 
-	return str_map_get(&ix->by_id, id, &i) ? &ix->set->v[i] : NULL;
+	return series_map_get(&ix->by_id, id, &i) ? &ix->set->v[i] : NULL;
 }
 
 static bool in_selected(const struct kser_mailset_entry *e,
@@ -743,112 +220,13 @@ followup_target(const struct thread_index *ix,
 	return t;
 }
 
-static const char *const collected_trailers[] = {
-	"Reviewed-by", "Acked-by", "Tested-by", "Reported-by",
-	"Suggested-by",
-};
-
-/* "Reviewed-by: A U Thor <a@b>" -> canonical spelling, or NULL. */
-static char *trailer_from_line(const char *line, size_t len)
-{
-	size_t i;
-
-	for (i = 0; i < sizeof(collected_trailers) /
-			sizeof(collected_trailers[0]); i++) {
-		size_t n = strlen(collected_trailers[i]);
-		const char *v, *end = line + len;
-		struct kser_buf b = KSER_BUF_INIT;
-
-		if (len <= n + 1 || strncasecmp(line, collected_trailers[i], n) ||
-		    line[n] != ':')
-			continue;
-		v = line + n + 1;
-		while (v < end && isspace((unsigned char)*v))
-			v++;
-		while (end > v && isspace((unsigned char)end[-1]))
-			end--;
-		/* A person with an address, or it is not a trailer. */
-		if (!memchr(v, '@', (size_t)(end - v)) ||
-		    !memchr(v, '<', (size_t)(end - v)) || end[-1] != '>')
-			return NULL;
-		kser_buf_printf(&b, "%s: %.*s", collected_trailers[i],
-				(int)(end - v), v);
-		return kser_buf_detach(&b);
-	}
-	return NULL;
-}
-
-/* Adds trailer t to p unless seen (p's trailers, case aside) has it. */
-static const struct kser_error *add_trailer(struct kser_series_patch *p,
-					    struct str_map *seen,
-					    const char *t)
-{
-	const struct kser_error *err;
-	char *copy;
-
-	if (str_map_get(seen, t, NULL))
-		return NULL;
-	err = kser_array_grow((void **)&p->trailers, &p->trailers_alloc,
-			      p->ntrailers, sizeof(*p->trailers), 4);
-	if (err)
-		return err;
-	copy = strdup(t);
-	if (!copy)
-		return kser_error_nomem();
-	p->trailers[p->ntrailers++] = copy;
-	return str_map_put(seen, copy, 0);
-}
-
-/* The next line of a text that may hold NUL bytes; false at its end. */
-static bool next_body_line(const char **p, const char *end,
-			   const char **line, size_t *len)
-{
-	const char *nl;
-
-	if (*p >= end)
-		return false;
-	nl = memchr(*p, '\n', (size_t)(end - *p));
-	*line = *p;
-	*len = nl ? (size_t)(nl - *p) : (size_t)(end - *p);
-	*p += *len + (nl ? 1 : 0);
-	return true;
-}
-
-/* The trailers a reply gives: unquoted lines above its signature. */
-static const struct kser_error *reply_trailers(const struct kser_mail *mail,
-					       char ***out, size_t *n)
-{
-	const char *p = mail->body, *end = p ? p + mail->body_len : NULL;
-	const char *l;
-	size_t len, alloc = 0;
-
-	*out = NULL;
-	*n = 0;
-	while (next_body_line(&p, end, &l, &len)) {
-		char *t;
-
-		if (len == 3 && !memcmp(l, "-- ", 3))
-			break;
-		if (len && *l != '>' && memchr(l, ':', len) &&
-		    (t = trailer_from_line(l, len))) {
-			if (kser_array_grow((void **)out, &alloc, *n,
-					    sizeof(**out), 4)) {
-				free(t);
-				return kser_error_nomem();
-			}
-			(*out)[(*n)++] = t;
-		}
-	}
-	return NULL;
-}
-
 static char *find_base_commit(const struct kser_mail *mail)
 {
 	const char *p = mail ? mail->body : NULL;
 	const char *end = p ? p + mail->body_len : NULL, *l;
 	size_t len;
 
-	while (next_body_line(&p, end, &l, &len)) {
+	while (series_body_line(&p, end, &l, &len)) {
 		if (len > 13 && !strncmp(l, "base-commit: ", 13)) {
 			const char *h = l + 13;
 			size_t n = 0;
@@ -871,7 +249,7 @@ const struct kser_error *kser_series_select(struct kser_series **out,
 	struct kser_series *s;
 	struct kser_mailset_entry **slots = NULL;
 	struct thread_index ix = { 0 };
-	struct str_map *seen = NULL;
+	struct series_map *seen = NULL;
 	struct kser_buf missing = KSER_BUF_INIT;
 	size_t i, j;
 
@@ -1030,7 +408,7 @@ const struct kser_error *kser_series_select(struct kser_series **out,
 	ix.total = s->total;
 	for (i = 0; i < set->n && !err; i++)
 		if (set->v[i].mail->message_id)
-			err = str_map_put(&ix.by_id, set->v[i].mail->message_id,
+			err = series_map_put(&ix.by_id, set->v[i].mail->message_id,
 					  i);
 	seen = calloc(s->npatches, sizeof(*seen));
 	if (err || !seen) {
@@ -1050,16 +428,16 @@ const struct kser_error *kser_series_select(struct kser_series **out,
 		target = followup_target(&ix, e);
 		if (!target)
 			continue;
-		err = reply_trailers(e->mail, &trailers, &n);
+		err = series_reply_trailers(e->mail, &trailers, &n);
 		for (k = 0; k < n && !err; k++) {
 			if (target->role == KSER_ROLE_COVER) {
 				for (j = 0; j < s->npatches && !err; j++)
-					err = add_trailer(&s->patches[j],
+					err = series_add_trailer(&s->patches[j],
 							  &seen[j],
 							  trailers[k]);
 			} else {
 				j = target->info.number - 1;
-				err = add_trailer(&s->patches[j], &seen[j],
+				err = series_add_trailer(&s->patches[j], &seen[j],
 						  trailers[k]);
 			}
 		}
@@ -1076,9 +454,9 @@ const struct kser_error *kser_series_select(struct kser_series **out,
 done:
 	if (seen)
 		for (j = 0; j < s->npatches; j++)
-			str_map_release(&seen[j]);
+			series_map_release(&seen[j]);
 	free(seen);
-	str_map_release(&ix.by_id);
+	series_map_release(&ix.by_id);
 	free(slots);
 	kser_buf_release(&missing);
 	if (err) {
@@ -1135,78 +513,4 @@ char *kser_series_branch_name(const struct kser_series *s)
 		kser_buf_puts(&b, "series");
 	kser_buf_printf(&b, "-v%u", s->version);
 	return kser_buf_detach(&b);
-}
-
-/* "Token: value" lines make a trailer block. */
-static bool is_trailer_line(const char *l, size_t len)
-{
-	size_t i;
-
-	for (i = 0; i < len; i++) {
-		if (l[i] == ':')
-			return i > 0 && i + 1 < len && l[i + 1] == ' ';
-		if (!isalnum((unsigned char)l[i]) && l[i] != '-')
-			return false;
-	}
-	return false;
-}
-
-const struct kser_error *
-kser_series_commit_message(struct kser_buf *out,
-			   const struct kser_series_patch *p)
-{
-	const struct kser_error *err;
-	struct str_map have = { 0 };
-	const char *last;
-	char *lines, *q;
-	bool block = true;
-	size_t i;
-
-	err = kser_mail_commit_message(out, p->mail);
-	if (err || !p->ntrailers)
-		return err;
-	/* The last paragraph: is it a trailer block? */
-	last = kser_buf_cstr(out);
-	for (q = out->ptr; (q = strstr(q, "\n\n")); q += 2)
-		last = q + 2;
-	if (last == kser_buf_cstr(out))
-		block = false;
-	while (block && *last) {
-		const char *nl = strchr(last, '\n');
-		size_t len = nl ? (size_t)(nl - last) : strlen(last);
-
-		if (len && !is_trailer_line(last, len))
-			block = false;
-		last += len + (nl ? 1 : 0);
-	}
-	/* The message's lines, to skip trailers that are already there. */
-	lines = strdup(kser_buf_cstr(out));
-	if (!lines)
-		return kser_error_nomem();
-	for (q = lines; q && *q;) {
-		char *nl = strchr(q, '\n');
-
-		if (nl)
-			*nl = '\0';
-		err = str_map_put(&have, q, 0);
-		if (err)
-			goto done;
-		q = nl ? nl + 1 : NULL;
-	}
-	if (!block)
-		kser_buf_putc(out, '\n');
-	for (i = 0; i < p->ntrailers && !err; i++) {
-		const char *t = p->trailers[i];
-
-		if (str_map_get(&have, t, NULL))
-			continue;
-		kser_buf_printf(out, "%s\n", t);
-		err = str_map_put(&have, t, 0);
-	}
-	if (!err)
-		err = kser_buf_check(out);
-done:
-	str_map_release(&have);
-	free(lines);
-	return err;
 }
