@@ -191,3 +191,10 @@ fuzz: deps fuzz-bins
 	@status=0; for t in $(FUZZ_TARGETS); do \
 		tools/tests/fuzz/run.sh $(FUZZ) $$t $(FUZZ_SECONDS) || status=1; \
 	done; exit $$status
+
+# Benchmarks built from C (tools/bench/NAME.c), over the release library.
+$(BUILD)/bench/%: tools/bench/%.c $(BUILD)/libkser.a $(HEADERS)
+	@mkdir -p $(@D)
+	@echo "  CC      $@"
+	@$(CC) $(CPPFLAGS) $(CFLAGS_RELEASE) -o $@ $< $(BUILD)/libkser.a \
+		$(PKG_LIBS)
