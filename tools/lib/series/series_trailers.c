@@ -6,9 +6,12 @@
  * and core.
  */
 #include <ctype.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+
+#include <git2.h>
 
 #include "kser/buf.h"
 #include "kser/error.h"
@@ -115,18 +118,30 @@ const struct kser_error *series_reply_trailers(const struct kser_mail *mail,
 	return NULL;
 }
 
-/* "Token: value" lines make a trailer block. */
-static bool is_trailer_line(const char *l, size_t len)
+/*
+ * Where a message's trailing comment and blank lines start, as git's
+ * ignored_log_message_bytes() finds them: git inserts new trailers
+ * before them.
+ */
+static size_t before_ignored_tail(const char *msg, size_t len)
 {
-	size_t i;
+	size_t bol, boc = 0;
+	bool in_tail = false;
 
-	for (i = 0; i < len; i++) {
-		if (l[i] == ':')
-			return i > 0 && i + 1 < len && l[i + 1] == ' ';
-		if (!isalnum((unsigned char)l[i]) && l[i] != '-')
-			return false;
+	for (bol = 0; bol < len;) {
+		const char *nl = memchr(msg + bol, '\n', len - bol);
+		size_t next = nl ? (size_t)(nl - msg) + 1 : len;
+
+		if (msg[bol] == '#' || msg[bol] == '\n') {
+			if (!in_tail)
+				boc = bol;
+			in_tail = true;
+		} else {
+			in_tail = false;
+		}
+		bol = next;
 	}
-	return false;
+	return in_tail ? boc : len;
 }
 
 const struct kser_error *
@@ -135,28 +150,27 @@ kser_series_commit_message(struct kser_buf *out,
 {
 	const struct kser_error *err;
 	struct series_map have = { 0 };
-	const char *last;
+	git_message_trailer_array found = { 0 };
+	struct kser_buf tail = KSER_BUF_INIT;
 	char *lines, *q;
-	bool block = true;
-	size_t i;
+	size_t i, at;
+	bool block;
 
 	err = kser_mail_commit_message(out, p->mail);
 	if (err || !p->ntrailers)
 		return err;
-	/* The last paragraph: is it a trailer block? */
-	last = kser_buf_cstr(out);
-	for (q = out->ptr; (q = strstr(q, "\n\n")); q += 2)
-		last = q + 2;
-	if (last == kser_buf_cstr(out))
-		block = false;
-	while (block && *last) {
-		const char *nl = strchr(last, '\n');
-		size_t len = nl ? (size_t)(nl - last) : strlen(last);
-
-		if (len && !is_trailer_line(last, len))
-			block = false;
-		last += len + (nl ? 1 : 0);
-	}
+	/*
+	 * Does the message end in a trailer block? libgit2 finds it as git
+	 * interpret-trailers does (a port of git's trailer.c): the last
+	 * paragraph but the first, all trailers, or a quarter of them when
+	 * one is git's own (Signed-off-by, "(cherry picked from commit"),
+	 * continuation lines included.
+	 */
+	if (git_message_trailers(&found, kser_buf_cstr(out)) < 0)
+		return kser_error_git("cannot read the trailers of '%s'",
+				      p->mail->subject ? p->mail->subject : "");
+	block = found.count > 0;
+	git_message_trailer_array_free(&found);
 	/* The message's lines, to skip trailers that are already there. */
 	lines = strdup(kser_buf_cstr(out));
 	if (!lines)
@@ -171,6 +185,10 @@ kser_series_commit_message(struct kser_buf *out,
 			goto done;
 		q = nl ? nl + 1 : NULL;
 	}
+	/* New trailers go before the comments git ignores at the end. */
+	at = before_ignored_tail(out->ptr, out->len);
+	kser_buf_put(&tail, out->ptr + at, out->len - at);
+	kser_buf_truncate(out, at);
 	if (!block)
 		kser_buf_putc(out, '\n');
 	for (i = 0; i < p->ntrailers && !err; i++) {
@@ -181,9 +199,13 @@ kser_series_commit_message(struct kser_buf *out,
 		kser_buf_printf(out, "%s\n", t);
 		err = series_map_put(&have, t, 0);
 	}
+	kser_buf_put(out, tail.ptr, tail.len);
+	if (!err)
+		err = kser_buf_check(&tail);
 	if (!err)
 		err = kser_buf_check(out);
 done:
+	kser_buf_release(&tail);
 	series_map_release(&have);
 	free(lines);
 	return err;
