@@ -138,4 +138,12 @@ const struct kser_error *kser_smtp_send(struct kser_smtp *c,
 /* Says QUIT and closes; NULL is accepted. */
 void kser_smtp_close(struct kser_smtp *c);
 
+
+/* mail.c, for its tests. */
+/*
+ * git's cleanup of a name for an identity line: crud (spaces, quotes,
+ * punctuation) stripped from both ends, '<', '>' and newlines dropped.
+ */
+char *kser_ident_clean(const char *s);
+
 #endif

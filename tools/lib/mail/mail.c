@@ -21,6 +21,7 @@
 #include "kser/ident.h"
 #include "kser/util.h"
 #include "kser/mail.h"
+#include "kser_lib_mail.h"
 
 static void gmime_init_once(void)
 {

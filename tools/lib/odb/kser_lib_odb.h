@@ -107,4 +107,15 @@ size_t pack_parse_entry_header(const unsigned char *p, size_t avail,
 const struct kser_error *pack_open_temporary(int *fd, char **named,
 					     const char *dir);
 
+/* --- for the tests --------------------------------------------------- */
+
+struct kser_pack_writer;
+
+/* pack_finish.c: the objects in the pack so far, not those the
+ * repository had. */
+size_t kser_pack_writer_count(const struct kser_pack_writer *pw);
+/* pack_finish.c: whether commit created files (the pack did not exist
+ * before). */
+bool kser_pack_writer_installed(const struct kser_pack_writer *pw);
+
 #endif

@@ -136,4 +136,34 @@ const struct kser_error *kser_diffstat_write(struct kser_buf *out,
 					     git_patch *const *patches,
 					     size_t n);
 
+/* --- for the parser, the engine and the tests -------------------------- */
+
+/* patch.c: the path a file patch is best known by: new, else old. */
+const char *kser_file_patch_path(const struct kser_file_patch *fp);
+
+/*
+ * patch_header.c: decodes git's C-style quoted path ("a\303\244b\n") into out, which must
+ * hold at least len bytes. Returns the decoded length, or -1 if malformed.
+ * in points after the opening quote; *consumed receives the number of
+ * bytes used including the closing quote.
+ */
+long kser_unquote_c(const char *in, size_t len, char *out, size_t *consumed);
+
+/*
+ * apply_hunks.c: applies one file patch's hunks to a preimage held in memory (no binary
+ * patches), for the engine, the three-way fallback and the tests; notes
+ * receive a description of the failure when the error is KSER_ERR_APPLY.
+ */
+const struct kser_error *kser_apply_hunks(struct kser_buf *out,
+					  const char *pre, size_t prelen,
+					  const struct kser_file_patch *fp,
+					  struct kser_buf *notes);
+
+/* apply_binary.c: applies a git binary delta to base. */
+const struct kser_error *kser_apply_delta(struct kser_buf *out,
+					  const unsigned char *base,
+					  size_t base_len,
+					  const unsigned char *delta,
+					  size_t delta_len);
+
 #endif

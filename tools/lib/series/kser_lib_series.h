@@ -26,6 +26,7 @@
 
 struct kser_error;
 struct kser_mail;
+struct kser_rangediff_list;
 struct kser_series_patch;
 
 /* --- series_map.c ------------------------------------------------------ */
@@ -60,6 +61,34 @@ const struct kser_error *series_reply_trailers(const struct kser_mail *mail,
 const struct kser_error *series_add_trailer(struct kser_series_patch *p,
 					    struct series_map *seen,
 					    const char *t);
+
+/* --- assign.c --------------------------------------------------------- */
+
+/* A cost that keeps a pairing out of any sensible assignment. */
+#define KSER_ASSIGN_COST_MAX (1 << 16)
+
+/*
+ * The linear assignment problem: pair each of ncols columns with one of
+ * nrows rows so that the sum of costs is least, by the shortest
+ * augmenting path method of Jonker and Volgenant (Computing 38, 1987),
+ * the method git range-diff uses, with the same order of steps so that
+ * ties are broken the same way.
+ *
+ * cost[c + ncols * r] is the cost of giving column c row r. On return
+ * col2row[c] is the row of column c and row2col[r] the column of row r,
+ * -1 where none. With fewer than two columns every entry is 0, as in git.
+ */
+const struct kser_error *kser_assign(int ncols, int nrows, const int *cost,
+				     int *col2row, int *row2col);
+
+/* --- rangediff_input.c ------------------------------------------------ */
+
+/* Appends one patch from a parsed mail; for the tests and the fuzz target. */
+const struct kser_error *
+kser_rangediff_list_add_mail(struct kser_rangediff_list *out,
+			     const char *name, const char *email,
+			     const char *message, const char *patch,
+			     size_t patch_len, char *id, const char *subject);
 
 /* --- rangediff_diff.c -------------------------------------------------- */
 

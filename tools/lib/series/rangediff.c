@@ -12,7 +12,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "kser/assign.h"
 #include "kser/error.h"
 #include "kser/rangediff.h"
 #include "kser_lib_series.h"

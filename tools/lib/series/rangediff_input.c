@@ -18,6 +18,7 @@
 #include "kser/revrange.h"
 #include "kser/series.h"
 #include "kser/util.h"
+#include "kser_lib_series.h"
 
 static const struct kser_error *push(struct kser_rangediff_list *l,
 				     struct kser_buf *text,
