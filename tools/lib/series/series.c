@@ -251,7 +251,7 @@ const struct kser_error *kser_series_select(struct kser_series **out,
 	struct thread_index ix = { 0 };
 	struct series_map *seen = NULL;
 	struct kser_buf missing = KSER_BUF_INIT;
-	size_t i, j;
+	size_t i, j, versions_alloc = 0;
 
 	*out = NULL;
 	s = calloc(1, sizeof(*s));
@@ -260,7 +260,6 @@ const struct kser_error *kser_series_select(struct kser_series **out,
 
 	for (i = 0; i < set->n; i++) {
 		const struct kser_mailset_entry *e = &set->v[i];
-		unsigned int *v;
 
 		if (e->role != KSER_ROLE_PATCH && e->role != KSER_ROLE_COVER)
 			continue;
@@ -269,13 +268,11 @@ const struct kser_error *kser_series_select(struct kser_series **out,
 				break;
 		if (j < s->nversions)
 			continue;
-		v = realloc(s->versions, (s->nversions + 1) * sizeof(*v));
-		if (!v) {
-			err = kser_error_nomem();
+		err = kser_array_grow((void **)&s->versions, &versions_alloc,
+				      s->nversions, sizeof(*s->versions), 4);
+		if (err)
 			goto done;
-		}
-		s->versions = v;
-		v[s->nversions++] = e->info.version;
+		s->versions[s->nversions++] = e->info.version;
 	}
 	if (!s->nversions) {
 		err = kser_error_fmt(KSER_ERR_BAD_INPUT,

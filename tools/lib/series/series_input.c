@@ -4,7 +4,6 @@
  * format-patch files, a quilt directory. Uses the mail layer and core.
  */
 #include <ctype.h>
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -150,11 +149,6 @@ static const struct kser_error *add_mbox_file(struct kser_mailset *set,
 	return err;
 }
 
-static int str_cmp(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 static bool is_file(const char *path)
 {
 	struct stat st;
@@ -222,13 +216,13 @@ done:
 /* Paths the mails point at live as long as the mailset. */
 static const char *remember(struct kser_mailset *set, const char *path)
 {
-	char **v = realloc(set->paths, (set->npaths + 1) * sizeof(*v));
+	char *p;
 
-	if (!v)
+	if (kser_array_grow((void **)&set->paths, &set->paths_alloc,
+			    set->npaths, sizeof(*set->paths), 16))
 		return NULL;
-	set->paths = v;
-	v[set->npaths] = strdup(path);
-	return v[set->npaths] ? v[set->npaths++] : NULL;
+	p = strdup(path);
+	return p ? (set->paths[set->npaths++] = p) : NULL;
 }
 
 static const struct kser_error *add_quilt(struct kser_mailset *set,
@@ -238,7 +232,7 @@ static const struct kser_error *add_quilt(struct kser_mailset *set,
 	const struct kser_error *err = NULL;
 	struct kser_buf text = KSER_BUF_INIT, path = KSER_BUF_INIT;
 	char **names = NULL;
-	size_t n = 0, i;
+	size_t n = 0, alloc = 0, i;
 	char *line, *save = NULL;
 
 	err = kser_read_file(&text, series);
@@ -247,7 +241,6 @@ static const struct kser_error *add_quilt(struct kser_mailset *set,
 	for (line = strtok_r(text.ptr ? text.ptr : (char *)"", "\n", &save);
 	     line; line = strtok_r(NULL, "\n", &save)) {
 		char *hash = strchr(line, '#'), *end;
-		char **v;
 
 		if (hash)
 			*hash = '\0';
@@ -272,12 +265,10 @@ static const struct kser_error *add_quilt(struct kser_mailset *set,
 			}
 		}
 		*end = '\0';
-		v = realloc(names, (n + 1) * sizeof(*v));
-		if (!v) {
-			err = kser_error_nomem();
+		err = kser_array_grow((void **)&names, &alloc, n,
+				      sizeof(*names), 16);
+		if (err)
 			goto done;
-		}
-		names = v;
 		names[n] = strdup(line);
 		if (!names[n]) {
 			err = kser_error_nomem();
@@ -324,54 +315,39 @@ done:
 	return err;
 }
 
+static bool is_patch_file(const char *name)
+{
+	size_t len = strlen(name);
+
+	return name[0] != '.' &&
+	       ((len > 6 && !strcmp(name + len - 6, ".patch")) ||
+		(len > 5 && !strcmp(name + len - 5, ".mbox")) ||
+		(len > 4 && !strcmp(name + len - 4, ".eml")));
+}
+
 static const struct kser_error *add_patch_dir(struct kser_mailset *set,
 					      const char *dir,
 					      const struct kser_mail_options *opts)
 {
-	const struct kser_error *err = NULL;
+	const struct kser_error *err;
 	struct kser_buf path = KSER_BUF_INIT;
-	char **names = NULL;
+	struct kser_dir_list list = { 0 };
 	size_t n = 0, i;
-	struct dirent *de;
-	DIR *d = opendir(dir);
 
-	if (!d)
-		return kser_error_errno("cannot read '%s'", dir);
-	while ((de = readdir(d))) {
-		size_t len = strlen(de->d_name);
-		char **v;
-
-		if (de->d_name[0] == '.')
-			continue;
-		if (!(len > 6 && !strcmp(de->d_name + len - 6, ".patch")) &&
-		    !(len > 5 && !strcmp(de->d_name + len - 5, ".mbox")) &&
-		    !(len > 4 && !strcmp(de->d_name + len - 4, ".eml")))
-			continue;
-		v = realloc(names, (n + 1) * sizeof(*v));
-		if (!v) {
-			err = kser_error_nomem();
-			goto done;
-		}
-		names = v;
-		names[n] = strdup(de->d_name);
-		if (!names[n]) {
-			err = kser_error_nomem();
-			goto done;
-		}
-		n++;
-	}
-	if (!n) {
+	err = kser_dir_list(&list, -1, dir);
+	for (i = 0; !err && i < list.n; i++)
+		n += is_patch_file(list.v[i].name);
+	if (!err && !n)
 		err = kser_error_fmt(KSER_ERR_BAD_INPUT,
 				     "'%s' holds no .patch, .mbox or .eml "
 				     "files and no quilt series", dir);
-		goto done;
-	}
-	qsort(names, n, sizeof(*names), str_cmp);
-	for (i = 0; i < n && !err; i++) {
+	for (i = 0; !err && i < list.n; i++) {
 		const char *kept_path;
 
+		if (!is_patch_file(list.v[i].name))
+			continue;
 		kser_buf_clear(&path);
-		kser_buf_printf(&path, "%s/%s", dir, names[i]);
+		kser_buf_printf(&path, "%s/%s", dir, list.v[i].name);
 		if (kser_buf_check(&path)) {
 			err = kser_error_nomem();
 			break;
@@ -383,11 +359,7 @@ static const struct kser_error *add_patch_dir(struct kser_mailset *set,
 		}
 		err = add_mbox_file(set, kept_path, opts);
 	}
-done:
-	closedir(d);
-	for (i = 0; i < n; i++)
-		free(names[i]);
-	free(names);
+	kser_dir_list_release(&list);
 	kser_buf_release(&path);
 	return err;
 }
