@@ -12,11 +12,8 @@
  * trees and the commits are base_tar.c, base_dir.c, base_tree.c and
  * base_commit.c (kser_lib_import.h).
  */
-#include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
-#include <locale.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -26,11 +23,6 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-
-#include <archive.h>
-#include <archive_entry.h>
-#include <git2/sys/odb_backend.h>
-#include <lzma.h>
 
 #include "kser/base.h"
 #include "kser/buf.h"

@@ -3,29 +3,13 @@
  * An import's name, kernel version, commit and tag, written the same
  * for the same source; its staging repository. Uses libgit2 and core.
  */
-#include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <limits.h>
-#include <locale.h>
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <time.h>
-#include <unistd.h>
-#include <archive.h>
-#include <archive_entry.h>
-#include <git2/sys/odb_backend.h>
-#include <lzma.h>
 
-#include <archive.h>
-#include <archive_entry.h>
 #include <git2/sys/odb_backend.h>
-#include <lzma.h>
 
 #include "kser/base.h"
 #include "kser/buf.h"

@@ -4,28 +4,16 @@
  * multi-threaded decoder decodes .xz, each member goes to the queue
  * (base.c). Uses the import layer's queue and core.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
 #include <locale.h>
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
-#include <archive.h>
-#include <archive_entry.h>
-#include <git2/sys/odb_backend.h>
-#include <lzma.h>
 
 #include <archive.h>
 #include <archive_entry.h>
-#include <git2/sys/odb_backend.h>
 #include <lzma.h>
 
 #include "kser/base.h"

@@ -12,11 +12,8 @@
  * mailinfo_header.c and mailinfo.c (kser_lib_mail.h).
  */
 #include <ctype.h>
-#include <errno.h>
-#include <iconv.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include <git2.h>
 #include <gmime/gmime.h>

@@ -10,8 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <git2.h>
-#include <gmime/gmime.h>
 
 #include "kser/error.h"
 #include "kser/ident.h"

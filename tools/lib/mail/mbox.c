@@ -4,13 +4,8 @@
  * mboxrd's ">From "). Uses core.
  */
 #include <ctype.h>
-#include <errno.h>
-#include <iconv.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include <git2.h>
-#include <gmime/gmime.h>
 
 #include "kser/error.h"
 #include "kser/ident.h"
