@@ -45,6 +45,10 @@ static const struct kser_error *range_chain(git_oid **chain, size_t *n,
 		err = kser_error_nomem();
 		goto done;
 	}
+	/*
+	 * Merges and roots first: a merge in the range also breaks the line
+	 * of parents below, and the merge is what to name.
+	 */
 	for (i = 0; i < nlist; i++) {
 		git_commit *cm = NULL;
 		unsigned int np;
@@ -66,15 +70,18 @@ static const struct kser_error *range_chain(git_oid **chain, size_t *n,
 					     git_oid_tostr_s(&list[i]));
 			break;
 		}
-		/* One line of parents: each the one before it. */
-		if (i && !git_oid_equal(&(*chain)[i], &list[i - 1])) {
-			err = kser_error_fmt(KSER_ERR_BAD_INPUT,
-					     "the range is not linear: %.12s "
-					     "does not follow %.12s",
-					     git_oid_tostr_s(&list[i]),
-					     git_oid_tostr_s(&list[i - 1]));
-			break;
-		}
+	}
+	/* One line of parents: each the one before it. */
+	for (i = 1; !err && i < nlist; i++) {
+		char a[GIT_OID_HEXSZ + 1], b[GIT_OID_HEXSZ + 1];
+
+		if (git_oid_equal(&(*chain)[i], &list[i - 1]))
+			continue;
+		git_oid_tostr(a, sizeof(a), &list[i]);
+		git_oid_tostr(b, sizeof(b), &list[i - 1]);
+		err = kser_error_fmt(KSER_ERR_BAD_INPUT,
+				     "the range is not linear: %.12s does "
+				     "not follow %.12s", a, b);
 	}
 	if (err)
 		goto done;
