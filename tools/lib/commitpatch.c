@@ -11,6 +11,7 @@
 #include "kser/abbrev.h"
 #include "kser/commitpatch.h"
 #include "kser/error.h"
+#include "kser_lib_commitpatch.h"
 #include "kser_lib_diffstat.h"
 #include "kser_lib_rdtext.h"
 
@@ -43,7 +44,6 @@ static const struct kser_error *commit_diff(git_diff **out,
 {
 	git_tree *old_tree = NULL, *new_tree = NULL;
 	git_commit *parent = NULL;
-	git_diff_find_options fopts = GIT_DIFF_FIND_OPTIONS_INIT;
 	const struct kser_error *err = NULL;
 
 	*out = NULL;
@@ -61,13 +61,9 @@ static const struct kser_error *commit_diff(git_diff **out,
 		goto done;
 	}
 	/* git's defaults: diff.renames, 50 %, diff.renameLimit 1000. */
-	fopts.flags = GIT_DIFF_FIND_RENAMES |
-		      GIT_DIFF_FIND_DONT_IGNORE_WHITESPACE;
-	fopts.rename_threshold = 50;
-	fopts.rename_limit = 1000;
-	if (git_diff_find_similar(*out, &fopts) < 0)
-		err = kser_error_git("cannot find renames in %s",
-				     git_oid_tostr_s(git_commit_id(commit)));
+	err = kser_error_wrap(kser_commitpatch_find_renames(*out, repo),
+			      "cannot find renames in %s",
+			      git_oid_tostr_s(git_commit_id(commit)));
 done:
 	if (err) {
 		git_diff_free(*out);
@@ -195,6 +191,85 @@ static const struct kser_error *rangediff_file(struct kser_rdtext *t,
 	return NULL;
 }
 
+/*
+ * git puts a renamed file's "old mode"/"new mode" lines before its
+ * "similarity index" line, libgit2 after "rename to": put them first.
+ */
+static void put_header_as_git(struct kser_buf *out, const char *p, size_t n,
+			      const git_diff_delta *d)
+{
+	const char *end = p + n, *first, *modes, *after;
+
+	if (d->status != GIT_DELTA_RENAMED ||
+	    d->old_file.mode == d->new_file.mode ||
+	    !(first = memchr(p, '\n', n)) ||
+	    !(modes = memmem(first, (size_t)(end - first), "\nold mode ", 10)))
+		goto plain;
+	after = memmem(modes + 1, (size_t)(end - modes - 1), "\nnew mode ", 10);
+	if (!after || !(after = memchr(after + 1, '\n', (size_t)(end - after -
+								  1))))
+		goto plain;
+	modes++;
+	after++;
+	kser_buf_put(out, p, (size_t)(first + 1 - p));
+	kser_buf_put(out, modes, (size_t)(after - modes));
+	kser_buf_put(out, first + 1, (size_t)(modes - first - 1));
+	kser_buf_put(out, after, (size_t)(end - after));
+	return;
+plain:
+	kser_buf_put(out, p, n);
+}
+
+/*
+ * The patches as format-patch writes them: libgit2's text, but binary
+ * data as git deflates and chooses it.
+ */
+static const struct kser_error *email_patches(struct kser_buf *out,
+					      git_repository *repo,
+					      git_diff *diff,
+					      git_patch *const *patches,
+					      size_t n)
+{
+	static const char marker[] = "GIT binary patch\n";
+	struct kser_commitpatch_binaries *bins = NULL;
+	const struct kser_error *err = NULL;
+	int level = kser_commitpatch_zlib_level(repo);
+	size_t i;
+
+	for (i = 0; i < n && !err; i++) {
+		const git_diff_delta *d;
+		git_buf b = GIT_BUF_INIT;
+		const char *cut = NULL;
+		bool written = false;
+
+		if (!patches[i])
+			continue;
+		if (git_patch_to_buf(&b, patches[i]) < 0) {
+			err = kser_error_git("cannot write a patch");
+			break;
+		}
+		d = git_patch_get_delta(patches[i]);
+		if (d->flags & GIT_DIFF_FLAG_BINARY)
+			cut = memmem(b.ptr, b.size, marker, sizeof(marker) - 1);
+		if (cut && !bins)
+			err = kser_commitpatch_binaries_load(&bins, diff);
+		if (cut && !err) {
+			size_t keep = (size_t)(cut - b.ptr), at = out->len;
+
+			put_header_as_git(out, b.ptr, keep, d);
+			err = kser_commitpatch_binary_write(out, &written, bins,
+							    repo, d, level);
+			if (!err && !written)
+				kser_buf_truncate(out, at);
+		}
+		if (!err && !written)
+			put_header_as_git(out, b.ptr, b.size, d);
+		git_buf_dispose(&b);
+	}
+	kser_commitpatch_binaries_free(bins);
+	return err;
+}
+
 static const struct kser_error *rangediff_head(struct kser_rdtext *t,
 					       git_repository *repo,
 					       git_commit *commit,
@@ -289,18 +364,8 @@ kser_commitpatch(struct kser_buf *out, struct kser_commitpatch_info *info,
 	if (o->format == KSER_COMMITPATCH_EMAIL) {
 		err = kser_diffstat_write(out, patches, n);
 		kser_buf_putc(out, '\n');
-		for (i = 0; i < n && !err; i++) {
-			git_buf b = GIT_BUF_INIT;
-
-			if (!patches[i])
-				continue;
-			if (git_patch_to_buf(&b, patches[i]) < 0) {
-				err = kser_error_git("cannot write a patch");
-				break;
-			}
-			kser_buf_put(out, b.ptr, b.size);
-			git_buf_dispose(&b);
-		}
+		if (!err)
+			err = email_patches(out, repo, diff, patches, n);
 	} else {
 		err = rangediff_head(&t, repo, commit, o);
 		for (i = 0; i < n && !err; i++)
