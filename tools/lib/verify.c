@@ -735,7 +735,7 @@ static const struct kser_error *cache_load(struct ctx *c,
 		       NULL;
 	/* The log is brought out only when someone asks for it. */
 	e = git_tree_entry_byname(tree, "log");
-	if (e) {
+	if (e && c->log_dir) {
 		char name[GIT_OID_HEXSZ + 8];
 
 		snprintf(name, sizeof(name), "%s.log", res->key);
@@ -2301,4 +2301,183 @@ done:
 	if (err && err->code != KSER_ERR_CANCELLED && !out->rows)
 		kser_verify_report_release(out);
 	return err;
+}
+
+/* --- lookups without verifying ------------------------------------------- */
+
+struct kser_verify_cache {
+	struct ctx c;
+	struct kser_verify_options opts;
+	struct kser_settings fallback;
+	struct kser_verify_report rep;
+	bool have_fallback;
+};
+
+static void rows_release(struct kser_verify_report *r)
+{
+	size_t i, j;
+
+	for (i = 0; i < r->nrows; i++) {
+		for (j = 0; r->rows[i].results && j < r->nchecks; j++) {
+			free(r->rows[i].results[j].summary);
+			free(r->rows[i].results[j].log_path);
+			json_decref(r->rows[i].results[j].record);
+		}
+		free(r->rows[i].results);
+		free(r->rows[i].subject);
+	}
+	free(r->rows);
+	r->rows = NULL;
+	r->nrows = 0;
+}
+
+void kser_verify_cache_free(struct kser_verify_cache *vc)
+{
+	if (!vc)
+		return;
+	rows_release(&vc->rep);
+	kser_verify_report_release(&vc->rep);
+	ctx_release(&vc->c);
+	if (vc->have_fallback)
+		kser_settings_release(&vc->fallback);
+	free(vc);
+}
+
+const struct kser_error *
+kser_verify_cache_open(struct kser_verify_cache **out, git_repository *repo,
+		       const struct kser_verify_options *opts)
+{
+	struct kser_verify_cache *vc = calloc(1, sizeof(*vc));
+	const struct kser_error *err = NULL;
+
+	*out = NULL;
+	if (!vc)
+		return kser_error_nomem();
+	if (opts)
+		vc->opts = *opts;
+	else
+		vc->opts = (struct kser_verify_options)KSER_VERIFY_OPTIONS_INIT;
+	vc->c.repo = repo;
+	vc->c.opts = &vc->opts;
+	vc->c.rep = &vc->rep;
+	vc->c.lock_fd = -1;
+	if (vc->opts.settings) {
+		vc->c.settings = vc->opts.settings;
+	} else {
+		err = kser_settings_defaults(&vc->fallback);
+		vc->have_fallback = !err;
+		vc->c.settings = &vc->fallback;
+	}
+	if (!err)
+		err = choose_checks(&vc->c);
+	if (!err)
+		err = identify_toolchain(&vc->c);
+	if (err) {
+		kser_verify_cache_free(vc);
+		return err;
+	}
+	*out = vc;
+	return NULL;
+}
+
+const char *kser_verify_cache_check(const struct kser_verify_cache *vc,
+				    size_t i)
+{
+	return i < vc->rep.nchecks ? vc->rep.checks[i].id : NULL;
+}
+
+/* Row i of the lookup: commit id, its tree. */
+static const struct kser_error *lookup_row(struct kser_verify_row *row,
+					   git_repository *repo,
+					   const git_oid *id, size_t nchecks)
+{
+	git_commit *cm = NULL;
+
+	git_oid_cpy(&row->commit, id);
+	if (git_commit_lookup(&cm, repo, id) < 0)
+		return kser_error_git("cannot read commit %s",
+				      git_oid_tostr_s(id));
+	git_oid_cpy(&row->tree, git_commit_tree_id(cm));
+	git_commit_free(cm);
+	row->results = calloc(nchecks, sizeof(*row->results));
+	return row->results ? NULL : kser_error_nomem();
+}
+
+const struct kser_error *
+kser_verify_cache_lookup(struct kser_verify_cache *vc, const git_oid *commit,
+			 const char *check, struct kser_verify_result *out,
+			 bool *found)
+{
+	struct kser_verify_report *r = &vc->rep;
+	const struct kser_error *err = NULL;
+	git_commit *cm = NULL;
+	size_t j, row, i;
+
+	memset(out, 0, sizeof(*out));
+	*found = false;
+	for (j = 0; j < r->nchecks; j++)
+		if (!strcmp(r->checks[j].id, check))
+			break;
+	if (j == r->nchecks)
+		return kser_error_fmt(KSER_ERR_USAGE, "unknown check '%s'",
+				      check);
+	rows_release(r);
+	if (git_commit_lookup(&cm, vc->c.repo, commit) < 0)
+		return kser_error_git("cannot read commit %s",
+				      git_oid_tostr_s(commit));
+	/* As kser verify sees it: the row after its first parent's. */
+	r->nrows = git_commit_parentcount(cm) ? 2 : 1;
+	r->rows = calloc(r->nrows, sizeof(*r->rows));
+	if (!r->rows) {
+		r->nrows = 0;
+		err = kser_error_nomem();
+		goto done;
+	}
+	row = r->nrows - 1;
+	if (row)
+		err = lookup_row(&r->rows[0], vc->c.repo,
+				 git_commit_parent_id(cm, 0), r->nchecks);
+	if (!err)
+		err = lookup_row(&r->rows[row], vc->c.repo, commit,
+				 r->nchecks);
+	for (i = 0; !err && i <= row; i++) {
+		struct kser_verify_result *res = &r->rows[i].results[j];
+
+		if (i < row && r->checks[j].kind != KSER_CHECK_BUILD)
+			continue;
+		key_for(&vc->c, i, j, res->key);
+		err = cache_load(&vc->c, res);
+	}
+	if (err)
+		goto done;
+	if (r->checks[j].kind == KSER_CHECK_BUILD)
+		resolve_build(&vc->c, row, j);
+	{
+		struct kser_verify_result *res = &r->rows[row].results[j];
+
+		/* Without the parent's build, new warnings are unknown. */
+		*found = res->cached &&
+			 (!row || r->checks[j].kind != KSER_CHECK_BUILD ||
+			  r->rows[0].results[j].cached);
+		if (!*found) {
+			free(res->summary);
+			res->summary = NULL;
+			json_decref(res->record);
+			res->record = NULL;
+			res->status = KSER_VERIFY_PENDING;
+		}
+		*out = *res;
+		memset(res, 0, sizeof(*res));
+	}
+done:
+	git_commit_free(cm);
+	return err;
+}
+
+void kser_verify_result_release(struct kser_verify_result *r)
+{
+	free(r->summary);
+	free(r->log_path);
+	json_decref(r->record);
+	memset(r, 0, sizeof(*r));
 }

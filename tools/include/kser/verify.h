@@ -126,6 +126,37 @@ const struct kser_error *kser_verify(struct kser_verify_report *out,
 				     git_repository *repo, const char *range,
 				     const struct kser_verify_options *opts);
 
+/*
+ * The verify cache on its own, for commands that want kser verify's
+ * answers without verifying (kser export's gate). Opening identifies the
+ * toolchain as kser verify does (it keys builds); nothing else runs and
+ * no lock is taken. opts->settings chooses the checks (NULL: defaults).
+ */
+struct kser_verify_cache;
+
+const struct kser_error *
+kser_verify_cache_open(struct kser_verify_cache **out, git_repository *repo,
+		       const struct kser_verify_options *opts);
+void kser_verify_cache_free(struct kser_verify_cache *vc);
+
+/* The id of check i ("build", "kunit:lean", "checkpatch"), NULL past the
+ * last. */
+const char *kser_verify_cache_check(const struct kser_verify_cache *vc,
+				    size_t i);
+
+/*
+ * The cached result of check for commit, as kser verify reports it when
+ * the commit follows its first parent (a build passes if it adds no
+ * warning the parent's build had not): *found is false, and out empty,
+ * when the cache has none. out is the caller's, released with
+ * kser_verify_result_release().
+ */
+const struct kser_error *
+kser_verify_cache_lookup(struct kser_verify_cache *vc, const git_oid *commit,
+			 const char *check, struct kser_verify_result *out,
+			 bool *found);
+void kser_verify_result_release(struct kser_verify_result *r);
+
 /* One record per patch and check (documented in kser-verify(1)). */
 const struct kser_error *
 kser_verify_write_json(const struct kser_verify_report *r, const char *path);
