@@ -37,6 +37,26 @@ static int file_ref_cmp(const void *a, const void *b)
 	return x->index < y->index ? -1 : x->index > y->index;
 }
 
+/* The diff of two trees (a NULL: the empty tree), renames as git's. */
+static const struct kser_error *trees_diff(git_diff **out,
+					   git_repository *repo,
+					   git_tree *old_tree, git_tree *new_tree,
+					   const git_diff_options *dopts)
+{
+	const struct kser_error *err;
+
+	*out = NULL;
+	if (git_diff_tree_to_tree(out, repo, old_tree, new_tree, dopts) < 0)
+		return kser_error_git("cannot diff the trees");
+	/* git's defaults: diff.renames, 50 %, diff.renameLimit 1000. */
+	err = kser_commitpatch_find_renames(*out, repo);
+	if (err) {
+		git_diff_free(*out);
+		*out = NULL;
+	}
+	return err;
+}
+
 static const struct kser_error *commit_diff(git_diff **out,
 					    git_repository *repo,
 					    git_commit *commit,
@@ -54,15 +74,13 @@ static const struct kser_error *commit_diff(git_diff **out,
 				     git_oid_tostr_s(git_commit_id(commit)));
 		goto done;
 	}
-	if (git_commit_tree(&new_tree, commit) < 0 ||
-	    git_diff_tree_to_tree(out, repo, old_tree, new_tree, dopts) < 0) {
-		err = kser_error_git("cannot diff commit %s",
+	if (git_commit_tree(&new_tree, commit) < 0) {
+		err = kser_error_git("cannot read commit %s",
 				     git_oid_tostr_s(git_commit_id(commit)));
 		goto done;
 	}
-	/* git's defaults: diff.renames, 50 %, diff.renameLimit 1000. */
-	err = kser_error_wrap(kser_commitpatch_find_renames(*out, repo),
-			      "cannot find renames in %s",
+	err = kser_error_wrap(trees_diff(out, repo, old_tree, new_tree, dopts),
+			      "commit %s",
 			      git_oid_tostr_s(git_commit_id(commit)));
 done:
 	if (err) {
@@ -384,5 +402,60 @@ done:
 	free(patches);
 	free(files);
 	git_diff_free(diff);
+	return err;
+}
+
+const struct kser_error *kser_commitpatch_diffstat(struct kser_buf *out,
+						   git_repository *repo,
+						   const git_oid *old_tree,
+						   const git_oid *new_tree)
+{
+	git_diff_options dopts = GIT_DIFF_OPTIONS_INIT;
+	const struct kser_error *err = NULL;
+	struct kser_buf stat = KSER_BUF_INIT;
+	struct file_ref *files = NULL;
+	git_tree *a = NULL, *b = NULL;
+	git_patch **patches = NULL;
+	git_diff *diff = NULL;
+	size_t i, n = 0;
+
+	dopts.context_lines = 3;
+	dopts.interhunk_lines = 0;
+	dopts.flags = GIT_DIFF_INDENT_HEURISTIC;
+	if (git_tree_lookup(&a, repo, old_tree) < 0 ||
+	    git_tree_lookup(&b, repo, new_tree) < 0) {
+		err = kser_error_git("cannot read the trees to compare");
+		goto done;
+	}
+	err = trees_diff(&diff, repo, a, b, &dopts);
+	if (!err)
+		err = sorted_files(&files, diff);
+	if (err)
+		goto done;
+	n = git_diff_num_deltas(diff);
+	patches = calloc(n ? n : 1, sizeof(*patches));
+	if (!patches) {
+		err = kser_error_nomem();
+		goto done;
+	}
+	for (i = 0; i < n && !err; i++)
+		if (git_patch_from_diff(&patches[i], diff, files[i].index) < 0)
+			err = kser_error_git("cannot diff the trees");
+	if (!err)
+		err = kser_diffstat_write(&stat, patches, n);
+	/* Without format-patch's "---" line. */
+	if (!err)
+		kser_buf_put(out, kser_buf_cstr(&stat) + 4, stat.len - 4);
+	if (!err)
+		err = kser_buf_check(out);
+done:
+	for (i = 0; patches && i < n; i++)
+		git_patch_free(patches[i]);
+	free(patches);
+	free(files);
+	git_diff_free(diff);
+	git_tree_free(a);
+	git_tree_free(b);
+	kser_buf_release(&stat);
 	return err;
 }
