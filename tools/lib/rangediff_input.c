@@ -123,6 +123,14 @@ const struct kser_error *
 kser_rangediff_list_from_range(struct kser_rangediff_list *out,
 			       git_repository *repo, const char *range)
 {
+	return kser_rangediff_list_from_range_abbrev(out, repo, range, 0);
+}
+
+const struct kser_error *
+kser_rangediff_list_from_range_abbrev(struct kser_rangediff_list *out,
+				      git_repository *repo, const char *range,
+				      int abbrev_len)
+{
 	struct kser_commitpatch_options copts = KSER_COMMITPATCH_OPTIONS_INIT;
 	const struct kser_error *err = NULL;
 	struct kser_buf text = KSER_BUF_INIT, subject = KSER_BUF_INIT;
@@ -131,7 +139,8 @@ kser_rangediff_list_from_range(struct kser_rangediff_list *out,
 	git_buf notes = GIT_BUF_INIT;
 	git_reference *notes_ref = NULL;
 	git_oid id;
-	int abbrev = kser_abbrev_default_len(repo), r;
+	int abbrev = abbrev_len > 0 ? abbrev_len :
+		     kser_abbrev_default_len(repo), r;
 
 	if (git_revwalk_new(&walk, repo) < 0)
 		return kser_error_git("cannot walk '%s'", range);
