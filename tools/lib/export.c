@@ -455,6 +455,7 @@ static const struct kser_error *patch_mail(struct ex_ctx *c, size_t i,
 	message_body(&body, msg);
 	kser_buf_put(&t, kser_buf_cstr(&body), body.len);
 	copts.format = KSER_COMMITPATCH_EMAIL;
+	copts.abbrev = c->abbrev;
 	err = kser_commitpatch(&t, NULL, c->repo, p->commit, &copts);
 	if (!err && c->signature)
 		kser_buf_printf(&t, "-- \n%s%s\n", c->signature,

@@ -382,8 +382,8 @@ static const struct kser_error *previous(struct kser_rangediff_list *prev,
 					git_oid_tostr_s(&c->tip), arg);
 		err = kser_buf_check(&range);
 		if (!err)
-			err = kser_rangediff_list_from_range(prev, c->repo,
-							     range.ptr);
+			err = kser_rangediff_list_from_range_abbrev(
+				prev, c->repo, range.ptr, c->abbrev);
 	}
 	if (err)
 		err = kser_error_wrap(err, "the previous version '%s'", arg);
@@ -421,7 +421,9 @@ static const struct kser_error *range_diff(struct kser_buf *out,
 	kser_buf_puts(&range, git_oid_tostr_s(&c->tip));
 	err = kser_buf_check(&range);
 	if (!err)
-		err = kser_rangediff_list_from_range(&cur, c->repo, range.ptr);
+		err = kser_rangediff_list_from_range_abbrev(&cur, c->repo,
+							    range.ptr,
+							    c->abbrev);
 	ro.creation_factor = CREATION_FACTOR_SAME_SERIES;
 	if (!err)
 		err = kser_rangediff_compare(&rd, &prev, &cur, &ro);

@@ -14,6 +14,7 @@
 #include "kser_lib_export.h"
 
 #define LINKMASK_DEFAULT "https://lore.kernel.org/r/%s"
+#define ABBREV_DEFAULT 12
 
 const struct kser_error *ex_find_version(struct ex_ctx *c)
 {
@@ -284,6 +285,24 @@ static const struct kser_error *find_mail_settings(struct ex_ctx *c)
 				     c->linkmask);
 	if (err)
 		return err;
+	/*
+	 * Abbreviations: core.abbrev when it is a number, else 12 digits,
+	 * the kernel's usual. git's default grows with the objects the
+	 * repository holds, and the same series must export alike
+	 * everywhere.
+	 */
+	{
+		git_config *cfg = NULL;
+		int32_t v = 0;
+
+		c->abbrev = ABBREV_DEFAULT;
+		if (git_repository_config_snapshot(&cfg, c->repo) == 0 &&
+		    git_config_get_int32(&v, cfg, "core.abbrev") == 0 &&
+		    v >= 4 && v <= GIT_OID_HEXSZ)
+			c->abbrev = v;
+		git_error_clear();
+		git_config_free(cfg);
+	}
 	/* The signature: the settings', else format.signature, else
 	 * kser's; an empty one means none. */
 	if (c->settings &&

@@ -67,6 +67,7 @@ struct ex_ctx {
 	char *prefix;		/* "PATCH", "RFC PATCH net-next" */
 	char *signature;	/* NULL: none */
 	char *linkmask;		/* "https://lore.kernel.org/r/%s" */
+	int abbrev;		/* hex digits of abbreviated object names */
 	struct ex_rcpts to, cc;	/* the cover letter's: everyone */
 };
 

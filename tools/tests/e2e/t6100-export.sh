@@ -128,7 +128,7 @@ test_expect_success KSCRIPTS 'v1, then v2: a cover letter and one file per patch
 	printf "Mini series\n\nMakes helper() return two, and more.\n\nChanges in v2:\n- Let b() add one only.\n" >cover-v2 &&
 	export_v -v 2 --cover cover-v2 -o v2 base..mini-v2 >out 2>err &&
 	cat err &&
-	git -C repo format-patch -q --cover-letter -v2 -o ../git-v2 base..mini-v2 &&
+	git -C repo -c core.abbrev=12 format-patch -q --cover-letter -v2 -o ../git-v2 base..mini-v2 &&
 	ls git-v2 >want && ls v2 >got && test_cmp want got &&
 	sed "s|^v2/||" out >printed && test_cmp want printed
 '
@@ -147,7 +147,7 @@ comparable () {
 }
 
 test_expect_success KSCRIPTS 'each patch is git format-patch'"'"'s, to the byte, but for the headers kser adds' '
-	git -C repo format-patch -q -v2 --from="$sender" --signature="kser test" \
+	git -C repo -c core.abbrev=12 format-patch -q -v2 --from="$sender" --signature="kser test" \
 		-o ../gp base..mini-v2 &&
 	for f in v2/v2-000[1-9]-*
 	do
@@ -286,12 +286,12 @@ test_expect_success KSCRIPTS 'with --prev REV the range-diff is git format-patch
 	# git 2.39 compares with creation factor 60 here; later versions
 	# with 999 (range-diff.h: CREATION_FACTOR_FOR_THE_SAME_SERIES), as
 	# kser does.
-	git -C repo format-patch --stdout --cover-letter -v2 --range-diff=mini-v1 \
+	git -C repo -c core.abbrev=12 format-patch --stdout --cover-letter -v2 --range-diff=mini-v1 \
 		--creation-factor=999 base..mini-v2 >git.mbox &&
 	sed -n "/^Range-diff against v1:$/,/^-- $/p" git.mbox | sed "\$d" >want &&
 	test_cmp want got &&
 	grep "^1:  [0-9a-f]* = 1:  [0-9a-f]* lib: make helper return two$" got &&
-	grep "^-:  ------- > 3:  " got &&
+	grep "^-:  -\{12\} > 3:  " got &&
 	grep "^2:  [0-9a-f]* ! 4:  [0-9a-f]* lib: let b() add to the helper$" got
 '
 
