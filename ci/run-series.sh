@@ -7,9 +7,12 @@
 # names, with the kernel overlay, into the work repository build/work/linux
 # (deterministic, so the commit IDs are those in the cover letters); apply
 # that version with kser apply; verify every patch with kser verify (build,
-# KUnit on UML, checkpatch), and print the table. --all-versions does the
-# same for every version, each on its own base. Exits 1 if any check of any
-# patch failed.
+# KUnit on UML, checkpatch), and print the table; then export it with kser
+# export and check that the result is the committed vN/, byte for byte.
+# The commits are made by the series' author at the version's date, so
+# their IDs, which the mails name, are the same on every machine.
+# --all-versions does the same for every version, each on its own base.
+# Exits 1 if any check of any patch failed or an export differs.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 kser=$top/build/kser
@@ -44,6 +47,10 @@ for conf in "$top"/series/*/series.conf; do
 		tarball=$("$top/ci/fetch-base.sh" "$pkg")
 		"$kser" base import --repo "$repo" --overlay "$overlay" \
 			--label "$base" --force "$tarball"
+		author=$(cfg series.author || true)
+		GIT_COMMITTER_NAME=${author% <*} \
+		GIT_COMMITTER_EMAIL=$(echo "$author" | sed 's/.*<\(.*\)>.*/\1/') \
+		GIT_COMMITTER_DATE=$(cfg "version.$v.date" || true) \
 		"$kser" apply --repo "$repo" --onto "$base" --branch "$branch" \
 			--force "$dir/v$v"
 		out=()
@@ -53,9 +60,24 @@ for conf in "$top"/series/*/series.conf; do
 			else out=(--json "$json.$name-v$v"); fi
 		fi
 		first=false
+		verified=true
 		"$kser" verify --repo "$repo" --series "$dir" "${out[@]}" \
-			"$base..$branch" || status=1
+			"$base..$branch" || { status=1; verified=false; }
 		echo "== $name v$v: branch $branch in $repo"
+		# vN/ is what kser export writes (it refuses what failed).
+		if $verified; then
+			tmp=$(mktemp -d)
+			if "$kser" export --repo "$repo" --series "$dir" \
+				-o "$tmp/v$v" "$branch" >/dev/null &&
+			   diff -r "$dir/v$v" "$tmp/v$v" >"$tmp/diff"; then
+				echo "== $name v$v: export: v$v/ is what kser export writes"
+			else
+				echo "== $name v$v: export: v$v/ is not what kser export writes:"
+				cat "$tmp/diff"
+				status=1
+			fi
+			rm -rf "$tmp"
+		fi
 	done
 done
 exit $status
