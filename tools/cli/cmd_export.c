@@ -54,14 +54,6 @@ static const char export_usage[] =
 	"                     letter says so (X-Kser-Unverified and a line\n"
 	"                     under ---)\n";
 
-static const struct kser_error *cancel_cb(void *arg)
-{
-	(void)arg;
-	if (kser_cancel_requested())
-		return kser_error_fmt(KSER_ERR_CANCELLED, "interrupted");
-	return NULL;
-}
-
 static const struct kser_error *add_arg(char ***v, size_t *n,
 					const char *arg)
 {
@@ -175,7 +167,7 @@ static const struct kser_error *cmd_export(struct kser_cli *cli, int argc,
 	}
 	eo.to = to;
 	eo.cc = cc;
-	eo.cancel = cancel_cb;
+	eo.cancel_cb = kser_cli_cancel;
 	err = kser_cli_open_repo(&repo, cli, false);
 	if (!err)
 		err = kser_export_prepare(&e, repo, argv[optind], &eo);

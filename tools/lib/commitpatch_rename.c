@@ -2,7 +2,7 @@
 /*
  * Renames in a commit's diff as git diff finds them. libgit2 scores
  * similarity its own way (97 % where git says 93 %), so the pairs are
- * chosen here with git's algorithm and score (rb_find_renames(), which
+ * chosen here with git's algorithm and score (kser_rename_find(), which
  * kser rebase uses for merge-ort's renames), and libgit2 is then given a
  * similarity metric that knows only those pairs: it marks exactly them
  * renamed, with git's percent, and its patch text follows.
@@ -13,7 +13,7 @@
 #include "kser/error.h"
 #include "kser/util.h"
 #include "kser_lib_commitpatch.h"
-#include "kser_lib_rebase.h"
+#include "kser/rename.h"
 
 #define MAX_SCORE 60000
 #define MIN_SCORE 30000		/* git's default -M50% */
@@ -62,14 +62,14 @@ static const struct kser_error *plan_add(struct plan *p, const char *src,
 }
 
 /*
- * Empty files: rb_find_renames() never renames them (merge-ort does not),
+ * Empty files: kser_rename_find() never renames them (merge-ort does not),
  * but git diff does (diff.renameEmpty's default), exactly, preferring a
  * source of the same basename as find_identical_files() does.
  */
 static const struct kser_error *empty_renames(struct plan *p,
-					      struct rb_rename_input *s,
+					      struct kser_rename_input *s,
 					      size_t ns, bool *s_used,
-					      struct rb_rename_input *d,
+					      struct kser_rename_input *d,
 					      size_t nd, bool *d_used)
 {
 	size_t i, j;
@@ -124,9 +124,9 @@ static int rename_limit(git_repository *repo)
 	return v;
 }
 
-/* The remaining candidates, packed, for rb_find_renames(). */
-static size_t pack(struct rb_rename_input *out, size_t *map,
-		   const struct rb_rename_input *in, const bool *used,
+/* The remaining candidates, packed, for kser_rename_find(). */
+static size_t pack(struct kser_rename_input *out, size_t *map,
+		   const struct kser_rename_input *in, const bool *used,
 		   size_t n, bool relevant)
 {
 	size_t i, k = 0;
@@ -142,13 +142,13 @@ static size_t pack(struct rb_rename_input *out, size_t *map,
 }
 
 static const struct kser_error *choose(struct plan *p, git_repository *repo,
-				       struct rb_rename_input *s, size_t ns,
-				       struct rb_rename_input *d, size_t nd)
+				       struct kser_rename_input *s, size_t ns,
+				       struct kser_rename_input *d, size_t nd)
 {
 	const struct kser_error *err = NULL;
-	struct rb_rename_input *ps = NULL, *pd = NULL;
+	struct kser_rename_input *ps = NULL, *pd = NULL;
 	size_t *smap = NULL, *dmap = NULL, nps, npd, i, npairs = 0;
-	struct rb_rename *pairs = NULL;
+	struct kser_rename *pairs = NULL;
 	bool *s_used = calloc(ns ? ns : 1, sizeof(bool));
 	bool *d_used = calloc(nd ? nd : 1, sizeof(bool));
 	long long limit = rename_limit(repo);
@@ -176,7 +176,7 @@ static const struct kser_error *choose(struct plan *p, git_repository *repo,
 		for (i = 0; i < nps; i++)
 			ps[i].relevant = false;
 	}
-	err = rb_find_renames(&pairs, &npairs, repo, ps, nps, pd, npd,
+	err = kser_rename_find(&pairs, &npairs, repo, ps, nps, pd, npd,
 			      MIN_SCORE);
 	for (i = 0; !err && i < npairs; i++)
 		err = plan_add(p, ps[pairs[i].src].path, pd[pairs[i].dst].path,
@@ -237,7 +237,7 @@ const struct kser_error *kser_commitpatch_find_renames(git_diff *diff,
 	git_diff_find_options fopts = GIT_DIFF_FIND_OPTIONS_INIT;
 	git_diff_similarity_metric metric;
 	const struct kser_error *err = NULL;
-	struct rb_rename_input *s = NULL, *d = NULL;
+	struct kser_rename_input *s = NULL, *d = NULL;
 	size_t i, n = git_diff_num_deltas(diff), ns = 0, nd = 0;
 	struct plan plan = { NULL, 0, 0 };
 

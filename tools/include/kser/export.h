@@ -7,6 +7,7 @@
 #include <git2.h>
 
 #include "kser/buf.h"
+#include "kser/cancel.h"
 
 struct kser_error;
 
@@ -55,7 +56,6 @@ struct kser_export_progress {
 /* Returning an error stops the export (nothing is written). */
 typedef const struct kser_error *(*kser_export_progress_fn)(
 	void *arg, const struct kser_export_progress *p);
-typedef const struct kser_error *(*kser_export_cancel_fn)(void *arg);
 
 struct kser_export_options {
 	unsigned int version;
@@ -84,7 +84,9 @@ struct kser_export_options {
 	bool force;
 	kser_export_progress_fn progress;
 	void *progress_arg;
-	kser_export_cancel_fn cancel;
+	/* Asked between steps and while get_maintainer.pl runs (may be
+	 * NULL); an error it returns stops the export. */
+	kser_cancel_cb cancel_cb;
 	void *cancel_arg;
 };
 

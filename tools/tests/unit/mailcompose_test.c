@@ -67,7 +67,7 @@ static int teardown(void **state)
 {
 	struct fixture *f = *state;
 
-	kser_remove_tree(f->dir);
+	kser_remove_tree(f->dir, NULL, NULL);
 	free(f);
 	return 0;
 }

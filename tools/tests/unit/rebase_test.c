@@ -10,8 +10,9 @@
 
 #include "kser/buf.h"
 #include "kser/util.h"
-#include "kser_lib_rebase.h"
-#include "kser_lib_treeedit.h"
+#include "kser/opstate.h"
+#include "rebase/kser_lib_rebase.h"
+#include "kser/treeedit.h"
 #include "test_helpers.h"
 
 struct fixture {
@@ -35,7 +36,7 @@ static int teardown(void **state)
 	struct fixture *f = *state;
 
 	git_repository_free(f->repo);
-	kser_remove_tree(f->dir);
+	kser_remove_tree(f->dir, NULL, NULL);
 	free(f);
 	return 0;
 }
@@ -103,24 +104,25 @@ static void state_round_trip(void **state)
 static void state_damaged_is_an_error(void **state)
 {
 	struct fixture *f = *state;
-	struct kser_buf path = KSER_BUF_INIT;
+	struct kser_opstate *os = NULL;
 	struct rb_state st;
 	bool found;
 	const char cut[] = "kser-rebase 1\nphase 1\nbranch refs/heads/x\n";
 
-	assert_ok(rb_path(&path, f->repo, "rebase"));
-	assert_ok(kser_mkdir_p(path.ptr));
-	kser_buf_puts(&path, "/state");
+	assert_ok(kser_opstate_open(&os, git_repository_commondir(f->repo),
+				    "rebase"));
+	assert_ok(kser_opstate_begin(os));
 	/* A file cut short (no "end" line) is not taken for a state. */
-	assert_ok(kser_write_file_atomic(path.ptr, cut, strlen(cut)));
+	assert_ok(kser_opstate_write(os, "state", cut, strlen(cut)));
 	assert_err(rb_state_read(&st, &found, f->repo), KSER_ERR_BAD_INPUT,
 		   "is damaged");
 	assert_false(found);
-	assert_ok(kser_write_file_atomic(path.ptr, "garbage\n", 8));
+	assert_ok(kser_opstate_write(os, "state", "garbage\n", 8));
 	assert_err(rb_state_read(&st, &found, f->repo), KSER_ERR_BAD_INPUT,
 		   "not a kser rebase state");
+	kser_opstate_free(os);
 	assert_ok(rb_state_remove(f->repo));
-	kser_buf_release(&path);
+	assert_false(rb_state_exists(f->repo));
 }
 
 static void lock_excludes_and_stale_is_taken(void **state)
@@ -128,7 +130,8 @@ static void lock_excludes_and_stale_is_taken(void **state)
 	struct fixture *f = *state;
 	struct rb_lock a = { NULL }, b = { NULL };
 	struct kser_buf path = KSER_BUF_INIT;
-	int fd;
+	char host[256], text[512];
+	int fd, n;
 
 	assert_ok(rb_lock_take(&a, f->repo));
 	assert_err(rb_lock_take(&b, f->repo), KSER_ERR_EXISTS,
@@ -138,11 +141,15 @@ static void lock_excludes_and_stale_is_taken(void **state)
 	rb_lock_release(&b);
 
 	/* A lock left by a process that is gone (pid 2^22 + 1 is beyond
-	 * Linux's pid_max default) is taken over. */
+	 * Linux's pid_max default) on this host is taken over. */
+	assert_int_equal(gethostname(host, sizeof(host) - 1), 0);
+	host[sizeof(host) - 1] = '\0';
+	n = snprintf(text, sizeof(text), "kser lock\npid 4194305\nhost %s\n"
+		     "since 1\n", host);
 	assert_ok(rb_path(&path, f->repo, "rebase.lock"));
 	fd = open(path.ptr, O_WRONLY | O_CREAT | O_EXCL, 0644);
 	assert_true(fd >= 0);
-	assert_int_equal(write(fd, "4194305\n", 8), 8);
+	assert_int_equal(write(fd, text, (size_t)n), n);
 	close(fd);
 	assert_ok(rb_lock_take(&a, f->repo));
 	rb_lock_release(&a);
@@ -159,8 +166,8 @@ static void blob(git_oid *out, struct fixture *f, const char *s)
 static void renames_scored_as_git(void **state)
 {
 	struct fixture *f = *state;
-	struct rb_rename_input src[2], dst[2];
-	struct rb_rename *pairs = NULL;
+	struct kser_rename_input src[2], dst[2];
+	struct kser_rename *pairs = NULL;
 	struct kser_buf a = KSER_BUF_INIT, b = KSER_BUF_INIT;
 	size_t n = 0;
 	int i;
@@ -169,15 +176,15 @@ static void renames_scored_as_git(void **state)
 		kser_buf_printf(&a, "line %d of the file\n", i);
 	kser_buf_puts(&b, a.ptr);
 	kser_buf_puts(&b, "one more line\n");
-	src[0] = (struct rb_rename_input){ "old/a.c", { 0100644 }, true };
-	src[1] = (struct rb_rename_input){ "x.c", { 0100644 }, true };
-	dst[0] = (struct rb_rename_input){ "new/b.c", { 0100644 }, false };
-	dst[1] = (struct rb_rename_input){ "y.c", { 0100644 }, false };
+	src[0] = (struct kser_rename_input){ "old/a.c", { 0100644 }, true };
+	src[1] = (struct kser_rename_input){ "x.c", { 0100644 }, true };
+	dst[0] = (struct kser_rename_input){ "new/b.c", { 0100644 }, false };
+	dst[1] = (struct kser_rename_input){ "y.c", { 0100644 }, false };
 	blob(&src[0].e.oid, f, a.ptr);
 	blob(&dst[0].e.oid, f, b.ptr);
 	blob(&src[1].e.oid, f, "something\nelse\n");
 	blob(&dst[1].e.oid, f, "entirely\ndifferent\nhere\n");
-	assert_ok(rb_find_renames(&pairs, &n, f->repo, src, 2, dst, 2, 30000));
+	assert_ok(kser_rename_find(&pairs, &n, f->repo, src, 2, dst, 2, 30000));
 	assert_int_equal(n, 1);
 	assert_int_equal(pairs[0].src, 0);
 	assert_int_equal(pairs[0].dst, 0);
@@ -189,7 +196,7 @@ static void renames_scored_as_git(void **state)
 
 	/* An irrelevant source takes part in exact renames only. */
 	src[0].relevant = false;
-	assert_ok(rb_find_renames(&pairs, &n, f->repo, src, 2, dst, 2, 30000));
+	assert_ok(kser_rename_find(&pairs, &n, f->repo, src, 2, dst, 2, 30000));
 	assert_int_equal(n, 0);
 	free(pairs);
 	kser_buf_release(&a);
