@@ -3,11 +3,22 @@
 #define KSER_LIB_EXPORT_H
 
 /*
- * The parts of kser export: the range and the patch mails (export.c),
- * the series' identity and Message-Ids (export_identity.c), the cover
- * letter (export_cover.c), the recipients from
- * get_maintainer.pl (export_rcpt.c) and the verify gate (export_gate.c),
- * sharing one context.
+ * The inside of kser export, the top layer (docs/layers.md): the one
+ * private header of tools/lib/export/, sharing one context. It uses the
+ * layers below: commitpatch and rename (patch), mailcompose (mail), the
+ * series and range-diff, rebase's patch-ids, verify's cache.
+ *
+ * The files:
+ *
+ *   export.c           the driver: the range, the patch mails, the
+ *                      output; the helpers the others share (settings,
+ *                      progress, common headers)
+ *   export_identity.c  the series' identity: version, change-id, sender,
+ *                      dates, subject prefix, Message-Ids
+ *   export_gate.c      the verify gate (kser_verify() with cache_only)
+ *   export_rcpt.c      the recipients, from get_maintainer.pl
+ *   export_cover.c     the cover letter: text, links, range-diff, the
+ *                      base-commit/change-id/prerequisite-patch-id lines
  */
 
 #include <stdbool.h>

@@ -5,7 +5,9 @@
 /*
  * What the parts of kser send share: address checks (outbox.c), the
  * SMTP transport over libcurl (smtp.c), used by the journal (send.c) and
- * the settings (sendconf.c).
+ * the settings (sendconf.c). mailcompose.c (mail headers and names as git
+ * format-patch writes them, public: kser/mailcompose.h) uses the control
+ * character test.
  */
 
 #include <stdbool.h>
