@@ -122,6 +122,23 @@ test_expect_success KSCRIPTS 'kser verify fills the cache (with the real checkpa
 	grep "^all passed" out
 '
 
+test_expect_success KSCRIPTS 'a cached build whose reference build is not cached is not verified' '
+	kser verify --repo repo --series series.conf --json v.json \
+		base..mini-v2 >out &&
+	key=$(python3 -c "import json, sys
+print(*[r[\"key\"] for r in json.load(open(sys.argv[1]))[\"records\"]
+        if r[\"base\"] and r[\"check\"] == \"build\"])" v.json) &&
+	test -n "$key" &&
+	saved=$(git -C repo rev-parse refs/kser/verify/$key) &&
+	test_when_finished "git -C repo update-ref refs/kser/verify/$key $saved" &&
+	git -C repo update-ref -d refs/kser/verify/$key &&
+	test_expect_code 1 export_v -o out-gate base..mini-v2 2>err &&
+	test_path_is_missing out-gate &&
+	grep "1 of 4 patches have not passed kser verify" err &&
+	grep "^  1/4 [0-9a-f]\{12\} lib: make helper return two: build not verified" err &&
+	! grep "^  [234]/4" err
+'
+
 test_expect_success KSCRIPTS 'v1, then v2: a cover letter and one file per patch, named as git names them' '
 	printf "Mini series\n\nMakes helper() return two.\n" >cover-v1 &&
 	export_v -v 1 --cover cover-v1 -o v1 base..mini-v1 >out &&
