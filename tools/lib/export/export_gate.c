@@ -94,14 +94,27 @@ const struct kser_error *ex_gate(struct ex_ctx *c)
 		err = kser_buf_check(lines);
 	if (err || !bad_patches)
 		return err;
-	if (!c->opts->force)
-		return kser_error_fmt(KSER_ERR_BAD_INPUT,
-				      "%zu of %zu patches have not passed kser "
-				      "verify:\n%sverify them (kser verify "
-				      "BASE..TIP), or export them marked "
-				      "unverified with --force",
-				      bad_patches, c->n,
-				      kser_buf_cstr(lines));
+	if (!c->opts->force) {
+		struct kser_buf hint = KSER_BUF_INIT;
+
+		/* The command that fills the cache, as the gate reads it. */
+		kser_buf_puts(&hint, "kser verify");
+		if (c->opts->series_dir)
+			kser_buf_printf(&hint, " --series %s",
+					c->opts->series_dir);
+		if (vo.series_version)
+			kser_buf_printf(&hint, " --version %s", version);
+		kser_buf_printf(&hint, " %.12s..", git_oid_tostr_s(&c->base));
+		kser_buf_printf(&hint, "%.12s", git_oid_tostr_s(&c->tip));
+		err = kser_error_fmt(KSER_ERR_BAD_INPUT,
+				     "%zu of %zu patches have not passed kser "
+				     "verify:\n%sverify them (%s), or export "
+				     "them marked unverified with --force",
+				     bad_patches, c->n, kser_buf_cstr(lines),
+				     kser_buf_cstr(&hint));
+		kser_buf_release(&hint);
+		return err;
+	}
 	kser_buf_printf(&c->out->notes, "warning: %zu of %zu patches have "
 			"not passed kser verify; the cover letter says so\n",
 			bad_patches, c->n);

@@ -108,6 +108,9 @@ test_expect_success KSCRIPTS 'an unverified series is refused, each patch named 
 	test_expect_code 1 export_v -o out base..mini-v2 2>err &&
 	test_path_is_missing out &&
 	grep "4 of 4 patches have not passed kser verify" err &&
+	base=$(git -C repo rev-parse --short=12 base) &&
+	tip=$(git -C repo rev-parse --short=12 mini-v2) &&
+	grep "verify them (kser verify --series series.conf $base..$tip)" err &&
 	for i in 1 2 3 4
 	do
 		grep "^  $i/4 [0-9a-f]\{12\} .*: build not verified; kunit not verified; checkpatch not verified$" err ||
