@@ -451,7 +451,8 @@ static const struct kser_error *trailers(struct kser_buf *out,
 	kser_buf_printf(out, "base-commit: %s\n",
 			git_oid_tostr_s(&c->base_commit));
 	kser_buf_printf(out, "change-id: %s\n", c->change_id);
-	for (i = c->nprereqs; i-- > 0 && !err;) {
+	/* Oldest first, as git format-patch --base lists them. */
+	for (i = 0; i < c->nprereqs && !err; i++) {
 		git_commit *cm = NULL, *parent = NULL;
 		git_oid pid;
 

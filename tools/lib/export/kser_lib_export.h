@@ -65,7 +65,7 @@ struct ex_ctx {
 	char *branch;		/* the tip's branch, or NULL */
 	git_oid base, tip;	/* the range */
 	git_oid base_commit;	/* what base-commit: names */
-	git_oid *prereqs;	/* base_commit..base, newest first */
+	git_oid *prereqs;	/* base_commit..base, oldest first */
 	size_t nprereqs;
 	struct ex_patch *p;
 	size_t n;

@@ -378,6 +378,37 @@ test_expect_success KSCRIPTS 'an unverified patch is exported with --force only,
 	grep "^  5/5 .*lib: one more comment: build not verified" marked
 '
 
+test_expect_success KSCRIPTS 'above its version'"'"'s base: prerequisite-patch-id lines as git format-patch --base writes them' '
+	git -C repo checkout -q -b prereq base &&
+	echo "/* first */" >>repo/lib/b.c &&
+	commit_by "A U Thor" author@example.com "lib: a first prerequisite" "Needed." &&
+	echo "/* second */" >>repo/lib/a.c &&
+	commit_by "A U Thor" author@example.com "lib: a second prerequisite" "Needed too." &&
+	git -C repo checkout -q -b mini-pre prereq &&
+	sed -i "s/return 1;/return 2;/" repo/lib/a.c &&
+	commit_by "A U Thor" author@example.com "lib: make helper return two" \
+		"Its callers expect two." &&
+	mkdir pre && cp series.conf pre/series.conf &&
+	git config -f pre/series.conf version.3.base base &&
+	kser export --repo repo --series pre -v 3 --cover cover-v2 --force \
+		--no-auto-cc -o pre/out prereq..mini-pre 2>err &&
+	git -C repo format-patch -q --cover-letter --base=base -o "$PWD/pre/git" \
+		prereq..mini-pre &&
+	sed -n "/^base-commit:/,/^-- $/p" pre/git/0000-cover-letter.patch |
+		grep -v "^-- $" >expect &&
+	test_line_count = 3 expect &&
+	{
+		sed -n 1p expect &&
+		echo "change-id: 20231114-mini-0123456789ab" &&
+		sed -n "2,\$p" expect
+	} >expect.b4 &&
+	sed -n "/^base-commit:/,/^-- $/p" pre/out/v3-0000-cover-letter.patch |
+		grep -v "^-- $" >actual &&
+	test_cmp expect.b4 actual &&
+	git -C repo show prereq~1 | git patch-id --stable | cut -d" " -f1 >oldest &&
+	sed -n 2p expect | grep "^prerequisite-patch-id: $(cat oldest)$"
+'
+
 test_expect_success KSCRIPTS 'control characters from users are refused, never written into headers' '
 	test_expect_code 1 export_v -v 2 --cover cover-v2 --no-auto-cc \
 		--to "$(printf "Evil\r\nBcc: victim@example.org") <e@example.org>" \
