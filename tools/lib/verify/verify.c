@@ -154,7 +154,9 @@ static void resolve_cached_builds(struct kser_verify_report *out, size_t row)
 /*
  * Without running anything, a cached build's new warnings are known only
  * when the build it is compared with is: the last row before it that
- * built, with every row between cached (and failed).
+ * built, with every row between cached (and failed); or, when no row
+ * before it built (a base that fails to build, as expected), every row
+ * before it cached.
  */
 static void unknown_builds_pending(struct kser_verify_report *out)
 {
@@ -166,7 +168,7 @@ static void unknown_builds_pending(struct kser_verify_report *out)
 		for (i = 1; i < out->nrows; i++) {
 			struct kser_verify_result *res =
 				&out->rows[i].results[j];
-			bool known = false;
+			bool known = true;
 
 			if (!res->cached || !verify_built(res))
 				continue;
@@ -174,12 +176,12 @@ static void unknown_builds_pending(struct kser_verify_report *out)
 				const struct kser_verify_result *pr =
 					&out->rows[r].results[j];
 
-				if (!pr->cached)
-					break;
-				if (verify_built(pr)) {
-					known = true;
+				if (!pr->cached) {
+					known = false;
 					break;
 				}
+				if (verify_built(pr))
+					break;
 			}
 			if (known)
 				continue;

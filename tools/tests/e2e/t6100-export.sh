@@ -142,6 +142,24 @@ print(*[r[\"key\"] for r in json.load(open(sys.argv[1]))[\"records\"]
 	! grep "^  [234]/4" err
 '
 
+test_expect_success KSCRIPTS 'a base that fails to build, as kser verify allows, does not stop the gate' '
+	git -C repo checkout -q -b broken base &&
+	echo "this does not compile" >>repo/lib/a.c &&
+	commit_by "A U Thor" author@example.com "lib: break the build" "On purpose." &&
+	git -C repo checkout -q -b mini-mend broken &&
+	sed -i "\$d" repo/lib/a.c &&
+	commit_by "A U Thor" author@example.com "lib: mend the build" \
+		"The line before would not compile." &&
+	kser verify --repo repo --series series.conf --jobs 2 broken..mini-mend \
+		>out 2>&1 &&
+	grep "^all passed" out &&
+	grep "^\[0/1\] build: fail" out &&
+	printf "Mend\n\nMends the build.\n" >cover-mend &&
+	export_v --no-auto-cc --cover cover-mend -o out-mend broken..mini-mend 2>err &&
+	test_path_is_file out-mend/v1-0001-lib-mend-the-build.patch &&
+	git -C repo checkout -q mini-v2
+'
+
 test_expect_success KSCRIPTS 'v1, then v2: a cover letter and one file per patch, named as git names them' '
 	printf "Mini series\n\nMakes helper() return two.\n" >cover-v1 &&
 	export_v -v 1 --cover cover-v1 -o v1 base..mini-v1 >out &&
