@@ -141,7 +141,10 @@ names = ["kser export", "git format-patch + get_maintainer.pl",
          "b4 prep --auto-to-cc + send -o"]
 k = r[0]
 for name, o in zip(names[1:], r[1:]):
+    ratio = o['mean'] / k['mean']
+    verdict = (f"kser is {ratio:.2f}x faster" if ratio >= 1 else
+               f"kser takes {1 / ratio:.2f}x as long")
     print(f"export: kser export {k['mean']:.2f} s (±{k['stddev'] or 0:.2f}), "
           f"{name} {o['mean']:.2f} s (±{o['stddev'] or 0:.2f}): "
-          f"kser is {o['mean'] / k['mean']:.1f}x faster")
+          f"other/kser = {ratio:.2f}, {verdict}")
 EOP
