@@ -405,7 +405,8 @@ void verify_key(char out[GIT_OID_HEXSZ + 1], git_repository *repo,
 
 /*
  * Fills in res from the cache, by res->key, when it holds an answer; its
- * log is then log_dir/<key>.log, written out by verify_cache_extract_log().
+ * log is then log_dir/<key>.log (log_dir NULL: none), written out by
+ * verify_cache_extract_log().
  */
 void verify_cache_load(git_repository *repo, const char *log_dir,
 		       struct kser_verify_result *res);
