@@ -20,6 +20,8 @@ struct kser_error;
  *   [verify]
  *           buildTimeout = 3600                   (seconds)
  *           kunitTimeout = 300
+ *           ccacheRemote = redis://host:port      (ccache's remote storage)
+ *           distccHosts = host:port/slots ...     (distcc's host list)
  *   [version "N"]
  *           base = v6.12.117
  */
@@ -38,6 +40,13 @@ struct kser_settings {
 	size_t configs_alloc;	/* entries allocated; the library's */
 	unsigned int build_timeout;	/* seconds */
 	unsigned int kunit_timeout;
+	/*
+	 * The build farm (verify/farm.c): NULL when the settings do not
+	 * say; git config's verify.ccacheRemote and verify.distccHosts
+	 * come before these.
+	 */
+	char *ccache_remote;
+	char *distcc_hosts;
 };
 
 /*
