@@ -287,6 +287,35 @@ static void print_failures(const struct kser_verify_report *r)
 		}
 }
 
+/*
+ * Each build's cache and distribution figures: whether the farm helped.
+ * A cached build shows those of the run that built it.
+ */
+static void print_farm(const struct kser_verify_report *r)
+{
+	size_t i, j;
+	bool first = true;
+
+	for (i = 0; i < r->nrows; i++)
+		for (j = 0; j < r->nchecks; j++) {
+			const struct kser_verify_result *x =
+				&r->rows[i].results[j];
+
+			if (!x->farm)
+				continue;
+			if (first)
+				printf("\nbuilds:\n");
+			first = false;
+			if (r->rows[i].number)
+				printf("%4u  ", r->rows[i].number);
+			else
+				printf("%4s  ", "base");
+			printf("%s: %s%s\n", r->checks[j].id,
+			       x->cached ? "cached; when built: " : "",
+			       x->farm);
+		}
+}
+
 static const struct kser_error *cmd_verify(struct kser_cli *cli, int argc,
 					   char **argv)
 {
@@ -369,6 +398,7 @@ static const struct kser_error *cmd_verify(struct kser_cli *cli, int argc,
 	clear_live(&ui);
 	if (rep.rows && rep.rows[0].results) {
 		print_table(&rep);
+		print_farm(&rep);
 		print_failures(&rep);
 		printf("\n%s: %zu checks ran, %zu from the cache, %.1f s\n",
 		       rep.passed && !err ? "all passed" : "FAILED", rep.ran,
