@@ -330,7 +330,7 @@ const struct kser_error *verify_farm_open(struct verify_farm *f,
 			return kser_error_fmt(KSER_ERR_NOT_FOUND,
 					      "verify.ccacheRemote needs ccache,"
 					      " which is not on PATH (on "
-					      "Debian: ci/deps.sh --kernel)");
+					      "Debian: ci/deps.sh)");
 		err = check_ccache_version();
 		if (err)
 			return err;
