@@ -76,6 +76,13 @@ command -v ccache >/dev/null && test_set_prereq CCACHE ||
 start_redis && test_set_prereq REDIS
 start_distccd && test_set_prereq DISTCCD
 
+# Only a daemon that is not installed skips its tests: one that is and
+# does not start is a failure.
+test_expect_success 'the installed daemons start on 127.0.0.1' '
+	{ ! command -v redis-server >/dev/null || test_have_prereq REDIS; } &&
+	{ ! command -v distccd >/dev/null || test_have_prereq DISTCCD; }
+'
+
 # Each build starts from an empty local cache of its own, and ccache reads
 # no configuration of the machine's.
 : >ccache.conf
