@@ -71,6 +71,12 @@ struct kser_verify_result {
 	 */
 	bool expected_failure;
 	char key[GIT_OID_HEXSZ + 1];	/* the cache key */
+	/*
+	 * A build's cache and distribution figures, one line ("make -j4;
+	 * ccache: 3 misses, 702 remote hits, ..."); of the run that built
+	 * it when cached. NULL for other checks. Never part of the result.
+	 */
+	char *farm;
 	struct kser_verify_record *record;	/* the library's; may be NULL */
 };
 
