@@ -69,6 +69,35 @@ static const struct kser_error *add_file_at(struct import *im, int dirfd,
 	return err;
 }
 
+/*
+ * The target is read into the heap: walk_dir() recurses once per level of
+ * the source (up to KSER_PATH_MAX_DEPTH), and a PATH_MAX buffer in each of
+ * its frames overflowed the stack long before that.
+ */
+static const struct kser_error *add_symlink_at(struct import *im, int dirfd,
+					       const char *name,
+					       const char *source,
+					       const char *path,
+					       const struct stat *st)
+{
+	const struct kser_error *err;
+	char *target = malloc(PATH_MAX + 1);
+	ssize_t n;
+
+	if (!target)
+		return kser_error_nomem();
+	n = readlinkat(dirfd, name, target, PATH_MAX);
+	if (n <= 0) {
+		err = kser_error_errno("cannot read link '%s/%s'", source,
+				       path);
+	} else {
+		target[n] = '\0';
+		err = base_add_symlink(im, path, target, st->st_mtime);
+	}
+	free(target);
+	return err;
+}
+
 /* The sorted names in a directory, so work does not depend on readdir. */
 static const struct kser_error *list_names(struct kser_dir_list *out,
 					   int dirfd, const char *source,
@@ -147,19 +176,8 @@ static const struct kser_error *walk_dir(struct import *im, int dirfd,
 		} else if (S_ISREG(st.st_mode)) {
 			err = add_file_at(im, dirfd, name, rel->ptr, &st);
 		} else if (S_ISLNK(st.st_mode)) {
-			char target[PATH_MAX + 1];
-			ssize_t n = readlinkat(dirfd, name, target,
-					       sizeof(target) - 1);
-
-			if (n <= 0) {
-				err = kser_error_errno("cannot read link "
-						       "'%s/%s'", source,
-						       rel->ptr);
-				break;
-			}
-			target[n] = '\0';
-			err = base_add_symlink(im, rel->ptr, target,
-					       st.st_mtime);
+			err = add_symlink_at(im, dirfd, name, source, rel->ptr,
+					     &st);
 		} else {
 			err = kser_error_fmt(KSER_ERR_BAD_INPUT,
 					     "'%s/%s' is a special file, which "

@@ -387,6 +387,49 @@ test_expect_success 'a member 1,000 directories deep is imported as git adds it'
 	fsck_strict d3
 '
 
+# deep_dir DIR N: DIR/top holding a file g and N nested directories "a",
+# a file and a symlink at the bottom (made through descriptors: the path
+# is too long for the shell's cd). g keeps "a" from being taken for a
+# top directory to remove.
+deep_dir () {
+	python3 - "$@" <<-\EOP
+	import os, sys
+	top = os.path.join(sys.argv[1], "top")
+	os.makedirs(top)
+	with open(os.path.join(top, "g"), "w") as g:
+	    g.write("g\n")
+	fd = os.open(top, os.O_RDONLY)
+	for _ in range(int(sys.argv[2])):
+	    os.mkdir("a", dir_fd=fd)
+	    sub = os.open("a", os.O_RDONLY, dir_fd=fd)
+	    os.close(fd)
+	    fd = sub
+	f = os.open("f", os.O_WRONLY | os.O_CREAT, 0o644, dir_fd=fd)
+	os.write(f, b"x\n")
+	os.close(f)
+	os.symlink("f", "l", dir_fd=fd)
+	os.close(fd)
+	EOP
+}
+
+test_expect_success 'a directory 2,000 levels deep is imported as git adds it' '
+	deep_dir dd1 2000 &&
+	kser base import --repo dd1r dd1/top >out &&
+	"$KSER_RELEASE_BIN" base import --repo dd1rel dd1/top >out-rel &&
+	test_cmp out out-rel &&
+	git -C dd1r rev-parse "$(tail -n 1 out)^{tree}" >tree &&
+	(cd dd1/top && git init -q && git add -f -A && git write-tree) >expect &&
+	test_cmp expect tree &&
+	fsck_strict dd1r
+'
+
+test_expect_success 'a directory 2,100 levels deep is refused, and leaves nothing' '
+	deep_dir dd2 2100 &&
+	test_expect_code 1 kser base import --repo dd2r dd2/top 2>err &&
+	grep "^kser: unsafe path .a/a/a/.*\.\.\..: more than 2048 levels$" err &&
+	test_path_is_missing dd2r
+'
+
 test_expect_success 'a path or a symlink target longer than PATH_MAX allows is refused' '
 	long=$(printf "%04096d" 0) &&
 	mktar long1.tar "top/$long" &&
