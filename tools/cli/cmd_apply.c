@@ -125,29 +125,38 @@ static const struct kser_error *resolve_base(git_oid *out, char *label,
 	return err;
 }
 
-/* Whether the worktree of repository wr is on refname, or rebasing it. */
-static bool worktree_uses(git_repository *wr, const char *refname)
+/*
+ * Whether the worktree whose git directory is gitdir (ending in '/') is on
+ * refname, or rebasing it. Read from its files, as git reads them, so that
+ * a worktree whose directory is missing (on a disk not mounted, say) is
+ * asked too: libgit2 does not open those.
+ */
+static bool worktree_uses(const char *gitdir, const char *refname)
 {
-	static const char *const state[] = { "rebase-merge/head-name",
-					     "rebase-apply/head-name" };
-	git_reference *head = NULL;
+	static const char *const file[] = { "HEAD", "rebase-merge/head-name",
+					    "rebase-apply/head-name" };
 	bool yes = false;
 	size_t i;
 
-	if (git_reference_lookup(&head, wr, "HEAD") == 0 &&
-	    git_reference_type(head) == GIT_REFERENCE_SYMBOLIC &&
-	    !strcmp(git_reference_symbolic_target(head), refname))
-		yes = true;
-	git_reference_free(head);
-	for (i = 0; i < 2 && !yes; i++) {
+	for (i = 0; i < 3 && !yes; i++) {
 		struct kser_buf path = KSER_BUF_INIT, name = KSER_BUF_INIT;
 
-		kser_buf_printf(&path, "%s%s", git_repository_path(wr),
-				state[i]);
+		kser_buf_printf(&path, "%s%s", gitdir, file[i]);
 		if (!kser_buf_check(&path) &&
 		    !kser_read_file(&name, path.ptr)) {
+			const char *s;
+
 			kser_buf_rtrim(&name);
-			yes = !strcmp(kser_buf_cstr(&name), refname);
+			s = kser_buf_cstr(&name);
+			if (i == 0) {
+				/* HEAD: only a symbolic one names a branch. */
+				if (strncmp(s, "ref:", 4) != 0)
+					s = NULL;
+				else
+					for (s += 4; *s == ' ' || *s == '\t';)
+						s++;
+			}
+			yes = s && !strcmp(s, refname);
 		}
 		kser_buf_release(&path);
 		kser_buf_release(&name);
@@ -164,29 +173,35 @@ static const struct kser_error *checked_out_at(char **where,
 					       git_repository *repo,
 					       const char *refname)
 {
+	const struct kser_error *err = NULL;
 	git_strarray names = { 0 };
 	git_repository *main_repo = NULL;
+	const char *common = git_repository_commondir(repo);
 	size_t i;
 
 	*where = NULL;
-	if (git_repository_open(&main_repo,
-				git_repository_commondir(repo)) == 0 &&
+	if (git_repository_open(&main_repo, common) == 0 &&
 	    !git_repository_is_bare(main_repo) &&
-	    worktree_uses(main_repo, refname))
+	    worktree_uses(git_repository_path(main_repo), refname))
 		*where = strdup(git_repository_workdir(main_repo));
 	git_repository_free(main_repo);
 	if (git_worktree_list(&names, repo) < 0)
 		return kser_error_git("cannot list the worktrees");
-	for (i = 0; i < names.count && !*where; i++) {
+	for (i = 0; i < names.count && !*where && !err; i++) {
+		struct kser_buf gitdir = KSER_BUF_INIT;
 		git_worktree *wt = NULL;
-		git_repository *wr = NULL;
 
-		if (git_worktree_lookup(&wt, repo, names.strings[i]) == 0 &&
-		    git_repository_open_from_worktree(&wr, wt) == 0 &&
-		    worktree_uses(wr, refname))
-			*where = strdup(git_worktree_path(wt));
-		git_repository_free(wr);
+		kser_buf_printf(&gitdir, "%s%sworktrees/%s/", common,
+				common[0] && common[strlen(common) - 1] == '/' ?
+				"" : "/", names.strings[i]);
+		err = kser_buf_check(&gitdir);
+		if (!err && worktree_uses(gitdir.ptr, refname))
+			*where = strdup(git_worktree_lookup(&wt, repo,
+							    names.strings[i]) ?
+					names.strings[i] :
+					git_worktree_path(wt));
 		git_worktree_free(wt);
+		kser_buf_release(&gitdir);
 	}
 	git_strarray_dispose(&names);
 	if (*where) {
@@ -196,7 +211,7 @@ static const struct kser_error *checked_out_at(char **where,
 		if (n > 1 && (*where)[n - 1] == '/')
 			(*where)[n - 1] = '\0';
 	}
-	return NULL;
+	return err;
 }
 
 /* Keeps the cover letter and series facts with the branch. */

@@ -339,6 +339,20 @@ test_expect_success '--force never moves a branch checked out in a worktree' '
 	kser apply --repo repo --onto base --force -v 1 thread.mbox
 '
 
+test_expect_success '--force never moves a branch of a worktree whose directory is gone, as git' '
+	git -C repo worktree add -q ../gone subject-here-v1 &&
+	rm -rf gone &&
+	test_must_fail git -C repo branch -f subject-here-v1 base 2>giterr &&
+	grep "$(pwd)/gone" giterr &&
+	refs_of repo >before &&
+	test_expect_code 1 kser apply --repo repo --onto base --force -v 1 thread.mbox 2>err &&
+	cat err &&
+	grep "cannot force update the branch .subject-here-v1. checked out at .$(pwd)/gone.$" err &&
+	refs_of repo >after && test_cmp before after &&
+	git -C repo worktree prune &&
+	kser apply --repo repo --onto base --force -v 1 thread.mbox
+'
+
 test_expect_success 'a patch sent twice: the first is applied, as b4 does, and the output says so' '
 	cp thread.mbox twice.mbox &&
 	sed "s/^Subject: \[PATCH v2 1\/3\] f: spell three/Subject: [PATCH v2 1\/3] f: spell three, resent/" \
