@@ -210,10 +210,19 @@ const struct kser_error *base_finish_files(struct import *im)
 	for (i = 0; i < im->nfiles; i++) {
 		struct src_file *f = &im->files[i];
 		const struct src_file *target;
+		size_t steps;
 
 		if (!f->hardlink)
 			continue;
 		target = find_file(im->files, im->nfiles, f->hardlink);
+		/*
+		 * A link to a link (GNU tar writes none, other tools do):
+		 * tar extracts both as the first, which is not one.
+		 */
+		for (steps = 0; target && target->hardlink &&
+		     steps < im->nfiles; steps++)
+			target = find_file(im->files, im->nfiles,
+					   target->hardlink);
 		if (!target || target->hardlink)
 			return kser_error_fmt(KSER_ERR_BAD_INPUT,
 					      "hard link '%s' points at '%s', "

@@ -527,6 +527,21 @@ test_expect_success 'a hard link is what its target is: a symlink, an executable
 	fsck_strict hl
 '
 
+test_expect_success 'a hard link to a hard link is what tar extracts: the first file' '
+	mktar chain.tar top/f=one top/g top/h1#top/f top/h2#top/h1 \
+		top/l@g top/k1#top/l top/k2#top/k1 &&
+	kser base import --repo hc chain.tar >out &&
+	git -C hc rev-parse "$(tail -n 1 out)^{tree}" >tree &&
+	git_tree_of chain.tar >expect &&
+	test_cmp expect tree &&
+	git -C hc ls-tree -r "$(tail -n 1 out)" >ls &&
+	grep "^120000 blob .*	k2$" ls &&
+	mktar chain3.tar top/f top/l@f top/k1#top/l top/.gitmodules#top/k1 &&
+	test_expect_code 1 kser base import --repo hc chain3.tar 2>err &&
+	grep ".\.gitmodules. cannot be a symbolic link" err &&
+	fsck_strict hc
+'
+
 if test -x /usr/bin/time
 then
 	test_set_prereq TIME
