@@ -310,8 +310,9 @@ static bool link_line(struct kser_diags *out, const char *l, size_t n,
 	char *tp = NULL;
 
 	loc = l + pre;
+	/* The function's name lies between the quotes before the colon. */
 	if (pre && (p = memmem(loc, (size_t)(end - loc), ": in function `",
-			       15)) && end[-1] == ':') {
+			       15)) && end[-1] == ':' && end - p >= 15 + 2) {
 		free(ctx->object);
 		free(ctx->function);
 		ctx->object = strndup(loc, (size_t)(p - loc));

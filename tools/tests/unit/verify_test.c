@@ -308,6 +308,24 @@ static void gcc_line_at_buffer_end(void **state)
 	free(buf);
 }
 
+/* Found by fuzzing: ld's "in function `" with nothing after the quote
+ * but the colon made the function's length wrap below zero, and the name
+ * was copied from past the end of an unterminated buffer. */
+static void gcc_link_function_cut(void **state)
+{
+	static const char line[] = "ld: lib/x.o: in function `:";
+	size_t n = sizeof(line) - 1;
+	char *buf = malloc(n);
+	struct kser_diags d = { 0 };
+
+	(void)state;
+	memcpy(buf, line, n);
+	assert_ok(kser_gcc_parse(&d, buf, n, "/src", true));
+	assert_int_equal(d.n, 0);
+	kser_diags_release(&d);
+	free(buf);
+}
+
 /* Found by fuzzing: "WARNING" without its colon at the end of an
  * unterminated buffer was compared past its end. */
 static void checkpatch_cut_line(void **state)
@@ -994,6 +1012,7 @@ int main(void)
 		cmocka_unit_test(gcc_diagnostics),
 		cmocka_unit_test(gcc_diagnostics_of_no_file),
 		cmocka_unit_test(gcc_line_at_buffer_end),
+		cmocka_unit_test(gcc_link_function_cut),
 		cmocka_unit_test(gcc_link_and_modpost_errors),
 		cmocka_unit_test(checkpatch_cut_line),
 		cmocka_unit_test(fingerprints_ignore_line_numbers),
