@@ -33,7 +33,8 @@ declare -A flat=(
 	[mail]=mail [addr]=mail [outbox]=mail [smtp]=mail [sendconf]=mail
 	[send]=mail [send_run]=mail
 	[series]=series [rangediff]=series [rangediff_diff]=series
-	[rangediff_input]=series [assign]=series
+	[rangediff_input]=series [rangediff_cost]=series
+	[assign]=series
 	[am]=am
 	[rebase]=rebase [rebase_diff]=rebase [rebase_merge]=rebase
 	[rebase_patchid]=rebase [rebase_rename]=rebase

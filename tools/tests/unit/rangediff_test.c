@@ -1,14 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0
 /* The linear assignment and range-diff's pairing. */
+#include <dirent.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <git2.h>
 
 #include "kser/assign.h"
+#include "kser/buf.h"
 #include "kser/rangediff.h"
+#include "kser_lib_rangediff.h"
 #include "test_helpers.h"
 
 static long total(int n, const int *cost, const int *col2row)
@@ -163,6 +167,372 @@ static void range_diff_shape(void **state)
 	assert_true(r2c[0] >= 2);	/* new 0 added */
 }
 
+/* --- the cost of a pair, against libgit2's xdiff ------------------------ */
+
+static int count_hunk(const git_diff_delta *d, const git_diff_hunk *h,
+		      void *arg)
+{
+	(void)d;
+	(void)h;
+	(*(int *)arg)++;
+	return 0;
+}
+
+static int count_line(const git_diff_delta *d, const git_diff_hunk *h,
+		      const git_diff_line *l, void *arg)
+{
+	(void)d;
+	(void)h;
+	if (l->origin == GIT_DIFF_LINE_CONTEXT ||
+	    l->origin == GIT_DIFF_LINE_ADDITION ||
+	    l->origin == GIT_DIFF_LINE_DELETION)
+		(*(int *)arg)++;
+	return 0;
+}
+
+/*
+ * The reference: the lines of xdiff's own diff, as git range-diff counts
+ * them (xdiff's defaults, three lines of context), through libgit2.
+ */
+static int xdiff_size(const char *a, size_t alen, const char *b, size_t blen)
+{
+	git_diff_options o = GIT_DIFF_OPTIONS_INIT;
+	int n = 0;
+
+	o.context_lines = 3;
+	o.interhunk_lines = 0;
+	o.flags = GIT_DIFF_FORCE_TEXT;
+	assert_int_equal(git_diff_buffers(a, alen, "a", b, blen, "b", &o, NULL,
+					  NULL, count_hunk, count_line, &n), 0);
+	return n;
+}
+
+static unsigned int rnd_state = 2463534242u;
+
+static unsigned int rnd(unsigned int n)
+{
+	rnd_state ^= rnd_state << 13;
+	rnd_state ^= rnd_state >> 17;
+	rnd_state ^= rnd_state << 5;
+	return n ? rnd_state % n : 0;
+}
+
+/* A line of an alphabet of k, some of them alike but for a space. */
+static void random_line(struct kser_buf *out, unsigned int k)
+{
+	unsigned int v = rnd(k);
+
+	switch (v % 7) {
+	case 0:
+		kser_buf_puts(out, "\n");
+		break;
+	case 1:
+		kser_buf_printf(out, "}\n");
+		break;
+	case 2:
+		kser_buf_printf(out, "\tline %u \n", v);
+		break;
+	default:
+		kser_buf_printf(out, "\tline %u\n", v);
+		break;
+	}
+}
+
+/*
+ * Two texts: a random one, and a copy of it with runs of lines removed,
+ * replaced and inserted, so that long runs in common (which xdiff's
+ * heuristics look for) alternate with changes of every size.
+ */
+static void random_pair(struct kser_buf *a, struct kser_buf *b)
+{
+	static const unsigned int alphabets[] = { 1, 2, 3, 5, 8, 20, 100,
+						  100000 };
+	unsigned int k = alphabets[rnd(8)];
+	unsigned int len = rnd(4) ? rnd(60) : rnd(3000);
+	unsigned int churn = 1 + rnd(8), i = 0;
+	size_t *starts = malloc((len + 1) * sizeof(*starts));
+
+	kser_buf_clear(a);
+	kser_buf_clear(b);
+	for (i = 0; i < len; i++) {
+		starts[i] = a->len;
+		random_line(a, k);
+	}
+	starts[len] = a->len;
+	for (i = 0; i < len;) {
+		unsigned int run = 1 + rnd(rnd(2) ? 40 : 4), j;
+
+		switch (rnd(2 + churn)) {
+		case 0:		/* dropped */
+			i += run;
+			break;
+		case 1:		/* inserted */
+			for (j = 0; j < run; j++)
+				random_line(b, k);
+			break;
+		case 2:		/* replaced */
+			i += run;
+			for (j = rnd(2 * run); j > 0; j--)
+				random_line(b, k);
+			break;
+		default:	/* kept */
+			if (i + run > len)
+				run = len - i;
+			kser_buf_put(b, a->ptr + starts[i],
+				     starts[i + run] - starts[i]);
+			i += run;
+			break;
+		}
+	}
+	free(starts);
+	/* Sometimes the last line has no newline. */
+	if (a->len && !rnd(8))
+		a->len--;
+	if (b->len && !rnd(8))
+		b->len--;
+	assert_ok(kser_buf_check(a));
+	assert_ok(kser_buf_check(b));
+}
+
+static void random_pairs_as_xdiff(void **state)
+{
+	struct kser_buf a = KSER_BUF_INIT, b = KSER_BUF_INIT;
+	int round;
+
+	(void)state;
+	for (round = 0; round < 3000; round++) {
+		int want, got;
+
+		random_pair(&a, &b);
+		want = xdiff_size(a.ptr ? a.ptr : "", a.len,
+				  b.ptr ? b.ptr : "", b.len);
+		assert_ok(kser_rangediff_diffsize(&got, a.ptr ? a.ptr : "",
+						  a.len, b.ptr ? b.ptr : "",
+						  b.len));
+		if (got != want)
+			fail_msg("round %d: %d lines, xdiff has %d", round,
+				 got, want);
+	}
+	kser_buf_release(&a);
+	kser_buf_release(&b);
+}
+
+/*
+ * Pairs big enough (over 32,000 lines a side that match the other side)
+ * for xdiff's cut-offs: a costly box is cut after a long common run, or
+ * where a path got furthest. Blocks of lines are moved about, so that
+ * the lines match but not in order.
+ */
+static void big_pairs_as_xdiff(void **state)
+{
+	struct kser_buf a = KSER_BUF_INIT, b = KSER_BUF_INIT;
+	size_t *starts;
+	unsigned int len = 40000, round, i;
+
+	(void)state;
+	starts = malloc((len + 1) * sizeof(*starts));
+	for (round = 0; round < 6; round++) {
+		unsigned int moved = 2 + rnd(30);
+		int want, got;
+
+		kser_buf_clear(&a);
+		kser_buf_clear(&b);
+		for (i = 0; i < len; i++) {
+			starts[i] = a.len;
+			kser_buf_printf(&a, "line %u\n",
+					rnd(round % 2 ? len / 4 : len * 4));
+		}
+		starts[len] = a.len;
+		for (i = 0; i < len;) {
+			unsigned int run = 1 + rnd(rnd(4) ? 80 : 8), at;
+
+			if (i + run > len)
+				run = len - i;
+			if (rnd(100) < moved) {
+				at = rnd(len - run);
+				kser_buf_put(&b, a.ptr + starts[at],
+					     starts[at + run] - starts[at]);
+				if (rnd(2))
+					i += run;
+			} else if (rnd(100) < moved / 2) {
+				i += run;
+			} else {
+				kser_buf_put(&b, a.ptr + starts[i],
+					     starts[i + run] - starts[i]);
+				i += run;
+			}
+		}
+		assert_ok(kser_buf_check(&a));
+		assert_ok(kser_buf_check(&b));
+		want = xdiff_size(a.ptr, a.len, b.ptr, b.len);
+		assert_ok(kser_rangediff_diffsize(&got, a.ptr, a.len, b.ptr,
+						  b.len));
+		if (got != want)
+			fail_msg("round %u: %d lines, xdiff has %d", round,
+				 got, want);
+	}
+	free(starts);
+	kser_buf_release(&a);
+	kser_buf_release(&b);
+}
+
+static void edge_cases_as_xdiff(void **state)
+{
+	static const char *const texts[] = {
+		"", "\n", "a", "a\n", "a\nb", "a\nb\n", "b\na\n",
+		"a\na\na\na\n", "a\nb\na\nb\na\n", "x\ny\nz\n",
+		"1\n2\n3\n4\n5\n6\n7\n8\n9\n10\n11\n12\n13\n14\n",
+		"1\n2\n3\nX\n5\n6\n7\n8\n9\n10\nY\n12\n13\n14\n",
+		"1\n2\n3\nX\n5\n6\n7\n8\n9\nY\n11\n12\n13\n14\n",
+		"1\n2\n3\nX\n5\n6\n7\n8\nY\n10\n11\n12\n13\n14",
+	};
+	size_t n = sizeof(texts) / sizeof(texts[0]), i, j;
+
+	(void)state;
+	for (i = 0; i < n; i++)
+		for (j = 0; j < n; j++) {
+			int got;
+
+			assert_ok(kser_rangediff_diffsize(&got, texts[i],
+							  strlen(texts[i]),
+							  texts[j],
+							  strlen(texts[j])));
+			assert_int_equal(got, xdiff_size(texts[i],
+							 strlen(texts[i]),
+							 texts[j],
+							 strlen(texts[j])));
+		}
+}
+
+/* The top of the source tree, from this binary's path. */
+static void source_top(char *out, size_t size)
+{
+	const char *env = getenv("KSER_TOP");
+	ssize_t n;
+	int up;
+
+	if (env) {
+		snprintf(out, size, "%s", env);
+		return;
+	}
+	n = readlink("/proc/self/exe", out, size - 1);
+	assert_true(n > 0);
+	out[n] = '\0';
+	/* build/check/unit/rangediff_test */
+	for (up = 0; up < 4; up++) {
+		char *slash = strrchr(out, '/');
+
+		assert_non_null(slash);
+		*slash = '\0';
+	}
+}
+
+static int name_cmp(const void *x, const void *y)
+{
+	return strcmp(*(char *const *)x, *(char *const *)y);
+}
+
+/*
+ * Every pair of the patches of the alloc-apis series (v1, v2, v3), and
+ * of their range-diff texts, one numbering and one scratch space for all
+ * of them, as kser diff uses them.
+ */
+static void series_pairs_as_xdiff(void **state)
+{
+	static const char *const versions[] = { "v1", "v2", "v3" };
+	char top[4096], path[8192];
+	struct kser_buf *texts = NULL;
+	const char **ptrs;
+	size_t *lens, n = 0, alloc = 0, v, i, j;
+	struct kser_rangediff_list list;
+	struct kser_rdlines lines;
+	struct kser_rdsize scratch;
+
+	(void)state;
+	source_top(top, sizeof(top));
+	kser_rangediff_list_init(&list);
+	for (v = 0; v < 3; v++) {
+		char **names = NULL;
+		size_t nnames = 0, k;
+		struct dirent *e;
+		DIR *d;
+
+		snprintf(path, sizeof(path), "%s/series/alloc-apis/%s", top,
+			 versions[v]);
+		d = opendir(path);
+		if (!d)
+			fail_msg("cannot open '%s'", path);
+		while ((e = readdir(d)))
+			if (strstr(e->d_name, ".patch")) {
+				names = realloc(names, (nnames + 1) *
+						sizeof(*names));
+				names[nnames++] = strdup(e->d_name);
+			}
+		closedir(d);
+		qsort(names, nnames, sizeof(*names), name_cmp);
+		for (k = 0; k < nnames; k++) {
+			FILE *f;
+			char buf[65536];
+			size_t got;
+
+			if (n == alloc) {
+				alloc = alloc ? alloc * 2 : 64;
+				texts = realloc(texts, alloc * sizeof(*texts));
+			}
+			texts[n] = (struct kser_buf)KSER_BUF_INIT;
+			snprintf(path, sizeof(path),
+				 "%s/series/alloc-apis/%s/%s", top,
+				 versions[v], names[k]);
+			f = fopen(path, "r");
+			assert_non_null(f);
+			while ((got = fread(buf, 1, sizeof(buf), f)) > 0)
+				kser_buf_put(&texts[n], buf, got);
+			fclose(f);
+			assert_ok(kser_buf_check(&texts[n]));
+			assert_ok(kser_rangediff_list_add_mail(
+				&list, "A U Thor", "a@example.com", "subject\n",
+				texts[n].ptr, texts[n].len, strdup(names[k]),
+				names[k]));
+			n++;
+			free(names[k]);
+		}
+		free(names);
+	}
+	assert_true(n >= 30);
+	/* The mail files, then the range-diff texts made of them. */
+	ptrs = calloc(2 * n, sizeof(*ptrs));
+	lens = calloc(2 * n, sizeof(*lens));
+	for (i = 0; i < n; i++) {
+		ptrs[i] = texts[i].ptr;
+		lens[i] = texts[i].len;
+		ptrs[n + i] = list.v[i].text + list.v[i].diff_offset;
+		lens[n + i] = list.v[i].len - list.v[i].diff_offset;
+	}
+	assert_ok(kser_rdlines_build(&lines, 2 * n, ptrs, lens));
+	kser_rdsize_init(&scratch);
+	for (i = 0; i < 2 * n; i++)
+		for (j = 0; j < 2 * n; j++) {
+			int got, want;
+
+			if ((i < n) != (j < n))
+				continue;
+			assert_ok(kser_rdsize_count(&scratch, &got, &lines, i,
+						    j));
+			want = xdiff_size(ptrs[i], lens[i], ptrs[j], lens[j]);
+			if (got != want)
+				fail_msg("texts %zu and %zu: %d lines, xdiff "
+					 "has %d", i, j, got, want);
+		}
+	kser_rdsize_release(&scratch);
+	kser_rdlines_release(&lines);
+	for (i = 0; i < n; i++)
+		kser_buf_release(&texts[i]);
+	free(texts);
+	free(ptrs);
+	free(lens);
+	kser_rangediff_list_release(&list);
+}
+
 static void add_patch(struct kser_rangediff_list *l, const char *id,
 		      const char *diff)
 {
@@ -217,6 +587,10 @@ int main(void)
 		cmocka_unit_test(random_against_brute_force),
 		cmocka_unit_test(range_diff_shape),
 		cmocka_unit_test(pairs_in_git_order),
+		cmocka_unit_test(edge_cases_as_xdiff),
+		cmocka_unit_test(random_pairs_as_xdiff),
+		cmocka_unit_test(big_pairs_as_xdiff),
+		cmocka_unit_test(series_pairs_as_xdiff),
 	};
 
 	int r;
