@@ -34,6 +34,7 @@ declare -A flat=(
 	[send]=mail [send_run]=mail
 	[series]=series [rangediff]=series [rangediff_diff]=series
 	[rangediff_input]=series [rangediff_cost]=series
+	[rangediff_commit]=series
 	[assign]=series
 	[am]=am
 	[rebase]=rebase [rebase_diff]=rebase [rebase_merge]=rebase

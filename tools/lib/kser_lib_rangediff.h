@@ -5,7 +5,12 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <git2.h>
 
+#include "kser/buf.h"
+
+struct kser_commitpatch_info;
+struct kser_commitpatch_options;
 struct kser_error;
 
 /*
@@ -53,5 +58,34 @@ const struct kser_error *kser_rdsize_count(struct kser_rdsize *s, int *out,
 const struct kser_error *kser_rangediff_diffsize(int *out, const char *a,
 						 size_t alen, const char *b,
 						 size_t blen);
+
+/*
+ * Reads the range-diff texts of a range's commits (as kser_commitpatch()
+ * writes them, byte for byte), faster when each commit's parent is the
+ * commit read before it. One per thread; repo and copts are borrowed.
+ */
+struct kser_rdreader {
+	git_repository *repo;
+	const struct kser_commitpatch_options *copts;
+	struct kser_kept_tree *last, *now;	/* trees of the commits */
+	size_t nlast, last_alloc, nnow, now_alloc;
+	struct kser_rdchange *changes;		/* the commit's */
+	size_t nchanges, changes_alloc;
+	struct kser_rdattr *attrs;		/* by path */
+	size_t nattrs, attrs_size;
+	struct kser_buf path;
+	bool unusual, adds, deletes;
+	size_t fast, slow;	/* commits read each way (for tests) */
+};
+
+void kser_rdreader_init(struct kser_rdreader *r, git_repository *repo,
+			const struct kser_commitpatch_options *copts);
+void kser_rdreader_release(struct kser_rdreader *r);
+
+/* Appends the text of commit to out; info may be NULL. */
+const struct kser_error *kser_rdreader_text(struct kser_rdreader *r,
+					    struct kser_buf *out,
+					    struct kser_commitpatch_info *info,
+					    git_commit *commit);
 
 #endif

@@ -16,6 +16,7 @@
 #include "kser/rangediff.h"
 #include "kser/series.h"
 #include "kser/util.h"
+#include "kser_lib_rangediff.h"
 #include "kser_lib_rdtext.h"
 
 static const struct kser_error *push(struct kser_rangediff_list *l,
@@ -126,6 +127,7 @@ kser_rangediff_list_from_range(struct kser_rangediff_list *out,
 	struct kser_commitpatch_options copts = KSER_COMMITPATCH_OPTIONS_INIT;
 	const struct kser_error *err = NULL;
 	struct kser_buf text = KSER_BUF_INIT, subject = KSER_BUF_INIT;
+	struct kser_rdreader reader;
 	git_revwalk *walk = NULL;
 	git_mailmap *mailmap = NULL;
 	git_buf notes = GIT_BUF_INIT;
@@ -146,6 +148,7 @@ kser_rangediff_list_from_range(struct kser_rangediff_list *out,
 	if (git_note_default_ref(&notes, repo) == 0 &&
 	    git_reference_lookup(&notes_ref, repo, notes.ptr) == 0)
 		copts.notes_ref = notes.ptr;
+	kser_rdreader_init(&reader, repo, &copts);
 
 	while ((r = git_revwalk_next(&id, walk)) == 0) {
 		git_commit *commit = NULL;
@@ -164,7 +167,7 @@ kser_rangediff_list_from_range(struct kser_rangediff_list *out,
 		}
 		kser_buf_clear(&text);
 		kser_buf_clear(&subject);
-		err = kser_commitpatch(&text, &info, repo, commit, &copts);
+		err = kser_rdreader_text(&reader, &text, &info, commit);
 		if (!err)
 			err = kser_abbrev(hex, repo, &id, abbrev);
 		kser_message_subject(&subject, git_commit_message(commit));
@@ -182,6 +185,7 @@ kser_rangediff_list_from_range(struct kser_rangediff_list *out,
 	}
 	if (!err && r != GIT_ITEROVER)
 		err = kser_error_git("cannot walk '%s'", range);
+	kser_rdreader_release(&reader);
 done:
 	git_reference_free(notes_ref);
 	git_buf_dispose(&notes);

@@ -11,7 +11,9 @@
 
 #include "kser/assign.h"
 #include "kser/buf.h"
+#include "kser/commitpatch.h"
 #include "kser/rangediff.h"
+#include "kser/util.h"
 #include "kser_lib_rangediff.h"
 #include "test_helpers.h"
 
@@ -533,6 +535,143 @@ static void series_pairs_as_xdiff(void **state)
 	kser_rangediff_list_release(&list);
 }
 
+/* --- a range's commits, read fast, as kser_commitpatch() reads them ---- */
+
+/*
+ * A history of commits of every kind, made by git (the same each time:
+ * $RANDOM is seeded, and only read outside subshells, which bash
+ * seeds anew): files changed, added
+ * and deleted in nested directories, whole directories added and
+ * removed, modes changed, binary files, files without a last newline,
+ * diff drivers (whose function names differ from the default's) and
+ * -diff (on text) from .gitattributes at two levels, renames,
+ * symbolic links, a file become a directory, empty commits (the first
+ * of all, a root commit, too); and a
+ * .gitattributes in the worktree that no commit has.
+ */
+static const char history_script[] =
+	"export GIT_CONFIG_NOSYSTEM=1 HOME=\"$PWD\"; "
+	"git init -q .; git config user.name 'A U Thor'; "
+	"git config user.email author@example.com; "
+	"RANDOM=7; n=0; "
+	"put() { mkdir -p \"$(dirname \"$1\")\"; k=$((RANDOM % 40 + 1)); "
+	"  for i in $(seq 1 $k); do "
+	"    case $((RANDOM % 8)) in "
+	"    0) echo 'static int f(int x)';; 1) echo '{';; 2) echo '}';; "
+	"    3) echo;; 4) echo 'out:';; 5) echo \"y = $((RANDOM % 9));\";; "
+	"    *) echo \"\tx += $((RANDOM % 50));\";; esac; "
+	"  done >\"$1\"; }; "
+	"pick() { git ls-files | grep -v gitattributes >.list; "
+	"  sed -n \"$(($1 % $(wc -l <.list) + 1))p\" .list; }; "
+	"printf '.list\\n.script\\n' >.git/info/exclude; "
+	"printf '*.c diff=cpp\\n*.bin -diff\\n' >.gitattributes; "
+	"for d in lib mm fs/ext4 drivers/net/x; do "
+	"  for f in a b c; do put $d/$f.c; put $d/$f.txt; done; done; "
+	"git commit -q --allow-empty -m root; "
+	"git add -A; git commit -q -m base; "
+	"while [ $n -lt 160 ]; do n=$((n + 1)); r=$RANDOM; s=$RANDOM; "
+	"  case $((RANDOM % 16)) in "
+	"  0|1|2|3) f=$(pick $r); [ -L \"$f\" ] || "
+	"     sed -i \"$((RANDOM % 5 + 1))s/.*/changed $n/\" \"$f\";; "
+	"  4) f=$(pick $r); [ -L \"$f\" ] || echo \"added $n\" >>\"$f\";; "
+	"  5) put dir$((RANDOM % 3))/new$n.c;; "
+	"  6) f=$(pick $r); git rm -q \"$f\";; "
+	"  7) f=$(pick $r); chmod +x \"$f\" 2>/dev/null || true; "
+	"     f=$(pick $s); chmod -x \"$f\" 2>/dev/null || true;; "
+	"  8) printf 'bin\\000ary %d' $n >blob$((RANDOM % 2)).bin; "
+	"     printf 'text %d\\n' $n >>text.bin;; "
+	"  9) printf 'no newline %d' $n >>\"$(pick $r)\";; "
+	"  10) f=$(pick $r); git mv \"$f\" \"$f.moved\" 2>/dev/null || true;; "
+	"  11) ln -sf \"target$n\" link$((RANDOM % 2));; "
+	"  12) printf '*.txt diff=cpp\\n' >lib/.gitattributes;; "
+	"  13) for f in a b; do put more$n/$f.c; done; "
+	"      f=$(pick $r); put \"$f\";; "
+	"  14) git rm -q -r more* 2>/dev/null || put extra$n.txt;; "
+	"  15) f=$(pick $r); [ $((n % 4)) = 0 ] && { git rm -q \"$f\"; "
+	"      put \"$f/inner.c\"; } || put \"$f\";; "
+	"  esac; "
+	"  git add -A; git commit -q --allow-empty -m \"change $n\"; "
+	"done; "
+	"printf '*.c diff\\n' >mm/.gitattributes";
+
+static void range_as_commitpatch(void **state)
+{
+	char dir[] = "/tmp/kser-unit-XXXXXX";
+	struct kser_commitpatch_options o = KSER_COMMITPATCH_OPTIONS_INIT;
+	struct kser_buf cmd = KSER_BUF_INIT, path = KSER_BUF_INIT;
+	struct kser_buf fast = KSER_BUF_INIT;
+	struct kser_buf slow = KSER_BUF_INIT;
+	struct kser_rdreader reader;
+	git_repository *repo = NULL;
+	git_revwalk *walk = NULL;
+	git_oid *ids = NULL;
+	size_t n = 0, alloc = 0, i, pass;
+	git_oid id;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	/* bash, for $RANDOM. */
+	kser_buf_printf(&path, "%s/.script", dir);
+	assert_ok(kser_buf_check(&path));
+	assert_ok(kser_write_file_atomic(path.ptr, history_script,
+					 strlen(history_script)));
+	kser_buf_printf(&cmd, "cd '%s' && bash .script >/dev/null 2>&1", dir);
+	assert_ok(kser_buf_check(&cmd));
+	if (system(cmd.ptr) != 0)
+		fail_msg("the history script failed");
+	assert_int_equal(git_repository_open(&repo, dir), 0);
+	assert_int_equal(git_revwalk_new(&walk, repo), 0);
+	git_revwalk_sorting(walk, GIT_SORT_TOPOLOGICAL | GIT_SORT_REVERSE);
+	assert_int_equal(git_revwalk_push_head(walk), 0);
+	while (git_revwalk_next(&id, walk) == 0) {
+		if (n == alloc) {
+			alloc = alloc ? alloc * 2 : 64;
+			ids = realloc(ids, alloc * sizeof(*ids));
+			assert_non_null(ids);
+		}
+		git_oid_cpy(&ids[n++], &id);
+	}
+	assert_true(n > 150);
+	/* Oldest first, as kser diff reads; then in a scrambled order. */
+	for (pass = 0; pass < 2; pass++) {
+		kser_rdreader_init(&reader, repo, &o);
+		for (i = 0; i < n; i++) {
+			size_t k = pass ? (i * 37) % n : i;
+			struct kser_commitpatch_info fi = { 0, 0 };
+			struct kser_commitpatch_info si = { 0, 0 };
+			git_commit *c = NULL;
+
+			assert_int_equal(git_commit_lookup(&c, repo, &ids[k]),
+					 0);
+			kser_buf_clear(&fast);
+			kser_buf_clear(&slow);
+			assert_ok(kser_rdreader_text(&reader, &fast, &fi, c));
+			assert_ok(kser_commitpatch(&slow, &si, repo, c, &o));
+			if (strcmp(kser_buf_cstr(&fast), kser_buf_cstr(&slow)))
+				fail_msg("commit %zu (%s):\n%s\n--- but "
+					 "kser_commitpatch() has ---\n%s", k,
+					 git_oid_tostr_s(&ids[k]),
+					 kser_buf_cstr(&fast),
+					 kser_buf_cstr(&slow));
+			assert_int_equal(fi.diff_offset, si.diff_offset);
+			assert_int_equal(fi.diffsize, si.diffsize);
+			git_commit_free(c);
+		}
+		/* Most commits take the walk; some must not. */
+		assert_true(reader.fast > n * 2 / 3);
+		assert_true(reader.slow > 10);
+		kser_rdreader_release(&reader);
+	}
+	kser_buf_release(&cmd);
+	kser_buf_release(&path);
+	kser_buf_release(&fast);
+	kser_buf_release(&slow);
+	free(ids);
+	git_revwalk_free(walk);
+	git_repository_free(repo);
+	assert_ok(kser_remove_tree(dir));
+}
+
 static void add_patch(struct kser_rangediff_list *l, const char *id,
 		      const char *diff)
 {
@@ -591,6 +730,7 @@ int main(void)
 		cmocka_unit_test(random_pairs_as_xdiff),
 		cmocka_unit_test(big_pairs_as_xdiff),
 		cmocka_unit_test(series_pairs_as_xdiff),
+		cmocka_unit_test(range_as_commitpatch),
 	};
 
 	int r;
