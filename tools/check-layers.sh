@@ -24,22 +24,12 @@ layers=(core odb patch import mail series am rebase verify export)
 # into tools/lib/<layer>/. A module in a folder needs no line here: the
 # folder is its layer. A new flat file must be given a line.
 declare -A flat=(
-	[error]=core [buf]=core [util]=core [path]=core [proc]=core
-	[cancel]=core [lockfile]=core [opstate]=core [width]=core
-	[pack]=odb [treeedit]=odb [worktree]=odb [abbrev]=odb
-	[patch]=patch [apply]=patch [commitpatch]=patch [diffstat]=patch
-	[rdtext]=patch
-	[base]=import [overlay]=import
-	[mail]=mail [addr]=mail [outbox]=mail [smtp]=mail [sendconf]=mail
-	[send]=mail [send_run]=mail
+	[width]=core
+	[abbrev]=odb [revrange]=odb
+	[commitpatch]=patch [diffstat]=patch [rdtext]=patch
 	[series]=series [rangediff]=series [rangediff_diff]=series
 	[rangediff_input]=series [rangediff_cost]=series
-	[rangediff_commit]=series
-	[assign]=series
-	[am]=am
-	[rebase]=rebase [rebase_diff]=rebase [rebase_merge]=rebase
-	[rebase_patchid]=rebase [rebase_rename]=rebase
-	[rebase_setup]=rebase [rebase_state]=rebase [rebase_wt]=rebase
+	[rangediff_commit]=series [assign]=series
 )
 
 declare -A rank

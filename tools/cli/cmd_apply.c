@@ -49,9 +49,10 @@ struct apply_out {
 	size_t shown;
 };
 
-static void print_patch(const struct kser_series_patch *p, size_t total,
-			const git_oid *commit,
-			const struct kser_apply_report *rep, void *arg)
+static const struct kser_error *
+print_patch(const struct kser_series_patch *p, size_t total,
+	    const git_oid *commit, const struct kser_apply_report *rep,
+	    void *arg)
 {
 	char hex[13];
 	const char *n;
@@ -69,6 +70,7 @@ static void print_patch(const struct kser_series_patch *p, size_t total,
 	if (p->ntrailers)
 		printf("      +%zu trailer%s from replies\n", p->ntrailers,
 		       p->ntrailers == 1 ? "" : "s");
+	return NULL;
 }
 
 static const struct kser_error *resolve_base(git_oid *out, char *label,
@@ -272,6 +274,7 @@ static const struct kser_error *cmd_apply(struct kser_cli *cli, int argc,
 	size_t i, ntrailers = 0;
 
 	kser_mailset_init(&set);
+	mopts.cancel = aopts.cancel = kser_cli_cancel;
 	while ((opt = getopt_long(argc, argv, "v:3fh", opts, NULL)) != -1) {
 		if (kser_cli_common_option(cli, opt, optarg))
 			continue;
@@ -413,10 +416,9 @@ static const struct kser_error *cmd_apply(struct kser_cli *cli, int argc,
 	git_reference_free(ref);
 	ref = NULL;
 	/* A signal after the last patch still leaves no branch. */
-	if (kser_cancel_requested()) {
-		err = kser_error_fmt(KSER_ERR_CANCELLED, "interrupted");
+	err = kser_cli_cancel(NULL);
+	if (err)
 		goto done;
-	}
 	if (git_reference_create(&ref, repo, refname.ptr, &tip, force,
 				 log.ptr) < 0) {
 		err = kser_error_git("cannot create branch '%s'", branch);

@@ -49,6 +49,7 @@ static const struct kser_error *base_import(struct kser_cli *cli, int argc,
 	char hex[GIT_OID_HEXSZ + 1];
 	int opt;
 
+	o.cancel = kser_cli_cancel;
 	while ((opt = getopt_long(argc, argv, "fh", opts, NULL)) != -1) {
 		if (kser_cli_common_option(cli, opt, optarg))
 			continue;

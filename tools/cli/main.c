@@ -218,7 +218,7 @@ const struct kser_error *kser_cli_open_repo(git_repository **out,
 			return kser_error_nomem();
 		err = kser_mkdir_p(dir);
 		if (err) {
-			kser_remove_tree(top);
+			kser_remove_tree(top, NULL, NULL);
 			free(top);
 			return err;
 		}
@@ -235,7 +235,7 @@ const struct kser_error *kser_cli_open_repo(git_repository **out,
 				       dir);
 
 		if (cli->created_dir)
-			kser_remove_tree(cli->created_dir);
+			kser_remove_tree(cli->created_dir, NULL, NULL);
 		return err;
 	}
 	cli->repo_created = true;
@@ -249,12 +249,12 @@ void kser_cli_undo_create(struct kser_cli *cli)
 	if (!cli->repo_created)
 		return;
 	if (cli->created_dir) {
-		kser_remove_tree(cli->created_dir);
+		kser_remove_tree(cli->created_dir, NULL, NULL);
 	} else {
 		kser_buf_printf(&gitdir, "%s/.git",
 				cli->repo_dir ? cli->repo_dir : ".");
 		if (!kser_buf_check(&gitdir))
-			kser_remove_tree(gitdir.ptr);
+			kser_remove_tree(gitdir.ptr, NULL, NULL);
 	}
 	kser_buf_release(&gitdir);
 	cli->repo_created = false;
@@ -271,8 +271,6 @@ static void on_signal(int signo)
 	signal_seen = signo;
 	if (signal_count < 2)
 		signal_count = signal_count + 1;
-	/* For the modules that still poll the global flag (cancel.h). */
-	kser_cancel_request(signo);
 }
 
 const struct kser_error *kser_cli_cancel(void *arg)

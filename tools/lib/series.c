@@ -213,11 +213,9 @@ static const struct kser_error *add_mbox(struct kser_mailset *set,
 	for (i = 0; i < raw.n; i++) {
 		struct kser_mail *mail = NULL;
 
-		if (kser_cancel_requested()) {
-			err = kser_error_fmt(KSER_ERR_CANCELLED,
-					     "interrupted");
+		err = kser_cancel_check(opts->cancel, opts->cancel_arg);
+		if (err)
 			break;
-		}
 		err = kser_mail_parse(&mail, raw.v[i].text, raw.v[i].len,
 				      opts);
 		if (err) {

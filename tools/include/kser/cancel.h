@@ -3,6 +3,7 @@
 #define KSER_CANCEL_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 struct kser_error;
 
@@ -27,24 +28,11 @@ const struct kser_error *kser_error_cancelled(bool hard);
 /* Is err the hard cancellation of kser_error_cancelled(true)? */
 bool kser_error_cancel_is_hard(const struct kser_error *err);
 
-/*
- * The process-global flag, for the modules that still poll it (base
- * import, am); kser verify and its job runner take a cancel callback
- * instead, and these go once nothing polls them.
- *
- * kser_cancel_request() is async-signal safe; the CLI calls it from its
- * SIGINT/SIGTERM handler.
- */
-void kser_cancel_request(int signo);
-bool kser_cancel_requested(void);
-/*
- * True once cancellation was requested a second time: the user will not
- * wait for children to stop politely, so they are killed at once.
- */
-bool kser_cancel_forced(void);
-/* The signal that requested cancellation, or 0. */
-int kser_cancel_signal(void);
-/* Forgets earlier requests (for a caller that carries on, and tests). */
-void kser_cancel_reset(void);
+/* What cancel says (NULL: go on), for a cancel that may be NULL. */
+static inline const struct kser_error *kser_cancel_check(kser_cancel_cb cancel,
+							 void *arg)
+{
+	return cancel ? cancel(arg) : NULL;
+}
 
 #endif

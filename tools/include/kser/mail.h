@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "kser/buf.h"
+#include "kser/cancel.h"
 
 struct kser_error;
 
@@ -25,11 +26,17 @@ struct kser_mail_options {
 	bool keep_cr;		/* as am --keep-cr */
 	bool mboxrd;		/* ">+From " lines are quoted once more, as
 				 * am --patch-format=mboxrd */
+	/*
+	 * Asked between two mails of a mailbox: an error it returns stops
+	 * the reading, which returns it. May be NULL.
+	 */
+	kser_cancel_cb cancel;
+	void *cancel_arg;
 };
 
 #define KSER_MAIL_OPTIONS_VERSION 1
 #define KSER_MAIL_OPTIONS_INIT { KSER_MAIL_OPTIONS_VERSION, false, false, \
-				 false }
+				 false, NULL, NULL }
 
 struct kser_mail {
 	char *message_id;	/* without angle brackets; may be NULL */
@@ -103,11 +110,5 @@ const struct kser_error *kser_mail_commit_message(struct kser_buf *out,
  * punctuation) stripped from both ends, '<', '>' and newlines dropped.
  */
 char *kser_ident_clean(const char *s);
-
-/*
- * What git does to a commit before writing it: bytes that are not valid
- * UTF-8 are taken as Latin-1 and converted. Returns a new string.
- */
-char *kser_utf8_fixup(const char *s, size_t len, size_t *out_len);
 
 #endif

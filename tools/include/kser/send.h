@@ -7,7 +7,7 @@
  * mbox) sent over SMTP so that nothing is lost or sent twice.
  *
  * A send is a journal under the git dir (<gitdir>/kser/send/, see
- * kser_lib_opstate.h) holding each mail exactly as it goes out and, per
+ * kser/opstate.h) holding each mail exactly as it goes out and, per
  * recipient, what the server answered; a lock (<gitdir>/kser/send.lock)
  * keeps two sends apart. Each message's state is written before it is
  * sent, again just before its last byte is handed to the server, and

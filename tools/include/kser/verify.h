@@ -20,7 +20,8 @@ struct kser_error;
  *
  * The report is a table: one row per commit, one column per check, a
  * result in each cell. Row 0 is the base: it is built (not tested), so
- * that the first patch's warnings have something to be compared with.
+ * that the first patch's warnings have something to be compared with;
+ * its failure is shown, and does not fail the run.
  */
 
 /* What became of one check of one row. */
@@ -64,6 +65,11 @@ struct kser_verify_result {
 	bool cached;		/* answered from the cache, not run */
 	char *summary;		/* one line; may be NULL */
 	char *log_path;		/* the full log, on disk; may be NULL */
+	/*
+	 * A failure its configuration expects (a row before its since; the
+	 * base by default): shown as a failure, it does not fail the run.
+	 */
+	bool expected_failure;
 	char key[GIT_OID_HEXSZ + 1];	/* the cache key */
 	struct kser_verify_record *record;	/* the library's; may be NULL */
 };
@@ -82,7 +88,11 @@ struct kser_verify_report {
 	size_t nchecks;
 	struct kser_verify_row *rows;	/* rows[0] is the base */
 	size_t nrows;
-	bool passed;		/* every check of every patch passed */
+	/*
+	 * Every check of every row passed, but for the failures expected
+	 * (kser_verify_result.expected_failure).
+	 */
+	bool passed;
 	size_t ran, from_cache;
 	double seconds;
 };
@@ -124,6 +134,11 @@ struct kser_verify_options {
 	unsigned int version;
 	const struct kser_settings *settings;	/* NULL: defaults */
 	const char *checks;	/* "build,kunit,checkpatch"; NULL: all */
+	/*
+	 * The series version ([version "N"] of the settings) whose
+	 * configurations run; NULL: every configuration.
+	 */
+	const char *series_version;
 	bool no_cache;		/* run every check, whatever is cached */
 	unsigned int jobs;	/* make -j; 0: online CPUs */
 	const char *state_dir;	/* NULL: kser.verifyDir, or

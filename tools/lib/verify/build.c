@@ -130,8 +130,11 @@ static const struct kser_error *configure(struct verify_ctx *c, size_t row,
 	if (err)
 		goto done;
 	kser_buf_printf(&bd, "--build_dir=%s", bdir);
-	kser_buf_printf(&kc, "--kunitconfig=%s/%s",
-			kser_worktree_path(c->st.wt), vc->kunitconfig);
+	if (vc->kconfig)
+		kser_buf_printf(&kc, "--kunitconfig=%s", vc->kconfig);
+	else
+		kser_buf_printf(&kc, "--kunitconfig=%s/%s",
+				kser_worktree_path(c->st.wt), vc->kunitconfig);
 	kser_buf_printf(&arch, "--arch=%s", vc->arch);
 	kser_buf_puts(&mo, "--make_options=");
 	cc_string(c, &mo, false);
@@ -231,8 +234,9 @@ void verify_run_build(struct verify_ctx *c, size_t row, size_t check,
 	char *kc;
 
 	memset(jobs, 0, sizeof(jobs));
-	if (!verify_tree_has(c->repo, &c->rep->rows[row].tree,
-			     vc->kunitconfig)) {
+	if (vc->kunitconfig && !verify_tree_has(c->repo,
+						&c->rep->rows[row].tree,
+						vc->kunitconfig)) {
 		res->status = KSER_VERIFY_ERROR;
 		verify_summary(res, "the commit has no kunitconfig '%s'",
 			       vc->kunitconfig);
@@ -249,8 +253,7 @@ void verify_run_build(struct verify_ctx *c, size_t row, size_t check,
 		return;
 	}
 	make_argv_init(c, &m, ck->config);
-	kc = verify_tree_text(c->repo, &c->rep->rows[row].tree, vc->kunitconfig,
-			      NULL);
+	kc = verify_config_text(c->repo, &c->rep->rows[row].tree, vc);
 	for (attempt = 0; attempt < 2; attempt++) {
 		memset(jobs, 0, sizeof(jobs));
 		jobs[0].name = "make";

@@ -65,19 +65,26 @@ static bool wanted(const char *list, const char *id)
 	return false;
 }
 
-/* Does some check of these settings have this name? */
-static bool known_check(const struct kser_settings *s, const char *name,
-			size_t n)
+/*
+ * Does some check of these settings have this name? A build-only
+ * configuration has no KUnit check, and one the version is not verified
+ * in has none at all.
+ */
+static bool known_check(const struct kser_settings *s, const char *version,
+			const char *name, size_t n)
 {
 	char id[160];
 	size_t k;
 
 	for (k = 0; k < s->nconfigs; k++) {
+		if (!kser_settings_version_has(s, version, k))
+			continue;
 		check_id(s, KSER_CHECK_BUILD, k, id, sizeof(id));
 		if (strlen(id) == n && !strncmp(name, id, n))
 			return true;
 		check_id(s, KSER_CHECK_KUNIT, k, id, sizeof(id));
-		if (strlen(id) == n && !strncmp(name, id, n))
+		if (s->configs[k].kunit && strlen(id) == n &&
+		    !strncmp(name, id, n))
 			return true;
 	}
 	return n == 10 && !strncmp(name, "checkpatch", 10);
@@ -85,31 +92,40 @@ static bool known_check(const struct kser_settings *s, const char *name,
 
 const struct kser_error *verify_choose_checks(struct kser_verify_report *rep,
 					      const struct kser_settings *s,
-					      const char *list)
+					      const char *list,
+					      const char *version)
 {
 	const struct kser_error *err = NULL;
 	const char *p;
 	size_t i, alloc = 0;
 
+	if (version && !kser_settings_version(s, version))
+		return kser_error_fmt(KSER_ERR_USAGE, "the series settings "
+				      "have no [version \"%s\"]", version);
 	for (p = list; p && *p;) {
 		size_t n = strcspn(p, ",");
 
-		if (!known_check(s, p, n))
+		if (!known_check(s, version, p, n))
 			return kser_error_fmt(KSER_ERR_USAGE,
 					      "unknown check '%.*s' in --checks",
 					      (int)n, p);
 		p += n + (p[n] == ',');
 	}
 	for (i = 0; i < s->nconfigs && !err; i++) {
+		bool kunit = s->configs[i].kunit;
 		char b[160], k[160];
 
 		check_id(s, KSER_CHECK_BUILD, i, b, sizeof(b));
 		check_id(s, KSER_CHECK_KUNIT, i, k, sizeof(k));
+		if (!kser_settings_version_has(s, version, i))
+			goto checkpatch;
 		/* KUnit needs the kernel it boots: kunit implies build. */
-		if (wanted(list, b) || wanted(list, k))
+		if (wanted(list, b) || (kunit && wanted(list, k)))
 			err = add_check(rep, &alloc, s, KSER_CHECK_BUILD, i);
-		if (!err && wanted(list, k))
+		if (!err && kunit && wanted(list, k))
 			err = add_check(rep, &alloc, s, KSER_CHECK_KUNIT, i);
+checkpatch:
+		/* One checkpatch column, after the default configuration's. */
 		if (!err && i == 0 && wanted(list, "checkpatch"))
 			err = add_check(rep, &alloc, s,
 					KSER_CHECK_CHECKPATCH, 0);
@@ -128,4 +144,18 @@ bool verify_have_kind(const struct kser_verify_report *rep,
 		if (rep->checks[i].kind == kind)
 			return true;
 	return false;
+}
+
+bool verify_expected_failure(const struct kser_verify_report *rep,
+			     const struct kser_settings *s, size_t row,
+			     size_t check)
+{
+	const struct kser_verify_check *ck = &rep->checks[check];
+	enum kser_verify_status st = rep->rows[row].results[check].status;
+
+	if (ck->kind == KSER_CHECK_CHECKPATCH ||
+	    rep->rows[row].number >= s->configs[ck->config].since)
+		return false;
+	return st == KSER_VERIFY_FAIL ||
+	       (ck->kind == KSER_CHECK_KUNIT && st == KSER_VERIFY_SKIPPED);
 }

@@ -177,7 +177,7 @@ kser_checkpatch_parse(struct kser_diags *out,
 }
 
 /* "../src/lib/x.c" or "/abs/src/lib/x.c" -> "lib/x.c" */
-static char *tree_path(const char *path, size_t n, const char *srcdir)
+char *kser_diag_tree_path(const char *path, size_t n, const char *srcdir)
 {
 	size_t sl = srcdir ? strlen(srcdir) : 0;
 
@@ -255,11 +255,156 @@ static const struct kser_error *gcc_add(struct kser_diags *out, bool warning,
 	return err;
 }
 
+/* What ld said last of where it is: "OBJ: in function `F':". */
+struct link_ctx {
+	char *object;
+	char *function;
+};
+
+/*
+ * "ld: " or "/usr/bin/ld: " or "x86_64-linux-gnu-ld.bfd: " before a
+ * line: its length, or 0.
+ */
+static size_t linker_prefix(const char *l, size_t n)
+{
+	const char *colon = memchr(l, ':', n), *base;
+	size_t k;
+
+	if (!colon || (size_t)(colon - l) + 1 >= n || colon[1] != ' ')
+		return 0;
+	for (base = colon; base > l && base[-1] != '/'; base--)
+		;
+	if (memchr(base, ' ', (size_t)(colon - base)))
+		return 0;
+	k = (size_t)(colon - base);
+	if ((k == 2 && !memcmp(base, "ld", 2)) ||
+	    (k > 3 && !memcmp(base, "ld.", 3)) ||
+	    (k > 3 && !memcmp(colon - 3, "-ld", 3)) ||
+	    (k > 7 && memmem(base, k, "-ld.", 4)))
+		return (size_t)(colon - l) + 2;
+	return 0;
+}
+
+/*
+ * The linker's errors, which name a symbol rather than a line:
+ *
+ *   ld: samples/x/y.o: in function `f':
+ *   y.c:(.text+0x2): undefined reference to `g'
+ *   ld: /src/samples/x/y.c:42: undefined reference to `h'
+ *
+ * The source is named from the object ld named before it (kbuild's
+ * paths are the tree's), its line when ld knew it (debug info). True
+ * when the line was the linker's.
+ */
+static bool link_line(struct kser_diags *out, const char *l, size_t n,
+		      const char *srcdir, struct link_ctx *ctx,
+		      const struct kser_error **err)
+{
+	static const char *const what[] = {
+		": undefined reference to ", ": multiple definition of ",
+	};
+	size_t pre = linker_prefix(l, n), i, loclen;
+	const char *end = l + n, *m = NULL, *loc, *p;
+	struct kser_buf file = KSER_BUF_INIT, text = KSER_BUF_INIT;
+	unsigned long line = 0;
+	char *tp = NULL;
+
+	loc = l + pre;
+	if (pre && (p = memmem(loc, (size_t)(end - loc), ": in function `",
+			       15)) && end[-1] == ':') {
+		free(ctx->object);
+		free(ctx->function);
+		ctx->object = strndup(loc, (size_t)(p - loc));
+		ctx->function = strndup(p + 15, (size_t)(end - p - 15 - 2));
+		if (!ctx->object || !ctx->function)
+			*err = kser_error_nomem();
+		return true;
+	}
+	for (i = 0; i < sizeof(what) / sizeof(*what) && !m; i++)
+		m = memmem(loc, (size_t)(end - loc), what[i],
+			   strlen(what[i]));
+	if (!m)
+		return false;
+	loclen = (size_t)(m - loc);
+	/* A location is a path: not gcc quoting a source line. */
+	if (memchr(loc, ' ', loclen))
+		return false;
+	p = memmem(loc, loclen, ":(", 2);
+	if (p) {
+		loclen = (size_t)(p - loc);	/* y.c:(.text+0x2) */
+	} else {
+		/* /src/x/y.c:42 */
+		p = loc + loclen;
+		while (p > loc && isdigit((unsigned char)p[-1]))
+			p--;
+		if (p > loc && p < loc + loclen && p[-1] == ':') {
+			line = strtoul(p, NULL, 10);
+			loclen = (size_t)(p - 1 - loc);
+		}
+	}
+	/* "y.c" of "samples/x/y.o": the object's directory. */
+	if (loclen && !memchr(loc, '/', loclen) && ctx->object &&
+	    strrchr(ctx->object, '/')) {
+		const char *slash = strrchr(ctx->object, '/');
+
+		kser_buf_printf(&file, "%.*s/", (int)(slash - ctx->object),
+				ctx->object);
+	}
+	kser_buf_put(&file, loc, loclen);
+	kser_buf_put(&text, m + 2, (size_t)(end - m - 2));
+	if (ctx->function)
+		kser_buf_printf(&text, " (in function `%s')", ctx->function);
+	if (kser_buf_check(&file) || kser_buf_check(&text)) {
+		*err = kser_error_nomem();
+	} else {
+		tp = file.len ? kser_diag_tree_path(file.ptr, file.len,
+						   srcdir) : NULL;
+		*err = file.len && !tp ? kser_error_nomem() :
+		       kser_diags_add(out, "error", "link", tp,
+				      (unsigned int)line, text.ptr);
+	}
+	free(tp);
+	kser_buf_release(&file);
+	kser_buf_release(&text);
+	return true;
+}
+
+/*
+ * modpost's findings: "ERROR: modpost: "sym" [lib/x.ko] undefined!",
+ * "WARNING: modpost: ...". True when the line was one.
+ */
+static bool modpost_line(struct kser_diags *out, const char *l, size_t n,
+			 bool want_warnings, const struct kser_error **err)
+{
+	bool warning;
+	size_t k;
+	char *m;
+
+	if (has_prefix(l, n, "ERROR: modpost: ")) {
+		warning = false;
+		k = 7;
+	} else if (has_prefix(l, n, "WARNING: modpost: ")) {
+		warning = true;
+		k = 9;
+	} else {
+		return false;
+	}
+	if (warning && !want_warnings)
+		return true;
+	m = strndup(l + k, n - k);
+	*err = m ? kser_diags_add(out, warning ? "warning" : "error",
+				  "modpost", NULL, 0, m) :
+		   kser_error_nomem();
+	free(m);
+	return true;
+}
+
 const struct kser_error *kser_gcc_parse(struct kser_diags *out,
 					const char *text, size_t len,
 					const char *srcdir, bool want_warnings)
 {
 	const struct kser_error *err = NULL;
+	struct link_ctx ctx = { NULL, NULL };
 	size_t pos = 0;
 
 	while (pos < len && !err) {
@@ -271,6 +416,9 @@ const struct kser_error *kser_gcc_parse(struct kser_diags *out,
 
 		pos += n + 1;
 		end = l + n;
+		if (modpost_line(out, l, n, want_warnings, &err) ||
+		    link_line(out, l, n, srcdir, &ctx, &err))
+			continue;
 		/* path:line:col: (fatal error|error|warning): message */
 		colon = memchr(l, ':', n);
 		if (!colon || colon == l)
@@ -296,24 +444,13 @@ const struct kser_error *kser_gcc_parse(struct kser_diags *out,
 		if (!gcc_kind(p, end, &warning, &msg) ||
 		    (warning && !want_warnings))
 			continue;
-		file = tree_path(l, (size_t)(colon - l), srcdir);
+		file = kser_diag_tree_path(l, (size_t)(colon - l), srcdir);
 		err = file ? gcc_add(out, warning, file, (unsigned int)line,
 				     msg, (size_t)(end - msg)) :
 			     kser_error_nomem();
 		free(file);
 		continue;
 no_line:
-		/* "ld: lib/x.o: in function `f':" is context; the error
-		 * follows as "x.c:(.text+0x1): undefined reference ...". */
-		if (memmem(l, n, "undefined reference to", 22) ||
-		    memmem(l, n, "multiple definition of", 22)) {
-			char *m = strndup(l, n);
-
-			err = m ? kser_diags_add(out, "error", "link", NULL, 0,
-						 m) : kser_error_nomem();
-			free(m);
-			continue;
-		}
 		/* "cc1: warning: ...", "<command-line>: error: ...": about no
 		 * file, but a patch's flags can add them all the same. */
 		if (memchr(l, ' ', (size_t)(colon - l)))
@@ -326,6 +463,8 @@ no_line:
 			err = gcc_add(out, warning, NULL, 0, msg,
 				      (size_t)(end - msg));
 	}
+	free(ctx.object);
+	free(ctx.function);
 	return err;
 }
 

@@ -2,12 +2,15 @@
 /*
  * Cache keys: a hash of exactly what determines a result. A build's key
  * is the tree, the configuration and the toolchain; checkpatch's is the
- * patch (its patch-id, author and message), the options and the scripts
- * of the tree. Uses the rows (range.c), the toolchain (preflight.c),
+ * patch (its patch-id, author and message, and what the commit IDs the
+ * message names are in the repository), the options, and the scripts and
+ * MAINTAINERS of the tree. Uses the rows (range.c), the toolchain (preflight.c),
  * libgit2, OpenSSL's SHA-1 and the core.
  */
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <git2.h>
 #include <openssl/evp.h>
@@ -30,19 +33,76 @@ static void sha1_hex(char out[GIT_OID_HEXSZ + 1], const void *data,
 		snprintf(out + 2 * i, 3, "%02x", md[i]);
 }
 
-/* What the configuration of a row is: its kunitconfig and arch. */
+char *verify_config_text(git_repository *repo, const git_oid *tree,
+			 const struct kser_verify_config *vc)
+{
+	if (vc->kconfig)
+		return strdup(vc->kconfig_text);
+	return verify_tree_text(repo, tree, vc->kunitconfig, NULL);
+}
+
+/*
+ * What the configuration of a row is: its kunitconfig (the tree's) or
+ * its fragment's content (not where the fragment is), and the arch.
+ */
 void verify_config_hash(git_repository *repo, const git_oid *tree,
 			const struct kser_verify_config *vc,
 			char out[GIT_OID_HEXSZ + 1])
 {
-	char *kc = verify_tree_text(repo, tree, vc->kunitconfig, NULL);
+	char *kc = verify_config_text(repo, tree, vc);
 	struct kser_buf b = KSER_BUF_INIT;
 
-	kser_buf_printf(&b, "arch %s\nkunitconfig %s\n%s", vc->arch,
-			vc->kunitconfig, kc ? kc : "(missing)");
+	if (vc->kconfig)
+		kser_buf_printf(&b, "arch %s\nkconfig\n%s", vc->arch,
+				kc ? kc : "");
+	else
+		kser_buf_printf(&b, "arch %s\nkunitconfig %s\n%s", vc->arch,
+				vc->kunitconfig, kc ? kc : "(missing)");
 	sha1_hex(out, kser_buf_cstr(&b), b.len);
 	kser_buf_release(&b);
 	free(kc);
+}
+
+/*
+ * What the commit IDs the message names ("Fixes: 123456789abc", "commit
+ * 123456789abc") are in the repository: checkpatch.pl asks git, and
+ * says UNKNOWN_COMMIT_ID for one it does not find, GIT_COMMIT_ID for a
+ * title that is not the commit's. Every hex word is asked.
+ */
+static void referenced_commits(git_repository *repo, const char *msg,
+			       struct kser_buf *out)
+{
+	const char *p = msg;
+
+	while (p && *p) {
+		size_t n = strspn(p, "0123456789abcdefABCDEF");
+		bool word = n >= 5 && n <= GIT_OID_HEXSZ &&
+			    (p == msg || !isalnum((unsigned char)p[-1])) &&
+			    !isalnum((unsigned char)p[n]);
+
+		if (word) {
+			char hex[GIT_OID_HEXSZ + 1];
+			git_object *o = NULL;
+			git_oid id;
+			size_t i;
+
+			for (i = 0; i < n; i++)
+				hex[i] = (char)tolower((unsigned char)p[i]);
+			hex[n] = '\0';
+			if (git_oid_fromstrn(&id, hex, n) == 0 &&
+			    git_object_lookup_prefix(&o, repo, &id, n,
+						     GIT_OBJECT_COMMIT) == 0)
+				kser_buf_printf(out, "ref %s %s %s\n", hex,
+						git_oid_tostr_s(
+							git_object_id(o)),
+						git_commit_summary(
+							(git_commit *)o));
+			else
+				kser_buf_printf(out, "ref %s -\n", hex);
+			git_object_free(o);
+		}
+		p += n ? n : 1;
+	}
 }
 
 /* patch-id, author and message: what checkpatch.pl sees of a commit. */
@@ -64,6 +124,7 @@ static void patch_identity(git_repository *repo, const git_oid *commit,
 	kser_buf_printf(out, "author %s <%s>\nmessage %s\n",
 			git_commit_author(cm)->name, git_commit_author(cm)->email,
 			git_commit_message(cm));
+	referenced_commits(repo, git_commit_message(cm), out);
 	git_diff_free(diff);
 	git_tree_free(a);
 	git_tree_free(b);
@@ -83,9 +144,10 @@ void verify_key(char out[GIT_OID_HEXSZ + 1], git_repository *repo,
 
 	kser_buf_printf(&b, "%s\ncheck %s\n", CHECK_VERSION, ck->id);
 	if (ck->kind == KSER_CHECK_CHECKPATCH) {
+		/* MAINTAINERS: the F: entries that cover a patch's files. */
 		static const char *const scripts[] = {
 			"scripts/checkpatch.pl", "scripts/spelling.txt",
-			"scripts/const_structs.checkpatch",
+			"scripts/const_structs.checkpatch", "MAINTAINERS",
 		};
 		size_t i;
 

@@ -78,6 +78,11 @@ struct kser_ktap_test {
 	enum kser_ktap_status status;
 	char *directive;	/* "SKIP", "TIMEOUT", ...; may be NULL */
 	char *diagnostic;	/* after the directive; may be NULL */
+	/*
+	 * The lines said at its level since the result before it, without
+	 * their indentation (KUnit's expectations); may be NULL.
+	 */
+	char *log;
 	struct kser_ktap_test *children;
 	size_t nchildren, alloc;
 	size_t planned;		/* children the plan announced (0: none) */
@@ -163,6 +168,13 @@ const struct kser_error *kser_gcc_parse(struct kser_diags *out,
 					const char *srcdir, bool want_warnings);
 
 /*
+ * A path a build printed (n bytes), relative to the tree: "/abs/src/x.c"
+ * and "../src/x.c" (kbuild's with O=) are "x.c" when srcdir is
+ * "/abs/src". Owned; NULL when memory runs out.
+ */
+char *kser_diag_tree_path(const char *path, size_t n, const char *srcdir);
+
+/*
  * Fills in the fingerprints of out's warnings, reading each warning's
  * source line from srcdir.
  */
@@ -246,9 +258,11 @@ json_t *kser_verify_json_text(const char *s);
 /* --- range.c ----------------------------------------------------------- */
 
 /*
- * The rows of range ("base..tip"): the commits from base to tip by first
- * parents, base first. A range that is not linear, does not reach base
- * or holds no commit is an error.
+ * The rows of range ("base..tip"): the commits tip reaches and base does
+ * not, as git rev-list base..tip lists them, parents first, after the
+ * base row: the parent of the first (base, or where tip forked from it).
+ * A range that is not linear, reaches a root commit or holds no commit
+ * is an error.
  */
 const struct kser_error *verify_load_rows(struct kser_verify_report *rep,
 					  git_repository *repo,
@@ -269,16 +283,30 @@ char *verify_tree_text(git_repository *repo, const git_oid *tree,
 
 /*
  * The columns: every check of the settings that list (comma-separated
- * ids; NULL: all) names, a build for each KUnit check. A name no check
- * has, or no check at all, is a usage error.
+ * ids; NULL: all) names, a build for each KUnit check, in the
+ * configurations version (NULL: every one) is verified in; a build-only
+ * configuration (kunit = false) has no KUnit check. A name no check
+ * has, a version the settings lack, or no check at all, is a usage
+ * error.
  */
 const struct kser_error *verify_choose_checks(struct kser_verify_report *rep,
 					      const struct kser_settings *s,
-					      const char *list);
+					      const char *list,
+					      const char *version);
 
 /* Does some column have this kind? */
 bool verify_have_kind(const struct kser_verify_report *rep,
 		      enum kser_check_kind kind);
+
+/*
+ * May the row's check fail without failing the run? Its configuration's
+ * rows before since (the base is row 0) are run and shown, and a build
+ * failed there, or a KUnit check failed or skipped there, is expected.
+ * checkpatch, a timeout and an error never are.
+ */
+bool verify_expected_failure(const struct kser_verify_report *rep,
+			     const struct kser_settings *s, size_t row,
+			     size_t check);
 
 /* --- preflight.c ------------------------------------------------------- */
 
@@ -335,16 +363,27 @@ const struct kser_error *verify_state_open(struct verify_state *st,
 /* Releases the lock and what st holds; st->lock_fd must be -1 or open. */
 void verify_state_release(struct verify_state *st);
 
-/* The log file of a row's check (owned; NULL when memory runs out). */
-char *verify_log_path(const struct verify_state *st, size_t row,
-		      const char *check_id);
+/*
+ * The log file of a check whose cache key is key (owned; NULL when
+ * memory runs out): named by the key, as a cached result's log is, so
+ * that a run does not write over the logs of another range's rows.
+ */
+char *verify_log_path(const struct verify_state *st, const char *key);
 
 /* "a/b" (owned; NULL when memory runs out). */
 char *verify_path_join(const char *a, const char *b);
 
 /* --- keys.c ------------------------------------------------------------ */
 
-/* A configuration of a tree: its kunitconfig and arch, as a hash. */
+/*
+ * The configuration's .config fragment for a tree (owned): the tree's
+ * kunitconfig, or the kconfig fragment the settings read; NULL when the
+ * tree has no such kunitconfig (or memory runs out).
+ */
+char *verify_config_text(git_repository *repo, const git_oid *tree,
+			 const struct kser_verify_config *vc);
+
+/* A configuration of a tree: its fragment and arch, as a hash. */
 void verify_config_hash(git_repository *repo, const git_oid *tree,
 			const struct kser_verify_config *vc,
 			char out[GIT_OID_HEXSZ + 1]);
@@ -508,7 +547,32 @@ struct verify_checkpatch {
 	char *patch_path;
 	char *argv[16];
 	char *opts;		/* the split options, owned */
+	/*
+	 * The builds' environment with GIT_DIR naming the user's repository
+	 * (read only: git log), so that checkpatch.pl finds the commits a
+	 * message names; the checkout has no .git. Owned, but for the
+	 * strings of the builds' environment.
+	 */
+	char **env;
+	char *git_dir;
+	/*
+	 * GIT_INDEX_FILE: an index of the row's tree, which git ls-files
+	 * lists to checkpatch.pl (its CamelCase names from include/).
+	 */
+	char *index_path, *git_index;
 };
+
+/*
+ * Does MAINTAINERS (its text) cover path, as get_maintainer.pl matches
+ * its F: entries: a section with an F: pattern that matches it and no
+ * X: that excludes it? A pattern is a glob ("*", "?") matched at the
+ * start of the path: one ending in "/", or naming a directory (is_dir,
+ * may be NULL), covers everything below it; another only paths as deep
+ * as itself.
+ */
+bool verify_maintainers_cover(const char *maintainers, const char *path,
+			      bool (*is_dir)(const char *pattern, void *arg),
+			      void *arg);
 
 /*
  * Writes the row's patch out and sets job up to check it (cp and job are

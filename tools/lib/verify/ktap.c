@@ -7,17 +7,25 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kser/buf.h"
 #include "kser/error.h"
 #include "kser/util.h"
 #include "kser_lib_verify.h"
 
 #define MAX_DEPTH 16
 #define MAX_MISSING_SHOWN 16
+#define MAX_LOG 16384
 
 struct level {
 	struct kser_ktap_test *test;	/* whose children this level holds */
 	size_t indent;
 	char *subtest_name;		/* from "# Subtest:" */
+	/*
+	 * What was said at this level since its last result: the next
+	 * result's log (KUnit's "# case: EXPECTATION FAILED at ..." and
+	 * "Expected ..." lines come before the case's "not ok").
+	 */
+	struct kser_buf log;
 };
 
 const char *kser_ktap_status_name(enum kser_ktap_status s)
@@ -44,6 +52,7 @@ static void test_release(struct kser_ktap_test *t)
 	free(t->name);
 	free(t->directive);
 	free(t->diagnostic);
+	free(t->log);
 	memset(t, 0, sizeof(*t));
 }
 
@@ -292,6 +301,7 @@ const struct kser_error *kser_ktap_parse(struct kser_ktap_result *out,
 			}
 			stack[depth].indent = indent;
 			stack[depth].subtest_name = NULL;
+			kser_buf_init(&stack[depth].log);
 			depth++;
 			continue;
 		}
@@ -309,7 +319,17 @@ const struct kser_error *kser_ktap_parse(struct kser_ktap_result *out,
 			struct kser_ktap_test tmp = { 0 }, *t;
 
 			if (!parse_result(s, n, &tmp)) {
+				struct kser_buf *log = &stack[depth - 1].log;
+				size_t base = stack[depth - 1].indent, k;
+
 				test_release(&tmp);
+				if (log->len + n + indent < MAX_LOG) {
+					/* Deeper lines keep their depth. */
+					for (k = base; k < indent; k++)
+						kser_buf_putc(log, ' ');
+					kser_buf_put(log, s, n);
+					kser_buf_putc(log, '\n');
+				}
 				continue;
 			}
 			/* Close the levels this result is outside of. */
@@ -322,6 +342,7 @@ const struct kser_error *kser_ktap_parse(struct kser_ktap_result *out,
 				}
 				pending = l->test;
 				free(l->subtest_name);
+				kser_buf_release(&l->log);
 				depth--;
 			}
 			t = add_child(stack[depth - 1].test);
@@ -331,6 +352,14 @@ const struct kser_error *kser_ktap_parse(struct kser_ktap_result *out,
 				goto done;
 			}
 			*t = tmp;
+			if (stack[depth - 1].log.len) {
+				t->log = kser_buf_detach(&stack[depth - 1].log);
+				if (!t->log) {
+					err = kser_error_nomem();
+					goto done;
+				}
+			}
+			kser_buf_clear(&stack[depth - 1].log);
 			if (pending) {
 				t->children = pending->children;
 				t->nchildren = pending->nchildren;
@@ -366,6 +395,7 @@ const struct kser_error *kser_ktap_parse(struct kser_ktap_result *out,
 		t->planned = l->test->planned ? l->test->planned :
 			     l->test->nchildren + 1;
 		free(l->test);
+		kser_buf_release(&l->log);
 		depth--;
 		out->crashed = true;
 		if (!out->crash_line)
@@ -389,10 +419,12 @@ done:
 		test_release(pending);
 		free(pending);
 	}
+	kser_buf_release(&stack[0].log);
 	while (depth > 1) {
 		struct level *l = &stack[--depth];
 
 		free(l->subtest_name);
+		kser_buf_release(&l->log);
 		if (l->test) {
 			test_release(l->test);
 			free(l->test);

@@ -11,9 +11,102 @@
 #include "kser/buf.h"
 #include "kser/error.h"
 #include "kser/proc.h"
+#include "kser/worktree.h"
 #include "kser_lib_verify.h"
 
-static json_t *ktap_json(const struct kser_ktap_test *t)
+#define MAX_EXPECTATIONS 8
+
+/* "x: EXPECTATION FAILED at ../src/lib/x.c:12": where, or false. */
+static bool expectation_header(const char *l, size_t n, const char *srcdir,
+			       char **file, unsigned int *line)
+{
+	static const char *const marks[] = {
+		": EXPECTATION FAILED at ", ": ASSERTION FAILED at ",
+	};
+	const char *m = NULL, *colon, *end = l + n;
+	size_t i, k = 0;
+
+	if (n < 2 || l[0] != '#')
+		return false;
+	for (i = 0; i < sizeof(marks) / sizeof(*marks) && !m; i++) {
+		m = memmem(l, n, marks[i], strlen(marks[i]));
+		k = strlen(marks[i]);
+	}
+	if (!m)
+		return false;
+	m += k;
+	colon = end;
+	while (colon > m && colon[-1] >= '0' && colon[-1] <= '9')
+		colon--;
+	if (colon > m && colon < end && colon[-1] == ':') {
+		*line = (unsigned int)strtoul(colon, NULL, 10);
+		colon--;
+	} else {
+		*line = 0;
+		colon = end;
+	}
+	*file = kser_diag_tree_path(m, (size_t)(colon - m), srcdir);
+	return true;
+}
+
+/*
+ * KUnit's expectations of a failed case, from the lines said before its
+ * result: each "# case: EXPECTATION FAILED at FILE:LINE" and the lines
+ * after it ("Expected a == b, but", "    a == 1 (0x1)"), once each.
+ */
+static json_t *expectations_json(const char *log, const char *srcdir)
+{
+	json_t *a = json_array();
+	const char *p = log;
+
+	while (a && p && *p && json_array_size(a) < MAX_EXPECTATIONS) {
+		const char *nl = strchr(p, '\n');
+		size_t n = nl ? (size_t)(nl - p) : strlen(p);
+		struct kser_buf text = KSER_BUF_INIT;
+		unsigned int line;
+		char *file = NULL;
+		json_t *o, *x;
+		size_t i;
+		bool dup = false;
+
+		if (!expectation_header(p, n, srcdir, &file, &line)) {
+			p = nl ? nl + 1 : NULL;
+			continue;
+		}
+		p = nl ? nl + 1 : NULL;
+		/* Its text: up to the next "#" line. */
+		while (p && *p && *p != '#') {
+			nl = strchr(p, '\n');
+			n = nl ? (size_t)(nl - p) : strlen(p);
+			if (text.len)
+				kser_buf_putc(&text, '\n');
+			kser_buf_put(&text, p, n);
+			p = nl ? nl + 1 : NULL;
+		}
+		json_array_foreach(a, i, x) {
+			const char *f = json_string_value(json_object_get(x,
+									  "file"));
+
+			dup |= json_integer_value(json_object_get(x, "line")) ==
+			       line && !strcmp(f ? f : "", file ? file : "") &&
+			       !strcmp(json_string_value(json_object_get(x,
+									 "text")),
+				       kser_buf_cstr(&text));
+		}
+		o = dup ? NULL : json_pack("{s:o?, s:i, s:o}", "file",
+					   file ? kser_verify_json_text(file) :
+					   NULL, "line", (int)line, "text",
+					   kser_verify_json_text(
+						   kser_buf_cstr(&text)));
+		if (o)
+			json_array_append_new(a, o);
+		free(file);
+		kser_buf_release(&text);
+	}
+	return a;
+}
+
+static json_t *ktap_json(const struct kser_ktap_test *t, const char *srcdir)
 {
 	json_t *a = json_array();
 	size_t i;
@@ -32,13 +125,33 @@ static json_t *ktap_json(const struct kser_ktap_test *t)
 				      NULL);
 
 		if (o && x->nchildren)
-			json_object_set_new(o, "cases", ktap_json(x));
+			json_object_set_new(o, "cases", ktap_json(x, srcdir));
+		if (o && x->log && (x->status == KSER_KTAP_FAIL ||
+				    x->status == KSER_KTAP_MISSING))
+			json_object_set_new(o, "expectations",
+					    expectations_json(x->log, srcdir));
 		json_array_append_new(a, o);
 	}
 	return a;
 }
 
-/* The first failed case, as "suite.case". */
+/* The first line of the case's first expectation, or false. */
+static bool first_expectation(const struct kser_ktap_test *x,
+			      struct kser_buf *out)
+{
+	json_t *a = x->log ? expectations_json(x->log, NULL) : NULL;
+	const char *text = json_string_value(json_object_get(
+		json_array_get(a, 0), "text"));
+	bool found = text && *text;
+
+	if (found)
+		kser_buf_printf(out, ": %.*s", (int)strcspn(text, "\n"),
+				text);
+	json_decref(a);
+	return found;
+}
+
+/* The first failed case, as "suite.case", and what it expected. */
 static bool first_failure(const struct kser_ktap_test *t, const char *suite,
 			  struct kser_buf *out)
 {
@@ -58,6 +171,7 @@ static bool first_failure(const struct kser_ktap_test *t, const char *suite,
 					suite ? "." : "", x->name);
 			if (x->diagnostic)
 				kser_buf_printf(out, " (%s)", x->diagnostic);
+			first_expectation(x, out);
 			return true;
 		}
 	}
@@ -122,7 +236,8 @@ void verify_run_kunit(struct verify_ctx *c, size_t row, size_t check)
 			    json_integer((json_int_t)ktap.missing));
 	json_object_set_new(rec, "crashed", json_boolean(ktap.crashed));
 	json_object_set_new(rec, "timed_out", json_boolean(job.timed_out));
-	json_object_set_new(rec, "suites", ktap_json(&ktap.root));
+	json_object_set_new(rec, "suites",
+			    ktap_json(&ktap.root, kser_worktree_path(c->st.wt)));
 	if (job.timed_out) {
 		st = KSER_VERIFY_TIMEOUT;
 		verify_summary(res, "the kernel did not finish within %u s",

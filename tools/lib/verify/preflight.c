@@ -13,6 +13,18 @@
 #include "kser/proc.h"
 #include "kser_lib_verify.h"
 
+/* Is configuration k built in this run? */
+static bool config_checked(const struct kser_verify_report *rep, size_t k)
+{
+	size_t i;
+
+	for (i = 0; i < rep->nchecks; i++)
+		if (rep->checks[i].kind == KSER_CHECK_BUILD &&
+		    rep->checks[i].config == k)
+			return true;
+	return false;
+}
+
 const struct kser_error *verify_preflight(const struct kser_verify_report *rep,
 					  git_repository *repo,
 					  const struct kser_settings *s)
@@ -64,9 +76,12 @@ const struct kser_error *verify_preflight(const struct kser_verify_report *rep,
 					     git_oid_tostr_s(&row->commit));
 			goto done;
 		}
+		/* A kconfig fragment lives beside series.conf, not here. */
 		for (k = 0; build && i && k < s->nconfigs; k++) {
 			const char *kc = s->configs[k].kunitconfig;
 
+			if (!kc || !config_checked(rep, k))
+				continue;
 			if (!verify_tree_has(repo, &row->tree, kc)) {
 				err = kser_error_fmt(KSER_ERR_BAD_INPUT,
 						     "the tip %.12s has no "

@@ -45,9 +45,41 @@ static json_t *messages_of(const struct kser_verify_check *ck,
 				const char *d = json_string_value(
 					json_object_get(cs, "diagnostic"));
 
+				json_t *ex, *e;
+				size_t q;
+
 				if (!st || (strcmp(st, "fail") &&
 					    strcmp(st, "missing")))
 					continue;
+				/* KUnit's "Expected ... but ...", each where
+				 * it failed. */
+				ex = json_object_get(cs, "expectations");
+				json_array_foreach(ex, q, e) {
+					json_t *m = json_pack(
+						"{s:s, s:s, s:O?, s:O, s:o}",
+						"level", "error", "type",
+						"kunit", "file",
+						json_object_get(e, "file"),
+						"line", json_object_get(e,
+									"line"),
+						"text", kser_verify_json_text(""));
+
+					kser_buf_clear(&t);
+					kser_buf_printf(&t, "%s.%s: %s",
+							json_string_value(json_object_get(suite, "name")),
+							json_string_value(json_object_get(cs, "name")),
+							json_string_value(json_object_get(e, "text")));
+					if (m)
+						json_object_set_new(m, "text",
+							kser_verify_json_text(
+								kser_buf_cstr(&t)));
+					json_array_append_new(out, m);
+				}
+				kser_buf_clear(&t);
+				if (json_array_size(ex)) {
+					kser_buf_release(&t);
+					continue;
+				}
 				kser_buf_printf(&t, "%s.%s %s%s%s",
 						json_string_value(json_object_get(suite, "name")),
 						json_string_value(json_object_get(cs, "name")),
@@ -111,6 +143,12 @@ kser_verify_write_json(const struct kser_verify_report *rep, const char *path)
 				      "log", r->log_path ?
 				      kser_verify_json_text(r->log_path) : NULL,
 				      "key", r->key);
+			if (o && r->expected_failure &&
+			    json_object_set_new(o, "expected_failure",
+						json_true()) < 0) {
+				json_decref(o);
+				o = NULL;
+			}
 			if (o && verify_record(r))
 				json_object_set(o, "details", verify_record(r));
 			/* A record left out would be a check neither passed
@@ -200,6 +238,16 @@ kser_verify_write_junit(const struct kser_verify_report *rep,
 			kser_buf_puts(&cases, "\" name=\"");
 			xml_escape(&cases, rep->checks[j].id);
 			kser_buf_printf(&cases, "\" time=\"%.3f\">\n", r->seconds);
+			/* JUnit has no expected failure: it is not one. */
+			if (r->expected_failure) {
+				skipped++;
+				kser_buf_puts(&cases, "      <skipped message=\""
+					      "expected failure: ");
+				xml_escape(&cases, r->summary);
+				kser_buf_puts(&cases, "\"/>\n");
+				kser_buf_puts(&cases, "    </testcase>\n");
+				continue;
+			}
 			switch (r->status) {
 			case KSER_VERIFY_PASS:
 				break;

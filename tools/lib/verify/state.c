@@ -238,16 +238,10 @@ void verify_state_release(struct verify_state *st)
 	st->lock_fd = -1;
 }
 
-char *verify_log_path(const struct verify_state *st, size_t row,
-		      const char *check_id)
+char *verify_log_path(const struct verify_state *st, const char *key)
 {
-	char name[256];
-	char *id = strdup(check_id), *p;
+	char name[GIT_OID_HEXSZ + 8];
 
-	for (p = id; p && *p; p++)
-		if (*p == ':')
-			*p = '-';
-	snprintf(name, sizeof(name), "%zu-%s.log", row, id ? id : "check");
-	free(id);
+	snprintf(name, sizeof(name), "%s.log", key);
 	return verify_path_join(st->log_dir, name);
 }

@@ -173,8 +173,7 @@ static const struct kser_error *prepare_results(struct verify_ctx *c)
 			}
 			verify_key(r->key, c->repo, out, c->settings, &c->tc, i,
 				   j);
-			r->log_path = verify_log_path(&c->st, i,
-						      out->checks[j].id);
+			r->log_path = verify_log_path(&c->st, r->key);
 			if (!c->opts->no_cache)
 				verify_cache_load(c->repo, c->st.log_dir, r);
 			if (r->cached)
@@ -218,7 +217,8 @@ const struct kser_error *kser_verify(struct kser_verify_report *out,
 
 	err = verify_load_rows(out, repo, range);
 	if (!err)
-		err = verify_choose_checks(out, c.settings, c.opts->checks);
+		err = verify_choose_checks(out, c.settings, c.opts->checks,
+					   c.opts->series_version);
 	if (!err)
 		err = verify_preflight(out, repo, c.settings);
 	if (!err)
@@ -258,11 +258,14 @@ const struct kser_error *kser_verify(struct kser_verify_report *out,
 		}
 done:
 	out->passed = !err;
-	for (i = 0; i < out->nrows && out->passed; i++)
+	for (i = 0; i < out->nrows; i++)
 		for (j = 0; out->rows[i].results && j < out->nchecks; j++) {
-			enum kser_verify_status s = out->rows[i].results[j].status;
+			struct kser_verify_result *r = &out->rows[i].results[j];
 
-			if (s != KSER_VERIFY_PASS && s != KSER_VERIFY_NA)
+			r->expected_failure = verify_expected_failure(
+				out, c.settings, i, j);
+			if (r->status != KSER_VERIFY_PASS &&
+			    r->status != KSER_VERIFY_NA && !r->expected_failure)
 				out->passed = false;
 		}
 	out->seconds = (double)(kser_now_ms() - start_ms) / 1000.0;

@@ -227,9 +227,12 @@ void verify_resolve_build(struct kser_verify_report *rep, size_t row,
 	if (nnew > 1)
 		kser_buf_printf(&s, " (and %zu more new)", nnew - 1);
 	res->status = nnew ? KSER_VERIFY_FAIL : KSER_VERIFY_PASS;
+	/* No row before built (a base that fails here): nothing is new. */
 	if (!nnew)
-		kser_buf_printf(&s, "built, %zu warning%s, none new", total,
-				total == 1 ? "" : "s");
+		kser_buf_printf(&s, "built, %zu warning%s, %s", total,
+				total == 1 ? "" : "s", row && !prev ?
+				"no earlier build to compare with" :
+				"none new");
 out:
 	if (!kser_buf_check(&s)) {
 		free(res->summary);

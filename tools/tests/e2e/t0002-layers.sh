@@ -26,23 +26,22 @@ test_expect_success 'a copy of it does too' '
 
 test_expect_success 'an include that points up fails, naming the file and the include' '
 	fresh_copy &&
-	echo "#include \"kser/verify.h\"" >>copy/tools/lib/buf.c &&
+	echo "#include \"kser/verify.h\"" >>copy/tools/lib/core/buf.c &&
 	test_expect_code 1 check_layers copy 2>err &&
-	grep "^check-layers: tools/lib/buf.c: includes '\''kser/verify.h'\'', of layer verify, above its own layer core" err &&
+	grep "^check-layers: tools/lib/core/buf.c: includes '\''kser/verify.h'\'', of layer verify, above its own layer core" err &&
 	test_line_count = 1 err
 '
 
 test_expect_success 'an include down the layers passes, from a folder too' '
 	fresh_copy &&
 	echo "#include \"kser/rebase.h\"" >>copy/tools/lib/verify/ktap.c &&
-	echo "#include \"kser/buf.h\"" >>copy/tools/lib/rebase.c &&
+	echo "#include \"kser/buf.h\"" >>copy/tools/lib/rebase/rebase.c &&
 	check_layers copy 2>err &&
 	test_must_be_empty err
 '
 
 test_expect_success 'one up from a folder fails, naming the file and the include' '
 	fresh_copy &&
-	mkdir copy/tools/lib/odb &&
 	printf "#include \"kser/buf.h\"\n#include \"kser/verify.h\"\n" \
 		>copy/tools/lib/odb/tree.c &&
 	test_expect_code 1 check_layers copy 2>err &&
@@ -52,16 +51,16 @@ test_expect_success 'one up from a folder fails, naming the file and the include
 
 test_expect_success 'a folder'\''s private header is for that folder alone' '
 	fresh_copy &&
-	echo "#include \"verify/kser_lib_verify.h\"" >>copy/tools/lib/rebase.c &&
+	echo "#include \"verify/kser_lib_verify.h\"" >>copy/tools/lib/rebase/rebase.c &&
 	test_expect_code 1 check_layers copy 2>err &&
-	grep "^check-layers: tools/lib/rebase.c: includes '\''verify/kser_lib_verify.h'\'', which is private to tools/lib/verify/" err
+	grep "^check-layers: tools/lib/rebase/rebase.c: includes '\''verify/kser_lib_verify.h'\'', which is private to tools/lib/verify/" err
 '
 
 test_expect_success 'a public header includes no private one' '
 	fresh_copy &&
-	echo "#include \"kser_lib_pack.h\"" >>copy/tools/include/kser/util.h &&
+	echo "#include \"mail/kser_lib_mail.h\"" >>copy/tools/include/kser/util.h &&
 	test_expect_code 1 check_layers copy 2>err &&
-	grep "^check-layers: tools/include/kser/util.h: a public header includes the private '\''kser_lib_pack.h'\''" err
+	grep "^check-layers: tools/include/kser/util.h: a public header includes the private '\''mail/kser_lib_mail.h'\''" err
 '
 
 test_expect_success 'a new flat file must be given a layer' '

@@ -344,6 +344,32 @@ test_expect_success 'names and paths too long to check out fail in both' '
 	grep "longer than 4095 bytes" err
 '
 
+# Found by fuzzing: git am writes a link with symlink(2), which refuses an
+# empty target and one of 4096 bytes or more; kser made such trees.
+test_expect_success 'a symbolic link left empty or too long fails in both' '
+	git clone -q tiny lnk &&
+	ln -s a.txt lnk/link && git -C lnk add link &&
+	test_tick && git -C lnk commit -q -m link && git -C lnk tag -f base &&
+	diff_mail empty-link.patch "empty link" <<-\EOF &&
+	diff --git a/link b/link
+	index 8d14cbf..e69de29 120000
+	--- a/link
+	+++ b/link
+	@@ -1 +0,0 @@
+	-a.txt
+	\ No newline at end of file
+	EOF
+	EXPECT=fail same_as_git_am lnk empty-link.patch &&
+	grep "the patch leaves the symbolic link without a target" err &&
+	target=$(printf "x%.0s" $(test_seq 1 4096)) &&
+	bad_path_mail long-link.patch long-link 120000 &&
+	sed -i "s/^+a.txt$/+$target/" long-link.patch &&
+	EXPECT=fail same_as_git_am lnk long-link.patch &&
+	grep "the patch leaves the symbolic link too long" err &&
+	sed -i "s/^+x/+/" long-link.patch &&
+	same_as_git_am lnk long-link.patch
+'
+
 test_expect_success 'setup: a submodule added, bumped and removed' '
 	git init -q sub &&
 	printf "one\ntwo\nthree\n" >sub/a.txt &&

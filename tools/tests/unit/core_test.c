@@ -1,11 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0
 /* The small modules everything stands on: buffers, errors, paths. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "kser/buf.h"
+#include "kser/cancel.h"
+#include "kser/hash.h"
 #include "kser/path.h"
+#include "kser/util.h"
 #include "test_helpers.h"
 
 static void buf_grows_and_stays_terminated(void **state)
@@ -223,6 +229,78 @@ static void path_normalize_drops_dots_and_empties(void **state)
 	assert_non_null(kser_path_check(c, 0));
 }
 
+/* A cancel callback that lets `left` calls go on, then says stop. */
+static const struct kser_error *stop_after(void *arg)
+{
+	int *left = arg;
+
+	if ((*left)-- > 0)
+		return NULL;
+	return kser_error_cancelled(false);
+}
+
+static void make_files(const char *dir, int n)
+{
+	char path[256];
+	int i;
+
+	assert_int_equal(mkdir(dir, 0755), 0);
+	for (i = 0; i < n; i++) {
+		FILE *f;
+
+		snprintf(path, sizeof(path), "%s/f%02d", dir, i);
+		f = fopen(path, "w");
+		assert_non_null(f);
+		fclose(f);
+	}
+}
+
+/*
+ * kser_remove_tree() asks its cancel callback before each file and stops
+ * there, leaving the rest; with no callback it removes everything.
+ */
+static void remove_tree_is_cancellable(void **state)
+{
+	char dir[64], sub[80];
+	struct kser_dir_list list;
+	int left = 3;
+
+	(void)state;
+	snprintf(dir, sizeof(dir), "/tmp/kser-unit-XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	snprintf(sub, sizeof(sub), "%s/t", dir);
+	make_files(sub, 10);
+	assert_err(kser_remove_tree(sub, stop_after, &left),
+		   KSER_ERR_CANCELLED, "interrupted");
+	assert_ok(kser_dir_list(&list, -1, sub));
+	assert_int_equal(list.n, 7);
+	/* Sorted, whatever readdir's order. */
+	assert_true(strcmp(list.v[0].name, list.v[1].name) < 0);
+	kser_dir_list_release(&list);
+	assert_ok(kser_remove_tree(sub, NULL, NULL));
+	assert_int_equal(access(sub, F_OK), -1);
+	assert_ok(kser_remove_tree(sub, NULL, NULL));
+	assert_ok(kser_remove_tree(dir, NULL, NULL));
+}
+
+static void path_join_and_sha1(void **state)
+{
+	struct kser_buf b = KSER_BUF_INIT;
+	char hex[KSER_SHA1_HEXSZ + 1];
+
+	(void)state;
+	assert_ok(kser_path_join(&b, "a//", "b"));
+	assert_string_equal(b.ptr, "a/b");
+	assert_ok(kser_path_join(&b, "/", "b"));
+	assert_string_equal(b.ptr, "/b");
+	assert_ok(kser_path_join(&b, "", "b"));
+	assert_string_equal(b.ptr, "b");
+	kser_buf_release(&b);
+	/* git hash-object --stdin </dev/null hashes "blob 0\0". */
+	kser_sha1_hex(hex, "blob 0", 7);
+	assert_string_equal(hex, "e69de29bb2d1d6434b8b29ae775ad8c2e48c5391");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -235,6 +313,8 @@ int main(void)
 		cmocka_unit_test(path_check_knows_the_mode),
 		cmocka_unit_test(path_check_limits),
 		cmocka_unit_test(path_normalize_drops_dots_and_empties),
+		cmocka_unit_test(remove_tree_is_cancellable),
+		cmocka_unit_test(path_join_and_sha1),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

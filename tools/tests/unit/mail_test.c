@@ -5,6 +5,7 @@
 
 #include <git2.h>
 
+#include "kser/ident.h"
 #include "kser/mail.h"
 #include "kser/series.h"
 #include "test_helpers.h"

@@ -5,16 +5,20 @@
  * an odb backend that reads and writes the pack being made.
  */
 #include <dirent.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <git2.h>
 #include <git2/sys/odb_backend.h>
 
+#include "kser/base.h"
+#include "kser/cancel.h"
 #include "kser/util.h"
-#include "kser_lib_pack.h"
+#include "kser/pack.h"
 #include "test_helpers.h"
 
 struct fixture {
@@ -38,7 +42,7 @@ static int teardown(void **state)
 	struct fixture *f = *state;
 
 	git_repository_free(f->repo);
-	kser_remove_tree(f->dir);
+	kser_remove_tree(f->dir, NULL, NULL);
 	free(f);
 	return 0;
 }
@@ -107,7 +111,7 @@ static void streamed_object_round_trip(void **state)
 	assert_ok(kser_pack_writer_add(pw, NULL, GIT_OBJECT_BLOB, "b\n", 2));
 	assert_int_equal(kser_pack_writer_count(pw), 3);
 	assert_int_equal(objects_files(f), 0);
-	assert_ok(kser_pack_writer_commit(pw));
+	assert_ok(kser_pack_writer_commit(pw, NULL, NULL));
 	assert_true(kser_pack_writer_installed(pw));
 	kser_pack_writer_free(pw);
 	kser_pack_thread_cleanup();
@@ -143,7 +147,7 @@ static void objects_the_repository_has_are_not_written(void **state)
 	assert_true(git_oid_equal(&oid, &had));
 	assert_int_equal(kser_pack_writer_count(pw), 0);
 	/* Nothing new: no pack at all. */
-	assert_ok(kser_pack_writer_commit(pw));
+	assert_ok(kser_pack_writer_commit(pw, NULL, NULL));
 	assert_false(kser_pack_writer_installed(pw));
 	kser_pack_writer_free(pw);
 	kser_pack_thread_cleanup();
@@ -157,7 +161,7 @@ static void uninstall_removes_what_commit_made(void **state)
 
 	assert_ok(kser_pack_writer_new(&pw, f->repo, 1));
 	assert_ok(kser_pack_writer_add(pw, NULL, GIT_OBJECT_BLOB, "u\n", 2));
-	assert_ok(kser_pack_writer_commit(pw));
+	assert_ok(kser_pack_writer_commit(pw, NULL, NULL));
 	assert_int_equal(objects_files(f), 2);
 	kser_pack_writer_uninstall(pw);
 	assert_int_equal(objects_files(f), 0);
@@ -207,13 +211,122 @@ static void backend_reads_and_writes_the_new_pack(void **state)
 	git_odb_free(odb);
 	git_repository_free(staging);
 
-	assert_ok(kser_pack_writer_commit(pw));
+	assert_ok(kser_pack_writer_commit(pw, NULL, NULL));
 	kser_pack_writer_free(pw);
 	kser_pack_thread_cleanup();
 	assert_int_equal(git_repository_odb(&odb, f->repo), 0);
 	assert_true(git_odb_exists(odb, &tree));
 	assert_true(git_odb_exists(odb, &b));
 	git_odb_free(odb);
+}
+
+static const struct kser_error *stop_after(void *arg)
+{
+	int *left = arg;
+
+	if ((*left)-- > 0)
+		return NULL;
+	return kser_error_cancelled(false);
+}
+
+/* A source directory of n empty-ish files, below the fixture's. */
+static void make_source(char *out, size_t size, const struct fixture *f,
+			int n)
+{
+	char path[256];
+	int i;
+
+	snprintf(out, size, "%s/src", f->dir);
+	assert_int_equal(mkdir(out, 0755), 0);
+	for (i = 0; i < n; i++) {
+		FILE *fp;
+
+		snprintf(path, sizeof(path), "%s/f%04d", out, i);
+		fp = fopen(path, "w");
+		assert_non_null(fp);
+		fprintf(fp, "%d\n", i);
+		fclose(fp);
+	}
+}
+
+static bool has_tag(git_repository *repo, const char *name)
+{
+	git_reference *ref = NULL;
+	char refname[128];
+	bool found;
+
+	snprintf(refname, sizeof(refname), "refs/tags/%s", name);
+	found = git_reference_lookup(&ref, repo, refname) == 0;
+	git_reference_free(ref);
+	return found;
+}
+
+/*
+ * Base import asks the caller's cancel callback as it goes, and the
+ * error it returns stops the import with nothing installed; with the
+ * callback saying go on to the end, the import is done.
+ */
+static void base_import_stops_when_cancelled(void **state)
+{
+	struct fixture *f = *state;
+	struct kser_base_import_options o = KSER_BASE_IMPORT_OPTIONS_INIT;
+	struct kser_base_result res = { 0 };
+	char src[128], pack_dir[128];
+	int left = 2;
+
+	make_source(src, sizeof(src), f, 8);
+	snprintf(pack_dir, sizeof(pack_dir), "%s/objects/pack", f->dir);
+	o.label = "t";
+	o.threads = 2;
+	o.cancel = stop_after;
+	o.cancel_arg = &left;
+	assert_err(kser_base_import(&res, f->repo, src, &o),
+		   KSER_ERR_CANCELLED, "interrupted");
+	assert_false(has_tag(f->repo, "t"));
+	assert_int_equal(count_files(pack_dir), 0);
+	left = 1000;
+	assert_ok(kser_base_import(&res, f->repo, src, &o));
+	assert_true(left < 1000);
+	assert_true(has_tag(f->repo, "t"));
+	assert_int_equal(res.nfiles, 8);
+	kser_base_result_release(&res);
+}
+
+struct progress_seen {
+	size_t calls, last;
+};
+
+static const struct kser_error *stop_at_second(size_t files, void *arg)
+{
+	struct progress_seen *p = arg;
+
+	p->calls++;
+	p->last = files;
+	if (p->calls == 2)
+		return kser_error_fmt(KSER_ERR_GENERIC, "enough");
+	return NULL;
+}
+
+/* The progress callback hears of every KSER_BASE_PROGRESS_FILES files;
+ * an error it returns stops the import as cancel's does. */
+static void base_import_progress_can_stop_it(void **state)
+{
+	struct fixture *f = *state;
+	struct kser_base_import_options o = KSER_BASE_IMPORT_OPTIONS_INIT;
+	struct kser_base_result res = { 0 };
+	struct progress_seen seen = { 0, 0 };
+	char src[128];
+
+	make_source(src, sizeof(src), f, KSER_BASE_PROGRESS_FILES + 10);
+	o.label = "t";
+	o.threads = 2;
+	o.progress = stop_at_second;
+	o.progress_arg = &seen;
+	assert_err(kser_base_import(&res, f->repo, src, &o),
+		   KSER_ERR_GENERIC, "enough");
+	assert_int_equal(seen.calls, 2);
+	assert_int_equal(seen.last, KSER_BASE_PROGRESS_FILES);
+	assert_false(has_tag(f->repo, "t"));
 }
 
 int main(void)
@@ -229,6 +342,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(
 			backend_reads_and_writes_the_new_pack, setup,
 			teardown),
+		cmocka_unit_test_setup_teardown(
+			base_import_stops_when_cancelled, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			base_import_progress_can_stop_it, setup, teardown),
 	};
 	int failed;
 

@@ -56,7 +56,7 @@ static int teardown(void **state)
 {
 	(void)state;
 	kill_leftovers();
-	kser_remove_tree(tmpdir);
+	kser_remove_tree(tmpdir, NULL, NULL);
 	return 0;
 }
 
@@ -64,7 +64,6 @@ static int after_each(void **state)
 {
 	(void)state;
 	kill_leftovers();
-	kser_cancel_reset();
 	return 0;
 }
 
@@ -446,24 +445,6 @@ static void cancel_with_own_error(void **state)
 	kser_job_release(&job);
 }
 
-/*
- * The runner learns of an interruption from its callback alone: a
- * process-global request (kser_cancel_request()) is not its business.
- */
-static void global_flag_is_not_polled(void **state)
-{
-	const struct kser_error *err;
-	struct kser_job job;
-
-	(void)state;
-	kser_cancel_request(SIGINT);
-	run_sh(&job, "exit 3", 0, &err);
-	assert_ok(err);
-	assert_false(job.cancelled);
-	assert_int_equal(job.status, 3);
-	kser_job_release(&job);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -482,8 +463,6 @@ int main(void)
 		cmocka_unit_test_teardown(cancel_twice, after_each),
 		cmocka_unit_test_teardown(capture, after_each),
 		cmocka_unit_test_teardown(cancel_with_own_error, after_each),
-		cmocka_unit_test_teardown(global_flag_is_not_polled,
-					  after_each),
 	};
 
 	signal(SIGPIPE, SIG_IGN);

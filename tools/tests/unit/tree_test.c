@@ -10,11 +10,12 @@
 
 #include "kser/apply.h"
 #include "kser/buf.h"
+#include "kser/cancel.h"
 #include "kser/patch.h"
 #include "kser/path.h"
 #include "kser/util.h"
-#include "kser_lib_pack.h"
-#include "kser_lib_treeedit.h"
+#include "kser/pack.h"
+#include "kser/treeedit.h"
 #include "test_helpers.h"
 
 struct fixture {
@@ -38,7 +39,7 @@ static int teardown(void **state)
 	struct fixture *f = *state;
 
 	git_repository_free(f->repo);
-	kser_remove_tree(f->dir);
+	kser_remove_tree(f->dir, NULL, NULL);
 	free(f);
 	return 0;
 }
@@ -87,7 +88,7 @@ static void pack_writer_round_trip(void **state)
 	/* 250 odd shared + 250 + 250 distinct even ones. */
 	assert_int_equal(kser_pack_writer_count(pw), 750);
 	assert_ok(kser_pack_writer_add(pw, &oid, GIT_OBJECT_BLOB, "", 0));
-	assert_ok(kser_pack_writer_commit(pw));
+	assert_ok(kser_pack_writer_commit(pw, NULL, NULL));
 	kser_pack_writer_free(pw);
 	kser_pack_thread_cleanup();
 
@@ -500,6 +501,47 @@ static void binary_sizes_are_bounded(void **state)
 		   KSER_ERR_BAD_INPUT, "binary");
 }
 
+static const struct kser_error *stop_after(void *arg)
+{
+	int *left = arg;
+
+	if ((*left)-- > 0)
+		return NULL;
+	return kser_error_cancelled(false);
+}
+
+/*
+ * The cancel callback of the apply options is asked before each file: its
+ * error stops the application, which returns it.
+ */
+static void apply_stops_when_cancelled(void **state)
+{
+	struct fixture *f = *state;
+	static const char three[] =
+		"diff --git a/a b/a\nnew file mode 100644\n"
+		"--- /dev/null\n+++ b/a\n@@ -0,0 +1 @@\n+a\n"
+		"diff --git a/b b/b\nnew file mode 100644\n"
+		"--- /dev/null\n+++ b/b\n@@ -0,0 +1 @@\n+b\n"
+		"diff --git a/c b/c\nnew file mode 100644\n"
+		"--- /dev/null\n+++ b/c\n@@ -0,0 +1 @@\n+c\n";
+	struct kser_apply_options o = KSER_APPLY_OPTIONS_INIT;
+	struct kser_patch *p = NULL;
+	git_oid out;
+	int left = 2, calls;
+
+	assert_ok(kser_patch_parse(&p, three, sizeof(three) - 1, 1));
+	o.cancel = stop_after;
+	o.cancel_arg = &left;
+	assert_err(kser_apply_to_tree(&out, f->repo, NULL, p, &o, NULL),
+		   KSER_ERR_CANCELLED, "interrupted");
+	assert_int_equal(left, -1);
+	left = 3;
+	assert_ok(kser_apply_to_tree(&out, f->repo, NULL, p, &o, NULL));
+	calls = 3 - left;
+	assert_int_equal(calls, 3);
+	kser_patch_free(p);
+}
+
 /* Allocations above 256 MB fail here instead of succeeding. */
 const char *__asan_default_options(void);
 const char *__asan_default_options(void)
@@ -525,6 +567,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(
 			binary_patches_check_their_preimage, setup, teardown),
 		cmocka_unit_test_setup_teardown(binary_sizes_are_bounded,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(apply_stops_when_cancelled,
 						setup, teardown),
 	};
 	int failed;
