@@ -734,7 +734,7 @@ static void settings_of_configurations(void **state)
 	fclose(f);
 	assert_err(kser_settings_load(&s, path), KSER_ERR_BAD_INPUT,
 		   "[version \"2\"] verify names 'nokunit'");
-	kser_remove_tree(dir);
+	kser_remove_tree(dir, NULL, NULL);
 }
 
 static bool dir_lib_ctnr(const char *pattern, void *arg)
