@@ -669,7 +669,7 @@ static void range_as_commitpatch(void **state)
 	free(ids);
 	git_revwalk_free(walk);
 	git_repository_free(repo);
-	assert_ok(kser_remove_tree(dir));
+	assert_ok(kser_remove_tree(dir, NULL, NULL));
 }
 
 static void add_patch(struct kser_rangediff_list *l, const char *id,
