@@ -66,6 +66,7 @@ const struct kser_error *kser_rangediff_diffsize(int *out, const char *a,
  */
 struct kser_rdreader {
 	git_repository *repo;
+	git_odb *odb;				/* the repo's, once read */
 	const struct kser_commitpatch_options *copts;
 	struct kser_kept_tree *last, *now;	/* trees of the commits */
 	size_t nlast, last_alloc, nnow, now_alloc;

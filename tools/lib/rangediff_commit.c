@@ -6,7 +6,9 @@
  * diff, which visits every entry of every tree on the way to a change
  * (a kernel directory has hundreds) and sets up a diff, its config and
  * its attributes each time. Most commits of a series only add and
- * change regular files; for those the two trees are walked here, past
+ * change regular files; for those the two trees are walked here, as
+ * they are stored (an entry the same on both sides is the same bytes;
+ * a tree with an entry git would not write is left to libgit2), past
  * every subtree the commit leaves alone, the trees of one commit are
  * kept for the next (whose parent it usually is), and each file's patch
  * is made by libgit2 from the two blobs, with the same options, the
@@ -35,10 +37,13 @@ struct kser_rdattr {
 	bool plain;
 };
 
+/* A tree as it is stored: entries of "mode name\0" and a raw ID. */
 struct kser_kept_tree {
 	git_oid id;
-	git_tree *tree;
-	bool sorted;		/* its entries are in git's order */
+	git_odb_object *obj;
+	const unsigned char *data;
+	size_t size;
+	bool plain;	/* every entry one git writes, in git's order */
 };
 
 static void drop_trees(struct kser_kept_tree *v, size_t *n)
@@ -46,7 +51,7 @@ static void drop_trees(struct kser_kept_tree *v, size_t *n)
 	size_t i;
 
 	for (i = 0; i < *n; i++)
-		git_tree_free(v[i].tree);
+		git_odb_object_free(v[i].obj);
 	*n = 0;
 }
 
@@ -81,34 +86,105 @@ void kser_rdreader_release(struct kser_rdreader *r)
 	for (i = 0; i < r->attrs_size; i++)
 		free(r->attrs[i].path);
 	free(r->attrs);
+	git_odb_free(r->odb);
 	kser_buf_release(&r->path);
 	memset(r, 0, sizeof(*r));
 }
 
-/*
- * A tree by its ID: one this commit or the last one already read, or
- * read now. The reader keeps it until the next commit is done.
- */
-/* Are the entries of t in git's order, each once? */
-static bool in_order(const git_tree *t)
-{
-	size_t i, n = git_tree_entrycount(t);
+struct raw_entry {
+	const char *name;	/* ends in the NUL that ends it in the tree */
+	size_t name_len;
+	uint32_t mode;
+	const unsigned char *id;	/* GIT_OID_RAWSZ bytes */
+	size_t len;		/* of the whole entry */
+};
 
-	for (i = 1; i < n; i++)
-		if (git_tree_entry_cmp(git_tree_entry_byindex(t, i - 1),
-				       git_tree_entry_byindex(t, i)) >= 0)
-			return false;
+/* The modes git writes; anything else is left to libgit2. */
+static bool mode_of(uint32_t *out, const unsigned char *s, size_t n)
+{
+	if (n == 5 && !memcmp(s, "40000", 5))
+		*out = GIT_FILEMODE_TREE;
+	else if (n != 6 || memcmp(s, "1", 1))
+		return false;
+	else if (!memcmp(s, "100644", 6))
+		*out = GIT_FILEMODE_BLOB;
+	else if (!memcmp(s, "100755", 6))
+		*out = GIT_FILEMODE_BLOB_EXECUTABLE;
+	else if (!memcmp(s, "120000", 6))
+		*out = GIT_FILEMODE_LINK;
+	else if (!memcmp(s, "160000", 6))
+		*out = GIT_FILEMODE_COMMIT;
+	else
+		return false;
 	return true;
 }
 
-static const struct kser_error *tree_by_id(git_tree **out,
+/* The entry of t at offset at, if it is one git writes. */
+static bool entry_at(struct raw_entry *e, const struct kser_kept_tree *t,
+		     size_t at)
+{
+	const unsigned char *p = t->data + at, *end = t->data + t->size;
+	const unsigned char *sp, *nul, *name;
+
+	sp = memchr(p, ' ', (size_t)(end - p));
+	if (!sp || !mode_of(&e->mode, p, (size_t)(sp - p)))
+		return false;
+	name = sp + 1;
+	nul = memchr(name, '\0', (size_t)(end - name));
+	if (!nul || (size_t)(end - nul - 1) < GIT_OID_RAWSZ || nul == name ||
+	    memchr(name, '/', (size_t)(nul - name)) ||
+	    (name[0] == '.' && (nul == name + 1 ||
+				(name[1] == '.' && nul == name + 2))))
+		return false;
+	e->name = (const char *)name;
+	e->name_len = (size_t)(nul - name);
+	e->id = nul + 1;
+	e->len = (size_t)(e->id + GIT_OID_RAWSZ - p);
+	return true;
+}
+
+/* git's order of tree entries: a tree's name as if it ended in '/'. */
+static int entry_cmp(const struct raw_entry *x, const struct raw_entry *y)
+{
+	size_t n = x->name_len < y->name_len ? x->name_len : y->name_len;
+	int c = memcmp(x->name, y->name, n), cx, cy;
+
+	if (c)
+		return c;
+	cx = x->name_len > n ? (unsigned char)x->name[n] :
+	     x->mode == GIT_FILEMODE_TREE ? '/' : 0;
+	cy = y->name_len > n ? (unsigned char)y->name[n] :
+	     y->mode == GIT_FILEMODE_TREE ? '/' : 0;
+	return cx - cy;
+}
+
+/* Are t's entries all ones git writes, in git's order, each once? */
+static bool plain_tree(const struct kser_kept_tree *t)
+{
+	struct raw_entry prev, e;
+	size_t at = 0;
+
+	while (at < t->size) {
+		if (!entry_at(&e, t, at) || (at && entry_cmp(&prev, &e) >= 0))
+			return false;
+		prev = e;
+		at += e.len;
+	}
+	return true;
+}
+
+/*
+ * A tree by its ID: one this commit or the last one already read, or
+ * read now. The reader keeps it until the next commit is done; *out is
+ * a copy (the reader's array moves as it grows).
+ */
+static const struct kser_error *tree_by_id(struct kser_kept_tree *out,
 					   struct kser_rdreader *r,
 					   const git_oid *id)
 {
 	struct kser_kept_tree *k;
 	size_t i;
 
-	*out = NULL;
 	for (i = 0; i < r->nnow; i++)
 		if (git_oid_equal(&r->now[i].id, id)) {
 			k = &r->now[i];
@@ -126,16 +202,25 @@ static const struct kser_error *tree_by_id(git_tree **out,
 			r->nnow++;
 			goto found;
 		}
-	if (git_tree_lookup(&k->tree, r->repo, id) < 0)
+	if ((!r->odb && git_repository_odb(&r->odb, r->repo) < 0) ||
+	    git_odb_read(&k->obj, r->odb, id) < 0)
 		return kser_error_git("cannot read tree %s",
 				      git_oid_tostr_s(id));
+	if (git_odb_object_type(k->obj) != GIT_OBJECT_TREE) {
+		git_odb_object_free(k->obj);
+		return kser_error_fmt(KSER_ERR_BAD_INPUT,
+				      "object %s is not a tree",
+				      git_oid_tostr_s(id));
+	}
 	git_oid_cpy(&k->id, id);
-	k->sorted = in_order(k->tree);
+	k->data = git_odb_object_data(k->obj);
+	k->size = git_odb_object_size(k->obj);
+	k->plain = plain_tree(k);
 	r->nnow++;
 found:
-	if (!k->sorted)
+	if (!k->plain)
 		r->unusual = true;
-	*out = k->tree;
+	*out = *k;
 	return NULL;
 }
 
@@ -212,8 +297,8 @@ static bool is_file(uint32_t mode)
 }
 
 static const struct kser_error *add_change(struct kser_rdreader *r,
-					   const git_tree_entry *x,
-					   const git_tree_entry *y)
+					   const struct raw_entry *x,
+					   const struct raw_entry *y)
 {
 	struct kser_rdchange *c;
 	size_t at = r->path.len;
@@ -222,7 +307,7 @@ static const struct kser_error *add_change(struct kser_rdreader *r,
 		r->adds = true;
 	if (!y)
 		r->deletes = true;
-	kser_buf_puts(&r->path, git_tree_entry_name(x ? x : y));
+	kser_buf_puts(&r->path, (x ? x : y)->name);
 	if (kser_buf_check(&r->path) ||
 	    kser_array_grow((void **)&r->changes, &r->changes_alloc,
 			    r->nchanges, sizeof(*r->changes), 16))
@@ -235,94 +320,104 @@ static const struct kser_error *add_change(struct kser_rdreader *r,
 		return kser_error_nomem();
 	r->nchanges++;
 	if (x) {
-		git_oid_cpy(&c->old_id, git_tree_entry_id(x));
-		c->old_mode = (uint32_t)git_tree_entry_filemode_raw(x);
+		git_oid_fromraw(&c->old_id, x->id);
+		c->old_mode = x->mode;
 	}
 	if (y) {
-		git_oid_cpy(&c->new_id, git_tree_entry_id(y));
-		c->new_mode = (uint32_t)git_tree_entry_filemode_raw(y);
+		git_oid_fromraw(&c->new_id, y->id);
+		c->new_mode = y->mode;
 	}
 	return NULL;
 }
 
-static const struct kser_error *walk(struct kser_rdreader *r, git_tree *a,
-				     git_tree *b);
+static const struct kser_error *walk(struct kser_rdreader *r,
+				     const struct kser_kept_tree *a,
+				     const struct kser_kept_tree *b);
 
 /* One entry on either side or both, with the same name and kind. */
 static const struct kser_error *visit(struct kser_rdreader *r,
-				      const git_tree_entry *x,
-				      const git_tree_entry *y)
+				      const struct raw_entry *x,
+				      const struct raw_entry *y)
 {
-	const git_tree_entry *e = x ? x : y;
-	uint32_t xm = x ? (uint32_t)git_tree_entry_filemode_raw(x) : 0;
-	uint32_t ym = y ? (uint32_t)git_tree_entry_filemode_raw(y) : 0;
-	git_tree *sa = NULL, *sb = NULL;
+	const struct raw_entry *e = x ? x : y;
+	struct kser_kept_tree sa, sb;
 	const struct kser_error *err = NULL;
 	size_t at = r->path.len;
+	git_oid id;
 
-	if (x && y && xm == ym && git_oid_equal(git_tree_entry_id(x),
-						git_tree_entry_id(y)))
+	if (x && y && x->mode == y->mode &&
+	    !memcmp(x->id, y->id, GIT_OID_RAWSZ))
 		return NULL;
-	if (git_tree_entry_type(e) != GIT_OBJECT_TREE) {
-		if ((x && !is_file(xm)) || (y && !is_file(ym))) {
+	if (e->mode != GIT_FILEMODE_TREE) {
+		if ((x && !is_file(x->mode)) || (y && !is_file(y->mode))) {
 			r->unusual = true;
 			return NULL;
 		}
 		return add_change(r, x, y);
 	}
-	if ((x && xm != GIT_FILEMODE_TREE) || (y && ym != GIT_FILEMODE_TREE)) {
+	if ((x && x->mode != GIT_FILEMODE_TREE) ||
+	    (y && y->mode != GIT_FILEMODE_TREE)) {
 		r->unusual = true;
 		return NULL;
 	}
-	if (x)
-		err = tree_by_id(&sa, r, git_tree_entry_id(x));
-	if (!err && y)
-		err = tree_by_id(&sb, r, git_tree_entry_id(y));
-	if (err)
+	if (x) {
+		git_oid_fromraw(&id, x->id);
+		err = tree_by_id(&sa, r, &id);
+	}
+	if (!err && y) {
+		git_oid_fromraw(&id, y->id);
+		err = tree_by_id(&sb, r, &id);
+	}
+	if (err || r->unusual)
 		return err;
-	kser_buf_puts(&r->path, git_tree_entry_name(e));
+	kser_buf_put(&r->path, e->name, e->name_len);
 	kser_buf_putc(&r->path, '/');
 	err = kser_buf_check(&r->path);
 	if (!err)
-		err = walk(r, sa, sb);
+		err = walk(r, x ? &sa : NULL, y ? &sb : NULL);
 	kser_buf_truncate(&r->path, at);
 	return err;
 }
 
 /*
  * The files that differ between trees a and b (either may be NULL),
- * both in git's order (tree_by_id() checked), merged by name.
+ * both plain (tree_by_id() checked), merged by name.
  */
-static const struct kser_error *walk(struct kser_rdreader *r, git_tree *a,
-				     git_tree *b)
+static const struct kser_error *walk(struct kser_rdreader *r,
+				     const struct kser_kept_tree *a,
+				     const struct kser_kept_tree *b)
 {
-	size_t na = a ? git_tree_entrycount(a) : 0;
-	size_t nb = b ? git_tree_entrycount(b) : 0, i = 0, j = 0;
+	size_t na = a ? a->size : 0, nb = b ? b->size : 0, i = 0, j = 0;
 	const struct kser_error *err = NULL;
 
 	while (!err && !r->unusual && (i < na || j < nb)) {
-		const git_tree_entry *x = i < na ?
-					  git_tree_entry_byindex(a, i) : NULL;
-		const git_tree_entry *y = j < nb ?
-					  git_tree_entry_byindex(b, j) : NULL;
+		struct raw_entry x, y;
 		int c;
 
-		/* Most entries are the same on both sides. */
-		if (x && y &&
-		    git_oid_equal(git_tree_entry_id(x), git_tree_entry_id(y)) &&
-		    git_tree_entry_filemode_raw(x) ==
-		    git_tree_entry_filemode_raw(y) &&
-		    !strcmp(git_tree_entry_name(x), git_tree_entry_name(y))) {
-			i++;
-			j++;
-			continue;
+		/* Most entries are the same on both sides, byte for byte. */
+		if (i < na && j < nb) {
+			const unsigned char *nul = memchr(a->data + i, '\0',
+							  na - i);
+			size_t len = (size_t)(nul - (a->data + i)) + 1 +
+				     GIT_OID_RAWSZ;
+
+			if (len <= nb - j &&
+			    !memcmp(a->data + i, b->data + j, len)) {
+				i += len;
+				j += len;
+				continue;
+			}
 		}
-		c = !x ? 1 : !y ? -1 : git_tree_entry_cmp(x, y);
+		if (i < na)
+			entry_at(&x, a, i);
+		if (j < nb)
+			entry_at(&y, b, j);
+		c = i >= na ? 1 : j >= nb ? -1 : entry_cmp(&x, &y);
 		if (c <= 0)
-			i++;
+			i += x.len;
 		if (c >= 0)
-			j++;
-		err = visit(r, c <= 0 ? x : NULL, c >= 0 ? y : NULL);
+			j += y.len;
+		err = visit(r, c <= 0 ? &x : NULL, c >= 0 ? &y : NULL);
 	}
 	return err;
 }
@@ -382,7 +477,8 @@ const struct kser_error *kser_rdreader_text(struct kser_rdreader *r,
 					    git_commit *commit)
 {
 	const struct kser_error *err = NULL;
-	git_tree *a = NULL, *b = NULL;
+	struct kser_kept_tree a, b;
+	bool root = true;
 	git_commit *parent = NULL;
 	struct kser_rdtext t;
 	size_t i;
@@ -412,11 +508,12 @@ const struct kser_error *kser_rdreader_text(struct kser_rdreader *r,
 			goto done;
 		}
 		err = tree_by_id(&a, r, git_commit_tree_id(parent));
+		root = false;
 	}
 	if (!err)
 		err = tree_by_id(&b, r, git_commit_tree_id(commit));
-	if (!err)
-		err = walk(r, a, b);
+	if (!err && !r->unusual)
+		err = walk(r, root ? NULL : &a, &b);
 	if (err)
 		goto done;
 	/* A deleted file and an added one may be a rename. */

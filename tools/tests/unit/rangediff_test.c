@@ -594,6 +594,68 @@ static const char history_script[] =
 	"done; "
 	"printf '*.c diff\\n' >mm/.gitattributes";
 
+/*
+ * A tree git would not write (a file of mode 100664, as old gits wrote
+ * them) is read by libgit2's diff, as kser_commitpatch() reads it.
+ */
+static void odd_tree_is_left_to_libgit2(git_repository *repo,
+					const git_oid *tip)
+{
+	struct kser_commitpatch_options o = KSER_COMMITPATCH_OPTIONS_INIT;
+	struct kser_buf fast = KSER_BUF_INIT, slow = KSER_BUF_INIT;
+	struct kser_rdreader reader;
+	git_commit *parent = NULL, *c = NULL;
+	git_odb_object *raw = NULL;
+	git_tree *tree = NULL;
+	git_odb *odb = NULL;
+	git_oid blob, tree_id, id;
+	unsigned char *data;
+	char *at;
+	size_t size;
+	git_signature *sig = NULL;
+
+	assert_int_equal(git_commit_lookup(&parent, repo, tip), 0);
+	assert_int_equal(git_repository_odb(&odb, repo), 0);
+	assert_int_equal(git_odb_read(&raw, odb, git_commit_tree_id(parent)),
+			 0);
+	size = git_odb_object_size(raw);
+	data = malloc(size);
+	assert_non_null(data);
+	memcpy(data, git_odb_object_data(raw), size);
+	at = memmem(data, size, "100644 .gitattributes", 21);
+	assert_non_null(at);
+	memcpy(at, "100664", 6);
+	assert_int_equal(git_blob_create_from_buffer(&blob, repo, "odd\n", 4),
+			 0);
+	memcpy(at + 22, blob.id, GIT_OID_RAWSZ);
+	assert_int_equal(git_odb_write(&tree_id, odb, data, size,
+				       GIT_OBJECT_TREE), 0);
+	assert_int_equal(git_tree_lookup(&tree, repo, &tree_id), 0);
+	assert_int_equal(git_signature_new(&sig, "A", "a@example.org",
+					   1700000000, 0), 0);
+	assert_int_equal(git_commit_create(&id, repo, NULL, sig, sig, NULL,
+					   "odd\n", tree, 1,
+					   (const git_commit **)&parent), 0);
+	assert_int_equal(git_commit_lookup(&c, repo, &id), 0);
+	kser_rdreader_init(&reader, repo, &o);
+	assert_ok(kser_rdreader_text(&reader, &fast, NULL, parent));
+	kser_buf_clear(&fast);
+	assert_ok(kser_rdreader_text(&reader, &fast, NULL, c));
+	assert_ok(kser_commitpatch(&slow, NULL, repo, c, &o));
+	assert_string_equal(kser_buf_cstr(&fast), kser_buf_cstr(&slow));
+	assert_int_equal(reader.slow, 1);
+	kser_rdreader_release(&reader);
+	kser_buf_release(&fast);
+	kser_buf_release(&slow);
+	git_signature_free(sig);
+	git_commit_free(c);
+	git_tree_free(tree);
+	free(data);
+	git_odb_object_free(raw);
+	git_odb_free(odb);
+	git_commit_free(parent);
+}
+
 static void range_as_commitpatch(void **state)
 {
 	char dir[] = "/tmp/kser-unit-XXXXXX";
@@ -662,6 +724,7 @@ static void range_as_commitpatch(void **state)
 		assert_true(reader.slow > 10);
 		kser_rdreader_release(&reader);
 	}
+	odd_tree_is_left_to_libgit2(repo, &ids[n - 1]);
 	kser_buf_release(&cmd);
 	kser_buf_release(&path);
 	kser_buf_release(&fast);
