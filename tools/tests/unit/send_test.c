@@ -259,6 +259,15 @@ static void outbox_refuses_what_it_cannot_send(void **state)
 	}
 	assert_err(kser_outbox_load(&box, f->dir, &f->cfg),
 		   KSER_ERR_BAD_INPUT, "line 1 of the body is longer than 998");
+	/* Folding inside the brackets: the journal's key must be one id. */
+	put(f, "m", "From: a@example.com\nTo: b@example.com\n"
+	    "Message-Id: <id.1@example.o\n\t>\n\nbody\n");
+	assert_err(kser_outbox_load(&box, f->dir, &f->cfg),
+		   KSER_ERR_BAD_INPUT, "a Message-Id without an <id@domain>");
+	put(f, "m", "From: a@example.com\nTo: b@example.com\n"
+	    "Message-Id: <no-at-sign>\n\nbody\n");
+	assert_err(kser_outbox_load(&box, f->dir, &f->cfg),
+		   KSER_ERR_BAD_INPUT, "a Message-Id without an <id@domain>");
 	put(f, "m", "not a mail\n");
 	assert_err(kser_outbox_load(&box, f->dir, &f->cfg),
 		   KSER_ERR_BAD_INPUT, "is not a mail");
