@@ -116,6 +116,11 @@ static void lists_refuse_an_unclosed_comment(void **state)
 	assert_err(kser_send_addr_render_new(&out, &v, &n, &alloc,
 		"x <e@example.org> (a (nested) one"),
 		KSER_ERR_BAD_INPUT, "never closed");
+	/* GMime leaks here too (found by the send fuzz target). */
+	assert_err(kser_send_addr_parse(&v, &n, &alloc,
+		"\"om:e@ [](From:m:: F[]", "To"),
+		KSER_ERR_BAD_INPUT, "has a quoted string '\"' that is never "
+		"closed");
 	assert_int_equal(n, 0);
 	assert_ok(kser_send_addr_parse(&v, &n, &alloc,
 		"\"Smith (Jr\" <s@example.org>, t@example.org (T \\( (x)), "
