@@ -11,8 +11,11 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <git2.h>
 
 #include "kser/buf.h"
+
+struct kser_error;
 
 struct kser_rdtext {
 	struct kser_buf *out;
@@ -57,6 +60,26 @@ void kser_rdtext_noeol(struct kser_rdtext *t);
 /* "Binary files OLD and NEW differ"; NULL for /dev/null. */
 void kser_rdtext_binary(struct kser_rdtext *t, const char *old_path,
 			const char *new_path);
+
+/*
+ * The author (mapped through mailmap, which may be NULL), the message
+ * and the notes of notes_ref (NULL: none) of a commit, as
+ * kser_rdtext_meta() and kser_rdtext_notes() write them.
+ */
+void kser_rdtext_commit_head(struct kser_rdtext *t, git_repository *repo,
+			     git_commit *commit, git_mailmap *mailmap,
+			     const char *notes_ref);
+
+/*
+ * What follows a file's " ## path ##" line: the hunks of patch, or, for
+ * a binary file with no hunks, "Binary files ... differ" unless both
+ * sides are the same blob. kind and the paths are the file's.
+ */
+const struct kser_error *kser_rdtext_patch(struct kser_rdtext *t,
+					   git_patch *patch,
+					   enum kser_rdtext_kind kind,
+					   const char *old_path,
+					   const char *new_path);
 
 /*
  * A path as git writes it in diff headers (core.quotePath): prefix and

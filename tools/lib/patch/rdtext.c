@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "kser/error.h"
 #include "kser/rdtext.h"
 
 struct width_range {
@@ -374,4 +375,118 @@ void kser_message_subject(struct kser_buf *out, const char *message)
 		kser_buf_put(out, p, len);
 		first = false;
 	}
+}
+
+/* --- from libgit2's objects ------------------------------------------- */
+
+void kser_rdtext_commit_head(struct kser_rdtext *t, git_repository *repo,
+			     git_commit *commit, git_mailmap *mailmap,
+			     const char *notes_ref)
+{
+	const git_signature *author = git_commit_author(commit);
+	const char *name = author->name, *email = author->email;
+	const char *mapped_name = NULL, *mapped_email = NULL;
+	git_note *note = NULL;
+
+	if (mailmap &&
+	    git_mailmap_resolve(&mapped_name, &mapped_email, mailmap, name,
+				email) == 0) {
+		name = mapped_name;
+		email = mapped_email;
+	}
+	kser_rdtext_meta(t, name, email, git_commit_message(commit));
+	if (notes_ref &&
+	    git_note_read(&note, repo, notes_ref, git_commit_id(commit)) == 0) {
+		struct kser_buf header = KSER_BUF_INIT;
+		const char *ref = notes_ref;
+
+		if (!strcmp(ref, "refs/notes/commits")) {
+			kser_buf_puts(&header, "Notes");
+		} else {
+			if (!strncmp(ref, "refs/", 5))
+				ref += 5;
+			if (!strncmp(ref, "notes/", 6))
+				ref += 6;
+			kser_buf_printf(&header, "Notes (%s)", ref);
+		}
+		kser_rdtext_notes(t, kser_buf_cstr(&header),
+				  git_note_message(note));
+		kser_buf_release(&header);
+		git_note_free(note);
+	}
+}
+
+/* The function name of a hunk header: what follows the second "@@ ". */
+static void hunk_func(const git_diff_hunk *h, const char **func,
+		      size_t *len)
+{
+	const char *p = h->header, *end = h->header + h->header_len;
+	const char *at;
+
+	*func = "";
+	*len = 0;
+	while (end > p && (end[-1] == '\n' || end[-1] == '\r'))
+		end--;
+	if ((size_t)(end - p) < 4 ||
+	    !(at = memmem(p + 2, (size_t)(end - p - 2), "@@", 2)))
+		return;
+	*func = at + 2;
+	*len = (size_t)(end - *func);
+}
+
+const struct kser_error *kser_rdtext_patch(struct kser_rdtext *t,
+					   git_patch *patch,
+					   enum kser_rdtext_kind kind,
+					   const char *old_path,
+					   const char *new_path)
+{
+	const git_diff_delta *d = git_patch_get_delta(patch);
+	size_t h, nh = git_patch_num_hunks(patch);
+
+	if ((d->flags & GIT_DIFF_FLAG_BINARY) && !nh) {
+		if (!git_oid_equal(&d->old_file.id, &d->new_file.id))
+			kser_rdtext_binary(t, kind == KSER_RDTEXT_NEW ? NULL :
+					   old_path,
+					   kind == KSER_RDTEXT_DELETED ? NULL :
+					   new_path);
+		return NULL;
+	}
+	for (h = 0; h < nh; h++) {
+		const git_diff_hunk *hunk;
+		const char *func;
+		size_t flen, l, nl;
+
+		if (git_patch_get_hunk(&hunk, &nl, patch, h) < 0)
+			return kser_error_git("cannot read a hunk of '%s'",
+					      new_path);
+		hunk_func(hunk, &func, &flen);
+		kser_rdtext_hunk(t, func, flen);
+		for (l = 0; l < nl; l++) {
+			const git_diff_line *line;
+			size_t len;
+
+			if (git_patch_get_line_in_hunk(&line, patch, h, l) < 0)
+				return kser_error_git("cannot read a line of "
+						      "'%s'", new_path);
+			switch (line->origin) {
+			case GIT_DIFF_LINE_CONTEXT:
+			case GIT_DIFF_LINE_ADDITION:
+			case GIT_DIFF_LINE_DELETION:
+				len = line->content_len;
+				if (len && line->content[len - 1] == '\n')
+					len--;
+				kser_rdtext_line(t, line->origin,
+						 line->content, len);
+				break;
+			case GIT_DIFF_LINE_CONTEXT_EOFNL:
+			case GIT_DIFF_LINE_ADD_EOFNL:
+			case GIT_DIFF_LINE_DEL_EOFNL:
+				kser_rdtext_noeol(t);
+				break;
+			default:
+				break;
+			}
+		}
+	}
+	return NULL;
 }

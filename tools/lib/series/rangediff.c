@@ -126,6 +126,7 @@ static const struct kser_error *exact_matches(const struct kser_rangediff_list *
 struct cost_job {
 	const struct kser_rangediff_list *a, *b;
 	const long *a2b, *b2a;
+	const struct kser_rdlines *lines;	/* a's patches, then b's */
 	int *cost;
 	size_t n;		/* the matrix is n by n */
 	size_t next_row;	/* shared: the next row to do */
@@ -137,7 +138,9 @@ static void *cost_worker(void *arg)
 {
 	struct cost_job *job = arg;
 	const struct kser_error *err = NULL;
+	struct kser_rdsize scratch;
 
+	kser_rdsize_init(&scratch);
 	for (;;) {
 		size_t j, i;
 
@@ -154,13 +157,9 @@ static void *cost_worker(void *arg)
 			if (job->a2b[i] == (long)j) {
 				c = 0;
 			} else if (job->a2b[i] < 0 && job->b2a[j] < 0) {
-				const struct kser_rangediff_patch *x =
-					&job->a->v[i], *y = &job->b->v[j];
-
-				err = kser_rangediff_diffsize(&c, diff_part(x),
-							      diff_part_len(x),
-							      diff_part(y),
-							      diff_part_len(y));
+				err = kser_rdsize_count(&scratch, &c,
+							job->lines, i,
+							job->a->n + j);
 				if (err)
 					break;
 			}
@@ -174,7 +173,36 @@ static void *cost_worker(void *arg)
 			break;
 		}
 	}
+	kser_rdsize_release(&scratch);
 	return NULL;
+}
+
+/* The lines of the diffs of both sides, numbered once for all pairs. */
+static const struct kser_error *
+number_lines(struct kser_rdlines *out, const struct kser_rangediff_list *a,
+	     const struct kser_rangediff_list *b)
+{
+	size_t n = a->n + b->n, i;
+	const char **texts = malloc((n ? n : 1) * sizeof(*texts));
+	size_t *lens = malloc((n ? n : 1) * sizeof(*lens));
+	const struct kser_error *err;
+
+	if (!texts || !lens) {
+		free(texts);
+		free(lens);
+		return kser_error_nomem();
+	}
+	for (i = 0; i < n; i++) {
+		const struct kser_rangediff_patch *p =
+			i < a->n ? &a->v[i] : &b->v[i - a->n];
+
+		texts[i] = diff_part(p);
+		lens[i] = diff_part_len(p);
+	}
+	err = kser_rdlines_build(out, n, texts, lens);
+	free(texts);
+	free(lens);
+	return err;
 }
 
 static const struct kser_error *fill_costs(struct cost_job *job, int threads)
@@ -215,6 +243,7 @@ static const struct kser_error *correspond(const struct kser_rangediff_list *a,
 {
 	size_t n = a->n + b->n, i, j;
 	size_t limit = o->max_memory ? o->max_memory : (size_t)1 << 30;
+	struct kser_rdlines lines = { 0 };
 	struct cost_job job;
 	const struct kser_error *err;
 	int *cost = NULL, *c2r = NULL, *r2c = NULL;
@@ -237,7 +266,11 @@ static const struct kser_error *correspond(const struct kser_rangediff_list *a,
 		err = kser_error_nomem();
 		goto done;
 	}
+	err = number_lines(&lines, a, b);
+	if (err)
+		goto done;
 	memset(&job, 0, sizeof(job));
+	job.lines = &lines;
 	job.a = a;
 	job.b = b;
 	job.a2b = a2b;
@@ -271,6 +304,7 @@ static const struct kser_error *correspond(const struct kser_rangediff_list *a,
 			b2a[c2r[i]] = (long)i;
 		}
 done:
+	kser_rdlines_release(&lines);
 	free(cost);
 	free(c2r);
 	free(r2c);

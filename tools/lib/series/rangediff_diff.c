@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The diff of two patch texts: its size (the cost of a pair) and its
- * rendering as git range-diff prints it. libgit2's xdiff makes the hunks;
+ * The diff of two patch texts as git range-diff prints it (its size, the
+ * cost of a pair, is rangediff_cost.c's). libgit2's xdiff makes the hunks;
  * the hunk headers name the section they are in, found as git's
  * range-diff driver finds it (the nearest " ## ... ##" or "@@ ..." line
  * above), and the colours are git's dual colours: the outer diff's sign
@@ -16,46 +16,6 @@
 #include "kser/rangediff.h"
 #include "kser/rdtext.h"
 #include "kser_lib_series.h"
-
-/* --- size -------------------------------------------------------------- */
-
-static int count_hunk(const git_diff_delta *d, const git_diff_hunk *h,
-		      void *arg)
-{
-	(void)d;
-	(void)h;
-	(*(int *)arg)++;
-	return 0;
-}
-
-static int count_line(const git_diff_delta *d, const git_diff_hunk *h,
-		      const git_diff_line *l, void *arg)
-{
-	(void)d;
-	(void)h;
-	if (l->origin == GIT_DIFF_LINE_CONTEXT ||
-	    l->origin == GIT_DIFF_LINE_ADDITION ||
-	    l->origin == GIT_DIFF_LINE_DELETION)
-		(*(int *)arg)++;
-	return 0;
-}
-
-const struct kser_error *kser_rangediff_diffsize(int *out, const char *a,
-						 size_t alen, const char *b,
-						 size_t blen)
-{
-	git_diff_options o = GIT_DIFF_OPTIONS_INIT;
-
-	/* git measures with xdiff's plain defaults: no indent heuristic. */
-	o.context_lines = 3;
-	o.interhunk_lines = 0;
-	o.flags = GIT_DIFF_FORCE_TEXT;
-	*out = 0;
-	if (git_diff_buffers(a, alen, "a", b, blen, "b", &o, NULL, NULL,
-			     count_hunk, count_line, out) < 0)
-		return kser_error_git("cannot diff two patches");
-	return NULL;
-}
 
 /* --- rendering --------------------------------------------------------- */
 

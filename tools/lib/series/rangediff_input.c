@@ -136,6 +136,7 @@ kser_rangediff_list_from_range_abbrev(struct kser_rangediff_list *out,
 	struct kser_commitpatch_options copts = KSER_COMMITPATCH_OPTIONS_INIT;
 	const struct kser_error *err = NULL;
 	struct kser_buf text = KSER_BUF_INIT, subject = KSER_BUF_INIT;
+	struct kser_rdreader reader;
 	git_mailmap *mailmap = NULL;
 	git_buf notes = GIT_BUF_INIT;
 	git_reference *notes_ref = NULL;
@@ -153,6 +154,7 @@ kser_rangediff_list_from_range_abbrev(struct kser_rangediff_list *out,
 	if (git_note_default_ref(&notes, repo) == 0 &&
 	    git_reference_lookup(&notes_ref, repo, notes.ptr) == 0)
 		copts.notes_ref = notes.ptr;
+	kser_rdreader_init(&reader, repo, &copts);
 
 	for (k = 0; k < nids; k++) {
 		const git_oid *idp = &ids[k];
@@ -172,7 +174,7 @@ kser_rangediff_list_from_range_abbrev(struct kser_rangediff_list *out,
 		}
 		kser_buf_clear(&text);
 		kser_buf_clear(&subject);
-		err = kser_commitpatch(&text, &info, repo, commit, &copts);
+		err = kser_rdreader_text(&reader, &text, &info, commit);
 		if (!err)
 			err = kser_abbrev(hex, repo, idp, abbrev);
 		kser_message_subject(&subject, git_commit_message(commit));
@@ -188,6 +190,7 @@ kser_rangediff_list_from_range_abbrev(struct kser_rangediff_list *out,
 		if (err)
 			break;
 	}
+	kser_rdreader_release(&reader);
 done:
 	free(ids);
 	git_reference_free(notes_ref);

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Objects and trees: the pack writer, the tree editor, apply_to_tree. */
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,7 @@
 #include "kser/util.h"
 #include "kser/pack.h"
 #include "odb/kser_lib_odb.h"
+#include "kser/revrange.h"
 #include "kser/treeedit.h"
 #include "test_helpers.h"
 
@@ -543,6 +545,149 @@ static void apply_stops_when_cancelled(void **state)
 	kser_patch_free(p);
 }
 
+/*
+ * kser_revrange_list() on a random history whose dates are out of
+ * order, against the graph itself: what the tips reach and the hidden
+ * commits do not, in the order of libgit2's walk (which lets more
+ * through, so that the check has work to do).
+ */
+#define HISTORY 120
+
+static unsigned int lcg(unsigned int *seed)
+{
+	*seed = *seed * 1103515245u + 12345u;
+	return (*seed >> 16) & 0x7fff;
+}
+
+static void reach(bool *in, const int (*parents)[2], int from)
+{
+	int stack[HISTORY * 2], top = 0;
+
+	stack[top++] = from;
+	while (top) {
+		int c = stack[--top], k;
+
+		if (in[c])
+			continue;
+		in[c] = true;
+		for (k = 0; k < 2; k++)
+			if (parents[c][k] >= 0)
+				stack[top++] = parents[c][k];
+	}
+}
+
+static void revrange_is_the_graph(void **state)
+{
+	static const unsigned int sorts[] = {
+		GIT_SORT_TOPOLOGICAL | GIT_SORT_REVERSE,
+		GIT_SORT_TOPOLOGICAL | GIT_SORT_TIME | GIT_SORT_REVERSE,
+		GIT_SORT_TIME, GIT_SORT_NONE,
+	};
+	struct fixture *f = *state;
+	int parents[HISTORY][2];
+	git_oid ids[HISTORY], empty;
+	git_treebuilder *tb = NULL;
+	unsigned int seed = 9;
+	int i, trial, let_through = 0;
+
+	assert_int_equal(git_treebuilder_new(&tb, f->repo, NULL), 0);
+	assert_int_equal(git_treebuilder_write(&empty, tb), 0);
+	git_treebuilder_free(tb);
+	for (i = 0; i < HISTORY; i++) {
+		const git_commit *pc[2] = { NULL, NULL };
+		git_commit *owned[2] = { NULL, NULL };
+		git_signature *sig = NULL;
+		git_tree *tree = NULL;
+		unsigned int roll = lcg(&seed) % 10;
+		size_t np = 0, k;
+		char msg[32];
+
+		parents[i][0] = parents[i][1] = -1;
+		if (i && roll) {
+			int back = (int)(lcg(&seed) % 4) + 1;
+
+			parents[i][0] = i - back < 0 ? 0 : i - back;
+			np = 1;
+			if (roll > 7) {
+				parents[i][1] = (int)(lcg(&seed) % (unsigned)i);
+				if (parents[i][1] != parents[i][0])
+					np = 2;
+				else
+					parents[i][1] = -1;
+			}
+		}
+		for (k = 0; k < np; k++) {
+			assert_int_equal(git_commit_lookup(&owned[k], f->repo,
+							   &ids[parents[i][k]]),
+					 0);
+			pc[k] = owned[k];
+		}
+		/* Dates with no regard for the order of the history. */
+		assert_int_equal(git_signature_new(&sig, "A", "a@example.org",
+						   1000000000 +
+						   (git_time_t)(lcg(&seed) %
+								5000), 0),
+				 0);
+		assert_int_equal(git_tree_lookup(&tree, f->repo, &empty), 0);
+		snprintf(msg, sizeof(msg), "c%d\n", i);
+		assert_int_equal(git_commit_create(&ids[i], f->repo, NULL, sig,
+						   sig, NULL, msg, tree, np,
+						   pc),
+				 0);
+		git_tree_free(tree);
+		git_signature_free(sig);
+		for (k = 0; k < np; k++)
+			git_commit_free(owned[k]);
+	}
+	for (trial = 0; trial < 1200; trial++) {
+		unsigned int sort = sorts[trial % 4];
+		size_t ntips = 1 + lcg(&seed) % 2, nhide = 1 + lcg(&seed) % 2;
+		git_oid tips[2], hide[2], id, *got = NULL, want[HISTORY];
+		bool in_tips[HISTORY] = { false }, in_hide[HISTORY] = { false };
+		size_t ngot = 0, nwant = 0, nwalk = 0, k;
+		git_revwalk *w = NULL;
+
+		for (k = 0; k < ntips; k++) {
+			int t = HISTORY / 2 + (int)(lcg(&seed) % (HISTORY / 2));
+
+			git_oid_cpy(&tips[k], &ids[t]);
+			reach(in_tips, parents, t);
+		}
+		for (k = 0; k < nhide; k++) {
+			int h = (int)(lcg(&seed) % HISTORY);
+
+			git_oid_cpy(&hide[k], &ids[h]);
+			reach(in_hide, parents, h);
+		}
+		assert_int_equal(git_revwalk_new(&w, f->repo), 0);
+		assert_int_equal(git_revwalk_sorting(w, sort), 0);
+		for (k = 0; k < ntips; k++)
+			assert_int_equal(git_revwalk_push(w, &tips[k]), 0);
+		for (k = 0; k < nhide; k++)
+			assert_int_equal(git_revwalk_hide(w, &hide[k]), 0);
+		while (git_revwalk_next(&id, w) == 0) {
+			for (i = 0; !git_oid_equal(&ids[i], &id); i++)
+				assert_true(i + 1 < HISTORY);
+			nwalk++;
+			if (in_tips[i] && !in_hide[i])
+				git_oid_cpy(&want[nwant++], &id);
+		}
+		git_revwalk_free(w);
+		if (nwalk > nwant)
+			let_through++;
+		assert_ok(kser_revrange_list(&got, &ngot, f->repo, tips, ntips,
+					     hide, nhide, sort));
+		assert_int_equal(ngot, nwant);
+		for (k = 0; k < ngot; k++)
+			if (!git_oid_equal(&got[k], &want[k]))
+				fail_msg("trial %d: commit %zu differs", trial,
+					 k);
+		free(got);
+	}
+	/* The walk alone is wrong often enough to test the check. */
+	assert_true(let_through > 20);
+}
+
 /* Allocations above 256 MB fail here instead of succeeding. */
 const char *__asan_default_options(void);
 const char *__asan_default_options(void)
@@ -571,6 +716,8 @@ int main(void)
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(apply_stops_when_cancelled,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(revrange_is_the_graph, setup,
+						teardown),
 	};
 	int failed;
 
