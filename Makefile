@@ -2,10 +2,21 @@
 #
 #   make            build build/kser
 #   make check      unit (cmocka) and end-to-end (sharness) tests, built
-#                   with AddressSanitizer and UBSan
+#                   with AddressSanitizer and UBSan, every fuzz target for
+#                   FUZZ_SECONDS (20) each, and the newest version of the
+#                   series verified in its default configuration
 #   make run        the main job: import the series' base, apply the
-#                   newest version of the series
+#                   newest version of the series and verify it in every
+#                   configuration the version names
 #   make install    install kser and its man pages (PREFIX=/usr/local)
+#   make fuzz       the fuzz targets alone (FUZZ_SECONDS, FUZZ_TARGETS)
+#
+# The library is every .c under tools/lib/, at any depth: tools/lib/ is
+# laid out in folders by layer (docs/layers.md), each folder with one
+# private header tools/lib/<layer>/kser_lib_<layer>.h. Objects mirror the
+# sources under build/obj/lib/ (build/check/obj/lib/ for the test build).
+# make check first checks the layering rule (tools/check-layers.sh): an
+# include that points up the layers fails it, naming the file.
 #
 # Every target that needs packages calls ci/deps.sh first, which installs
 # what is missing from Debian and is quick when nothing is.
@@ -42,11 +53,11 @@ CFLAGS_CHECK := $(CFLAGS_COMMON) -O1 -DKSER_TEST_HOOKS -fsanitize=address,undefi
 	-fno-omit-frame-pointer -fno-sanitize-recover=all
 LDFLAGS_CHECK := -fsanitize=address,undefined
 
-LIB_SRCS := $(sort $(wildcard tools/lib/*.c))
+LIB_SRCS := $(sort $(shell find tools/lib -name '*.c'))
 CLI_SRCS := $(sort $(wildcard tools/cli/*.c))
 UNIT_SRCS := $(sort $(wildcard tools/tests/unit/*_test.c))
-HEADERS := $(wildcard tools/include/kser/*.h tools/lib/*.h tools/cli/*.h \
-	tools/tests/unit/*.h)
+HEADERS := $(wildcard tools/include/kser/*.h tools/cli/*.h \
+	tools/tests/unit/*.h) $(shell find tools/lib -name '*.h')
 
 REL := $(BUILD)/obj
 CHK := $(BUILD)/check
@@ -56,7 +67,7 @@ CHK_LIB_OBJS := $(LIB_SRCS:tools/%.c=$(CHK)/obj/%.o)
 CHK_CLI_OBJS := $(CLI_SRCS:tools/%.c=$(CHK)/obj/%.o)
 UNIT_BINS := $(UNIT_SRCS:tools/tests/unit/%.c=$(CHK)/unit/%)
 
-.PHONY: all deps kernel-deps check unit e2e run install clean
+.PHONY: all deps kernel-deps layers check unit e2e run install clean
 .DELETE_ON_ERROR:
 
 all: deps $(BUILD)/kser
@@ -103,8 +114,16 @@ $(CHK)/unit/%: tools/tests/unit/%.c $(CHK)/libkser.a $(HEADERS)
 	@$(CC) $(CPPFLAGS) $(CFLAGS_CHECK) $(LDFLAGS_CHECK) -o $@ $< \
 		$(CHK)/libkser.a $(PKG_LIBS) -lcmocka
 
-check: deps kernel-deps $(CHK)/kser $(UNIT_BINS) $(BUILD)/kser
-	@tools/tests/run.sh $(CHK) $(UNIT_BINS)
+layers:
+	@tools/check-layers.sh
+
+check: deps kernel-deps layers $(CHK)/kser $(UNIT_BINS) $(BUILD)/kser \
+		fuzz-bins
+	@KSER_FUZZ=$(FUZZ) FUZZ_SECONDS=$(FUZZ_SECONDS) \
+		FUZZ_TARGETS="$(FUZZ_TARGETS)" KSER_FUZZ_SKIP="$(if \
+		$(HAVE_FUZZ),,no clang that links libFuzzer programs; \
+		ci/deps.sh installs clang and libclang-rt-14-dev)" \
+		tools/tests/run.sh $(CHK) $(UNIT_BINS)
 
 run: deps kernel-deps $(BUILD)/kser
 	@ci/run-series.sh
@@ -117,26 +136,58 @@ install: all
 clean:
 	rm -rf $(BUILD)
 
-# Fuzzing (clang and libFuzzer): make fuzz FUZZ_RUNS=N runs each target
-# N times from the seeds in tools/tests/fuzz/seeds/; not part of check.
+# Fuzzing (clang and libFuzzer): one target per reader of hostile input,
+# tools/tests/fuzz/NAME_fuzz.c, over the library built once more by clang
+# with ASan and UBSan (build/fuzz/). Each target's corpus is kept in
+# tools/tests/fuzz/corpus/NAME/ (tools/tests/fuzz/README.md). make check
+# runs every target for FUZZ_SECONDS (default 20; 0: the corpus once),
+# each one a test, when clang can build libFuzzer programs; make fuzz
+# runs them alone (make fuzz FUZZ_SECONDS=900 FUZZ_TARGETS=mail).
 FUZZ := $(BUILD)/fuzz
-FUZZ_RUNS ?= 200000
-FUZZ_TARGETS := patch mail ktap rangediff
-FUZZ_CFLAGS := -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined \
-	$(PKG_CFLAGS)
+FUZZ_SECONDS ?= 20
+FUZZ_TARGETS ?= $(patsubst tools/tests/fuzz/%_fuzz.c,%,\
+	$(sort $(wildcard tools/tests/fuzz/*_fuzz.c)))
+FUZZ_CC := clang
+FUZZ_CFLAGS := -std=c11 -g -O1 -fsanitize=address,undefined \
+	-fno-sanitize-recover=all -fno-omit-frame-pointer $(PKG_CFLAGS)
+FUZZ_LIB_OBJS := $(LIB_SRCS:tools/%.c=$(FUZZ)/obj/%.o)
+FUZZ_BINS := $(FUZZ_TARGETS:%=$(FUZZ)/%_fuzz)
 
-$(FUZZ)/%_fuzz: tools/tests/fuzz/%_fuzz.c $(LIB_SRCS) $(HEADERS)
+# Whether clang links a libFuzzer program here (libclang-rt-*-dev), asked
+# only when a goal needs it.
+ifneq ($(filter check fuzz fuzz-bins,$(MAKECMDGOALS)),)
+HAVE_FUZZ := $(shell mkdir -p $(BUILD) && \
+	echo 'int LLVMFuzzerTestOneInput(const char *d, unsigned long n)' \
+	     '{ return 0; }' | $(FUZZ_CC) -x c -fsanitize=fuzzer,address \
+	     -o $(BUILD)/.fuzz-probe - >/dev/null 2>&1 && echo yes; \
+	rm -f $(BUILD)/.fuzz-probe)
+endif
+
+$(FUZZ)/obj/%.o: tools/%.c $(HEADERS) $(BUILD)/config.mk
 	@mkdir -p $(@D)
-	@echo "  FUZZ    $@"
-	@clang $(CPPFLAGS) $(FUZZ_CFLAGS) -o $@ $< $(LIB_SRCS) $(PKG_LIBS)
+	@echo "  CLANG   $@"
+	@$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link \
+		-c -o $@ $<
 
-.PHONY: fuzz
-fuzz: deps $(FUZZ_TARGETS:%=$(FUZZ)/%_fuzz)
-	@ci/deps.sh --fuzz
-	@for t in $(FUZZ_TARGETS); do \
-		mkdir -p $(FUZZ)/corpus-$$t && \
-		echo "fuzz: $$t, $(FUZZ_RUNS) runs" && \
-		$(FUZZ)/$${t}_fuzz -runs=$(FUZZ_RUNS) -max_len=16384 \
-			-artifact_prefix=$(FUZZ)/$$t- $(FUZZ)/corpus-$$t \
-			tools/tests/fuzz/seeds/$$t 2>&1 | tail -n 3 || exit 1; \
-	done
+$(FUZZ)/libkser.a: $(FUZZ_LIB_OBJS)
+	@rm -f $@
+	@echo "  AR      $@"
+	@ar rcs $@ $^
+
+$(FUZZ)/%_fuzz: tools/tests/fuzz/%_fuzz.c $(FUZZ)/libkser.a $(HEADERS)
+	@echo "  FUZZ    $@"
+	@$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< \
+		$(FUZZ)/libkser.a $(PKG_LIBS)
+
+.PHONY: fuzz fuzz-bins
+fuzz-bins: $(if $(HAVE_FUZZ),$(FUZZ_BINS))
+
+fuzz: deps fuzz-bins
+	@if [ -z "$(HAVE_FUZZ)" ]; then \
+		echo "fuzz: clang cannot build libFuzzer programs" \
+		     "(ci/deps.sh installs clang and libclang-rt-14-dev)" >&2; \
+		exit 1; \
+	fi
+	@status=0; for t in $(FUZZ_TARGETS); do \
+		tools/tests/fuzz/run.sh $(FUZZ) $$t $(FUZZ_SECONDS) || status=1; \
+	done; exit $$status

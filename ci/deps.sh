@@ -4,13 +4,13 @@
 #
 #   ci/deps.sh            build and test dependencies
 #   ci/deps.sh --kernel   also the kernel sources and kernel-build tools
-#   ci/deps.sh --fuzz     also clang and libFuzzer (make fuzz)
 set -eu
 
 pkgs="gcc make pkg-config git
 libgit2-dev libgmime-3.0-dev libglib2.0-dev libarchive-dev libjansson-dev
 liblzma-dev zlib1g-dev libssl-dev libdeflate-dev libcurl4-openssl-dev
-libcmocka-dev sharness perl python3 python3-aiosmtpd xz-utils"
+libcmocka-dev sharness perl python3 python3-aiosmtpd xz-utils time
+clang libclang-rt-14-dev"
 kernel_pkgs="linux-source-6.12 ccache flex bison bc libelf-dev libssl-dev
 b4 hyperfine python3-ply python3-git"
 
@@ -18,7 +18,6 @@ want=$pkgs
 for arg in "$@"; do
 	case $arg in
 	--kernel) want="$want $kernel_pkgs" ;;
-	--fuzz) want="$want clang libclang-rt-14-dev" ;;
 	*) echo "deps.sh: unknown option '$arg'" >&2; exit 2 ;;
 	esac
 done

@@ -6,13 +6,15 @@
 
 #include "kser/am.h"
 #include "kser/buf.h"
+#include "kser/cancel.h"
 #include "kser/error.h"
 #include "kser/series.h"
+#include "kser/util.h"
 #include "kser_cli.h"
 
 static const char apply_usage[] =
 	"usage: kser apply [--repo DIR] [--onto REV] [--branch NAME] [-v N] "
-	"[-3] [--force] INPUT...\n"
+	"[-3] [--force] [--patch-format=mbox|mboxrd] INPUT...\n"
 	"\n"
 	"Apply a patch series in memory and point a branch at the result.\n"
 	"\n"
@@ -34,17 +36,23 @@ static const char apply_usage[] =
 	"  -v, --version N  apply version N of the series\n"
 	"  -3, --3way       fall back to a three-way merge when a patch does\n"
 	"                   not apply exactly and its blobs are known\n"
-	"  --force          move the branch if it exists\n"
+	"  --force          move the branch if it exists (never one that is\n"
+	"                   checked out in a worktree)\n"
 	"  --scissors       drop the message above a '-- >8 --' line\n"
-	"  --keep-cr        keep CRs at the ends of mbox lines\n";
+	"  --keep-cr        keep CRs at the ends of mbox lines\n"
+	"  --patch-format=mboxrd\n"
+	"                   the mboxes quote '>From ' lines once more, as\n"
+	"                   lore and public-inbox export them (as git am;\n"
+	"                   never guessed)\n";
 
 struct apply_out {
 	size_t shown;
 };
 
-static void print_patch(const struct kser_series_patch *p, size_t total,
-			const git_oid *commit,
-			const struct kser_apply_report *rep, void *arg)
+static const struct kser_error *
+print_patch(const struct kser_series_patch *p, size_t total,
+	    const git_oid *commit, const struct kser_apply_report *rep,
+	    void *arg)
 {
 	char hex[13];
 	const char *n;
@@ -62,6 +70,7 @@ static void print_patch(const struct kser_series_patch *p, size_t total,
 	if (p->ntrailers)
 		printf("      +%zu trailer%s from replies\n", p->ntrailers,
 		       p->ntrailers == 1 ? "" : "s");
+	return NULL;
 }
 
 static const struct kser_error *resolve_base(git_oid *out, char *label,
@@ -114,6 +123,80 @@ static const struct kser_error *resolve_base(git_oid *out, char *label,
 	git_object_free(commit);
 	git_object_free(obj);
 	return err;
+}
+
+/* Whether the worktree of repository wr is on refname, or rebasing it. */
+static bool worktree_uses(git_repository *wr, const char *refname)
+{
+	static const char *const state[] = { "rebase-merge/head-name",
+					     "rebase-apply/head-name" };
+	git_reference *head = NULL;
+	bool yes = false;
+	size_t i;
+
+	if (git_reference_lookup(&head, wr, "HEAD") == 0 &&
+	    git_reference_type(head) == GIT_REFERENCE_SYMBOLIC &&
+	    !strcmp(git_reference_symbolic_target(head), refname))
+		yes = true;
+	git_reference_free(head);
+	for (i = 0; i < 2 && !yes; i++) {
+		struct kser_buf path = KSER_BUF_INIT, name = KSER_BUF_INIT;
+
+		kser_buf_printf(&path, "%s%s", git_repository_path(wr),
+				state[i]);
+		if (!kser_buf_check(&path) &&
+		    !kser_read_file(&name, path.ptr)) {
+			kser_buf_rtrim(&name);
+			yes = !strcmp(kser_buf_cstr(&name), refname);
+		}
+		kser_buf_release(&path);
+		kser_buf_release(&name);
+	}
+	return yes;
+}
+
+/*
+ * The worktree (main or linked) that has refname checked out, as git
+ * refuses to move such a branch: the worktree would show the difference
+ * as changes of its own. *where is NULL when none has.
+ */
+static const struct kser_error *checked_out_at(char **where,
+					       git_repository *repo,
+					       const char *refname)
+{
+	git_strarray names = { 0 };
+	git_repository *main_repo = NULL;
+	size_t i;
+
+	*where = NULL;
+	if (git_repository_open(&main_repo,
+				git_repository_commondir(repo)) == 0 &&
+	    !git_repository_is_bare(main_repo) &&
+	    worktree_uses(main_repo, refname))
+		*where = strdup(git_repository_workdir(main_repo));
+	git_repository_free(main_repo);
+	if (git_worktree_list(&names, repo) < 0)
+		return kser_error_git("cannot list the worktrees");
+	for (i = 0; i < names.count && !*where; i++) {
+		git_worktree *wt = NULL;
+		git_repository *wr = NULL;
+
+		if (git_worktree_lookup(&wt, repo, names.strings[i]) == 0 &&
+		    git_repository_open_from_worktree(&wr, wt) == 0 &&
+		    worktree_uses(wr, refname))
+			*where = strdup(git_worktree_path(wt));
+		git_repository_free(wr);
+		git_worktree_free(wt);
+	}
+	git_strarray_dispose(&names);
+	if (*where) {
+		size_t n = strlen(*where);
+
+		/* git names it without the final slash. */
+		if (n > 1 && (*where)[n - 1] == '/')
+			(*where)[n - 1] = '\0';
+	}
+	return NULL;
 }
 
 /* Keeps the cover letter and series facts with the branch. */
@@ -169,6 +252,7 @@ static const struct kser_error *cmd_apply(struct kser_cli *cli, int argc,
 		{ "force", no_argument, NULL, 'f' },
 		{ "scissors", no_argument, NULL, 's' },
 		{ "keep-cr", no_argument, NULL, 'k' },
+		{ "patch-format", required_argument, NULL, 'P' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -178,7 +262,7 @@ static const struct kser_error *cmd_apply(struct kser_cli *cli, int argc,
 	struct kser_series *series = NULL;
 	struct kser_mailset set;
 	struct kser_buf refname = KSER_BUF_INIT, log = KSER_BUF_INIT;
-	const char *onto = NULL, *branch_opt = NULL;
+	const char *onto = NULL, *branch_opt = NULL, *note;
 	git_repository *repo = NULL;
 	git_reference *ref = NULL;
 	char *branch = NULL;
@@ -190,6 +274,7 @@ static const struct kser_error *cmd_apply(struct kser_cli *cli, int argc,
 	size_t i, ntrailers = 0;
 
 	kser_mailset_init(&set);
+	mopts.cancel = aopts.cancel = kser_cli_cancel;
 	while ((opt = getopt_long(argc, argv, "v:3fh", opts, NULL)) != -1) {
 		if (kser_cli_common_option(cli, opt, optarg))
 			continue;
@@ -222,6 +307,17 @@ static const struct kser_error *cmd_apply(struct kser_cli *cli, int argc,
 			break;
 		case 'k':
 			mopts.keep_cr = true;
+			break;
+		case 'P':
+			if (!strcmp(optarg, "mboxrd"))
+				mopts.mboxrd = true;
+			else if (!strcmp(optarg, "mbox"))
+				mopts.mboxrd = false;
+			else
+				return kser_cli_usage(&kser_cmd_apply,
+						      "patch format '%s' is "
+						      "not supported (mbox, "
+						      "mboxrd)", optarg);
 			break;
 		case 'h':
 			fputs(apply_usage, stdout);
@@ -261,11 +357,24 @@ static const struct kser_error *cmd_apply(struct kser_cli *cli, int argc,
 				     branch);
 		goto done;
 	}
-	if (!force && git_reference_lookup(&ref, repo, refname.ptr) == 0) {
-		err = kser_error_fmt(KSER_ERR_EXISTS,
-				     "branch '%s' already exists; use "
-				     "--branch NAME or --force", branch);
-		goto done;
+	if (git_reference_lookup(&ref, repo, refname.ptr) == 0) {
+		char *where = NULL;
+
+		if (!force) {
+			err = kser_error_fmt(KSER_ERR_EXISTS,
+					     "branch '%s' already exists; use "
+					     "--branch NAME or --force", branch);
+			goto done;
+		}
+		err = checked_out_at(&where, repo, refname.ptr);
+		if (!err && where)
+			err = kser_error_fmt(KSER_ERR_EXISTS,
+					     "cannot force update the branch "
+					     "'%s' checked out at '%s'",
+					     branch, where);
+		free(where);
+		if (err)
+			goto done;
 	}
 	err = resolve_base(&base, base_label, sizeof(base_label), repo, onto,
 			   series);
@@ -274,7 +383,6 @@ static const struct kser_error *cmd_apply(struct kser_cli *cli, int argc,
 
 	for (i = 0; i < series->npatches; i++)
 		ntrailers += series->patches[i].ntrailers;
-	fputs(kser_buf_cstr(&set.notes), stderr);
 	printf("series: \"%s\" v%u, %zu patch%s%s", kser_series_title(series),
 	       series->version, series->npatches,
 	       series->npatches == 1 ? "" : "es",
@@ -284,6 +392,13 @@ static const struct kser_error *cmd_apply(struct kser_cli *cli, int argc,
 		       ntrailers == 1 ? "" : "s", series->nfollowups,
 		       series->nfollowups == 1 ? "y" : "ies");
 	printf("\n");
+	for (note = kser_buf_cstr(&set.notes); *note;) {
+		const char *nl = strchr(note, '\n');
+		int len = nl ? (int)(nl - note) : (int)strlen(note);
+
+		printf("note: %.*s\n", len, note);
+		note += len + (nl ? 1 : 0);
+	}
 	git_oid_tostr(hex, sizeof(hex), &base);
 	printf("base: %s (%.12s)\n", base_label, hex);
 
@@ -300,6 +415,10 @@ static const struct kser_error *cmd_apply(struct kser_cli *cli, int argc,
 	}
 	git_reference_free(ref);
 	ref = NULL;
+	/* A signal after the last patch still leaves no branch. */
+	err = kser_cli_cancel(NULL);
+	if (err)
+		goto done;
 	if (git_reference_create(&ref, repo, refname.ptr, &tip, force,
 				 log.ptr) < 0) {
 		err = kser_error_git("cannot create branch '%s'", branch);

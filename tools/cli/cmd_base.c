@@ -21,6 +21,8 @@ static const char base_usage[] =
 	"is deterministic (same inputs, same commit IDs on any machine) and a\n"
 	"tag named after the version (e.g. v6.12.117) points at it. The last\n"
 	"line printed is the commit ID. The repository is created if needed.\n"
+	"Objects it already has are not written again, and a failed or\n"
+	"interrupted import leaves it as it was.\n"
 	"\n"
 	"  --repo DIR       the repository (default: as git finds it)\n"
 	"  --overlay DIR    lay DIR/files and DIR/patches over the tree\n"
@@ -47,6 +49,7 @@ static const struct kser_error *base_import(struct kser_cli *cli, int argc,
 	char hex[GIT_OID_HEXSZ + 1];
 	int opt;
 
+	o.cancel = kser_cli_cancel;
 	while ((opt = getopt_long(argc, argv, "fh", opts, NULL)) != -1) {
 		if (kser_cli_common_option(cli, opt, optarg))
 			continue;

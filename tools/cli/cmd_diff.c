@@ -113,6 +113,7 @@ static const struct kser_error *load(struct side *s, git_repository **repo,
 	struct kser_mail_options mopts = KSER_MAIL_OPTIONS_INIT;
 	const struct kser_error *err;
 
+	mopts.cancel = kser_cli_cancel;
 	if (s->mails) {
 		err = s->set.n ? NULL : kser_mailset_add(&s->set, s->arg,
 							 &mopts);
@@ -305,6 +306,7 @@ static const struct kser_error *cmd_diff(struct kser_cli *cli, int argc,
 		{ NULL, 0, NULL, 0 },
 	};
 	struct kser_rangediff_options ropts = KSER_RANGEDIFF_OPTIONS_INIT;
+	struct kser_mail_options mopts = KSER_MAIL_OPTIONS_INIT;
 	struct kser_rangediff_output out_opts = { false, false, false };
 	struct kser_rangediff rd = { NULL, 0 };
 	const struct kser_error *err = NULL;
@@ -317,6 +319,7 @@ static const struct kser_error *cmd_diff(struct kser_cli *cli, int argc,
 	bool json = false;
 	int opt, nargs;
 
+	mopts.cancel = kser_cli_cancel;
 	memset(&a, 0, sizeof(a));
 	memset(&b, 0, sizeof(b));
 	kser_mailset_init(&a.set);
@@ -376,12 +379,9 @@ static const struct kser_error *cmd_diff(struct kser_cli *cli, int argc,
 		/* A thread: its two newest versions, or those asked for. */
 		a.arg = b.arg = argv[0];
 		a.mails = b.mails = true;
-		err = kser_mailset_add(&a.set, argv[0], &(struct kser_mail_options)
-				       KSER_MAIL_OPTIONS_INIT);
+		err = kser_mailset_add(&a.set, argv[0], &mopts);
 		if (!err)
-			err = kser_mailset_add(&b.set, argv[0],
-					       &(struct kser_mail_options)
-					       KSER_MAIL_OPTIONS_INIT);
+			err = kser_mailset_add(&b.set, argv[0], &mopts);
 		if (!err && !old_version)
 			err = second_newest(&a, &old_version);
 		if (err)

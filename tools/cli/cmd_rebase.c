@@ -66,14 +66,6 @@ static const struct kser_error *on_event(const struct kser_rebase_event *ev,
 	return NULL;
 }
 
-static const struct kser_error *on_cancel(void *arg)
-{
-	(void)arg;
-	if (kser_cancel_requested())
-		return kser_error_fmt(KSER_ERR_CANCELLED, "interrupted");
-	return NULL;
-}
-
 static const struct kser_error *report(const struct kser_rebase_result *r)
 {
 	char hex[GIT_OID_HEXSZ + 1];
@@ -197,7 +189,7 @@ static const struct kser_error *cmd_rebase(struct kser_cli *cli, int argc,
 	if (optind < argc)
 		ro.branch = argv[optind];
 	ro.progress = on_event;
-	ro.cancel = on_cancel;
+	ro.cancel = kser_cli_cancel;
 
 	err = kser_cli_open_repo(&repo, cli, false);
 	if (err)

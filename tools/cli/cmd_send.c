@@ -67,14 +67,6 @@ struct out {
 	bool quiet;
 };
 
-static const struct kser_error *cancel_cb(void *arg)
-{
-	(void)arg;
-	if (kser_cancel_requested())
-		return kser_error_fmt(KSER_ERR_CANCELLED, "interrupted");
-	return NULL;
-}
-
 static void print_answer(const char *label, const struct kser_send_rcpt *r)
 {
 	printf("      %s %s", label, r->addr);
@@ -218,7 +210,7 @@ static const struct kser_error *run(struct kser_send *s,
 			return err;
 		asked = true;
 	}
-	err = kser_send_run(s, cfg, progress_cb, &o, cancel_cb, NULL, &sum);
+	err = kser_send_run(s, cfg, progress_cb, &o, kser_cli_cancel, NULL, &sum);
 	if (asked && (sum.logged_in || sum.login_failed))
 		kser_credential_report(cfg, workdir, sum.logged_in);
 	if (!err && !sum.finished)

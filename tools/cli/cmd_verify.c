@@ -13,8 +13,9 @@
 #include "kser_cli.h"
 
 static const char verify_usage[] =
-	"usage: kser verify [--repo DIR] [--series DIR] [--checks LIST] "
-	"[--json FILE] [--junit FILE] [--no-cache] [--jobs N] RANGE\n"
+	"usage: kser verify [--repo DIR] [--series DIR [--version N]]\n"
+	"                   [--checks LIST] [--json FILE] [--junit FILE]\n"
+	"                   [--no-cache] [--jobs N] RANGE\n"
 	"\n"
 	"Build, KUnit-test and checkpatch every commit of RANGE (BASE..TIP).\n"
 	"\n"
@@ -29,6 +30,8 @@ static const char verify_usage[] =
 	"\n"
 	"  --repo DIR       the repository (default: as git finds it)\n"
 	"  --series DIR     the series' settings (DIR/series.conf)\n"
+	"  --version N      only the configurations version N of the series\n"
+	"                   names ([version \"N\"] verify = ...)\n"
 	"  --checks LIST    comma-separated: build, kunit, checkpatch, and\n"
 	"                   build:NAME, kunit:NAME for further configurations\n"
 	"  --json FILE      write one record per patch and check\n"
@@ -36,7 +39,8 @@ static const char verify_usage[] =
 	"  --no-cache       run every check again\n"
 	"  --jobs N         make -jN (default: one per CPU)\n"
 	"\n"
-	"Exit status: 0 when every check of every patch passed, 1 otherwise.\n";
+	"Exit status: 0 when every check of every patch passed (but for the\n"
+	"failures marked FAIL*, which the configuration expects), 1 otherwise.\n";
 
 /* Without a terminal, a line at least this often (KSER_PROGRESS_INTERVAL). */
 #define PROGRESS_INTERVAL_S 30
@@ -76,6 +80,9 @@ static const char *cell(const struct kser_verify_result *r, char *buf,
 				   r->status == KSER_VERIFY_TIMEOUT ? "TIME" :
 				   "ERR";
 
+		/* FAIL*: a failure its configuration expects (since). */
+		if (r->expected_failure)
+			mark = "FAIL*";
 		if (r->cached)
 			snprintf(buf, len, "%-4s cached", mark);
 		else
@@ -154,9 +161,10 @@ static void progress(struct ui *ui, const struct kser_verify_report *r,
 	ui->last_line = now;
 }
 
-static void on_event(enum kser_verify_event ev,
-		     const struct kser_verify_report *r, size_t row,
-		     size_t check, const char *note, void *arg)
+static const struct kser_error *on_event(enum kser_verify_event ev,
+					 const struct kser_verify_report *r,
+					 size_t row, size_t check,
+					 const char *note, void *arg)
 {
 	struct ui *ui = arg;
 	uint64_t now = kser_now_ms();
@@ -214,6 +222,7 @@ static void on_event(enum kser_verify_event ev,
 		ui->last_line = now;
 		break;
 	}
+	return NULL;
 }
 
 /* KSER_PROGRESS_INTERVAL: seconds between progress lines off a terminal. */
@@ -260,10 +269,11 @@ static void print_table(const struct kser_verify_report *r)
 	}
 }
 
-static void print_failures(const struct kser_verify_report *r)
+static void print_failures(const struct kser_verify_report *r,
+			   const struct kser_settings *s)
 {
 	size_t i, j;
-	bool first = true;
+	bool first = true, expected = false;
 
 	for (i = 0; i < r->nrows; i++)
 		for (j = 0; j < r->nchecks; j++) {
@@ -276,13 +286,29 @@ static void print_failures(const struct kser_verify_report *r)
 			if (first)
 				printf("\n");
 			first = false;
-			printf("%s %s: %s: %s\n", r->rows[i].number ?
+			expected |= x->expected_failure;
+			printf("%s %s: %s: %s%s\n", r->rows[i].number ?
 			       "patch" : "base", r->rows[i].subject,
 			       r->checks[j].id, x->summary ? x->summary :
-			       kser_verify_status_name(x->status));
+			       kser_verify_status_name(x->status),
+			       x->expected_failure ? " (expected)" : "");
 			if (x->log_path && x->status != KSER_VERIFY_PENDING)
 				printf("    log: %s\n", x->log_path);
 		}
+	if (!expected)
+		return;
+	/* Say where each configuration starts to count. */
+	printf("\n* expected: the base is the reference, and does not fail "
+	       "the run");
+	for (j = 0; j < r->nchecks; j++) {
+		const struct kser_verify_config *vc =
+			&s->configs[r->checks[j].config];
+
+		if (r->checks[j].kind == KSER_CHECK_BUILD && vc->since > 1)
+			printf("; %s must pass from patch %u on (since)",
+			       vc->name, vc->since);
+	}
+	printf("\n");
 }
 
 static const struct kser_error *cmd_verify(struct kser_cli *cli, int argc,
@@ -292,6 +318,7 @@ static const struct kser_error *cmd_verify(struct kser_cli *cli, int argc,
 		{ "repo", required_argument, NULL, 'R' },
 		{ "series", required_argument, NULL, 's' },
 		{ "checks", required_argument, NULL, 'c' },
+		{ "version", required_argument, NULL, 'v' },
 		{ "json", required_argument, NULL, 'J' },
 		{ "junit", required_argument, NULL, 'U' },
 		{ "no-cache", no_argument, NULL, 'n' },
@@ -317,6 +344,9 @@ static const struct kser_error *cmd_verify(struct kser_cli *cli, int argc,
 			break;
 		case 'c':
 			vo.checks = optarg;
+			break;
+		case 'v':
+			vo.series_version = optarg;
 			break;
 		case 'J':
 			json = optarg;
@@ -349,6 +379,9 @@ static const struct kser_error *cmd_verify(struct kser_cli *cli, int argc,
 	if (optind != argc - 1)
 		return kser_cli_usage(&kser_cmd_verify,
 				      "verify takes one RANGE (BASE..TIP)");
+	if (vo.series_version && !series)
+		return kser_cli_usage(&kser_cmd_verify,
+				      "--version needs --series");
 
 	err = series ? kser_settings_load(&settings, series) :
 		       kser_settings_defaults(&settings);
@@ -362,11 +395,12 @@ static const struct kser_error *cmd_verify(struct kser_cli *cli, int argc,
 	ui.interval = progress_interval();
 	vo.event = on_event;
 	vo.event_arg = &ui;
+	vo.cancel_cb = kser_cli_cancel;
 	err = kser_verify(&rep, repo, argv[optind], &vo);
 	clear_live(&ui);
 	if (rep.rows && rep.rows[0].results) {
 		print_table(&rep);
-		print_failures(&rep);
+		print_failures(&rep, &settings);
 		printf("\n%s: %zu checks ran, %zu from the cache, %.1f s\n",
 		       rep.passed && !err ? "all passed" : "FAILED", rep.ran,
 		       rep.from_cache, rep.seconds);

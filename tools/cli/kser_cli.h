@@ -42,6 +42,13 @@ const struct kser_error *kser_cli_usage(const struct kser_cmd *cmd,
 					const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
+/*
+ * A cancel callback (kser/cancel.h) for the library: NULL until a signal
+ * asked kser to stop (SIGINT, SIGTERM, SIGHUP), then "interrupted", hard
+ * from the second one on. arg is unused.
+ */
+const struct kser_error *kser_cli_cancel(void *arg);
+
 /* Handles the options every command takes; returns true if it did. */
 bool kser_cli_common_option(struct kser_cli *cli, int opt, const char *arg);
 

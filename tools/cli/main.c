@@ -105,6 +105,80 @@ static bool dir_exists(const char *path)
 	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
+static bool path_exists(const char *path)
+{
+	struct stat st;
+
+	return lstat(path, &st) == 0 || errno != ENOENT;
+}
+
+/*
+ * A directory git cannot open as a repository but that looks like one: a
+ * .git without HEAD, say, or a bare repository's insides. Initialising it
+ * would write into someone's broken repository, and undoing that after a
+ * failure would remove it: refuse, naming it.
+ */
+static const struct kser_error *refuse_broken_repo(const char *dir)
+{
+	struct kser_buf p = KSER_BUF_INIT;
+	const struct kser_error *err = NULL;
+	bool is_dot = !strcmp(dir, ".");
+
+	kser_buf_printf(&p, "%s%s.git", is_dot ? "" : dir, is_dot ? "" : "/");
+	if (kser_buf_check(&p))
+		return kser_error_nomem();
+	if (path_exists(p.ptr)) {
+		err = kser_error_fmt(KSER_ERR_BAD_INPUT,
+				     "'%s' exists but is not a git repository "
+				     "(no HEAD?); repair or remove it", p.ptr);
+		goto done;
+	}
+	kser_buf_clear(&p);
+	kser_buf_printf(&p, "%s/objects", dir);
+	if (kser_buf_check(&p)) {
+		err = kser_error_nomem();
+		goto done;
+	}
+	if (dir_exists(p.ptr)) {
+		kser_buf_truncate(&p, p.len - strlen("objects"));
+		kser_buf_puts(&p, "refs");
+		if (kser_buf_check(&p))
+			err = kser_error_nomem();
+		else if (dir_exists(p.ptr))
+			err = kser_error_fmt(KSER_ERR_BAD_INPUT,
+					     "'%s' looks like a git directory "
+					     "but is not a repository (no "
+					     "HEAD?); repair or remove it",
+					     dir);
+	}
+done:
+	kser_buf_release(&p);
+	return err;
+}
+
+/* The outermost directory of dir that does not exist, or NULL. */
+static char *first_missing_dir(const char *dir)
+{
+	char *copy = strdup(dir), *p;
+
+	if (!copy)
+		return NULL;
+	for (p = copy + 1;; p++) {
+		if (*p == '/' || !*p) {
+			char c = *p;
+
+			*p = '\0';
+			if (!path_exists(copy))
+				return copy;
+			*p = c;
+			if (!c)
+				break;
+		}
+	}
+	free(copy);
+	return NULL;
+}
+
 const struct kser_error *kser_cli_open_repo(git_repository **out,
 					    struct kser_cli *cli, bool create)
 {
@@ -132,16 +206,38 @@ const struct kser_error *kser_cli_open_repo(git_repository **out,
 	}
 	if (!dir)
 		dir = ".";
+	if (path_exists(dir) && !dir_exists(dir))
+		return kser_error_fmt(KSER_ERR_BAD_INPUT,
+				      "'%s' is not a directory", dir);
 	if (!dir_exists(dir)) {
-		const struct kser_error *err = kser_mkdir_p(dir);
+		/* What a failure removes: the parents made as well. */
+		char *top = first_missing_dir(dir);
+		const struct kser_error *err;
+
+		if (!top)
+			return kser_error_nomem();
+		err = kser_mkdir_p(dir);
+		if (err) {
+			kser_remove_tree(top, NULL, NULL);
+			free(top);
+			return err;
+		}
+		cli->created_dir = top;
+	} else {
+		const struct kser_error *err = refuse_broken_repo(dir);
 
 		if (err)
 			return err;
-		cli->created_dir = strdup(dir);
 	}
-	if (git_repository_init(out, dir, 0) < 0)
-		return kser_error_git("cannot create a repository in '%s'",
-				      dir);
+	if (git_repository_init(out, dir, 0) < 0) {
+		const struct kser_error *err =
+			kser_error_git("cannot create a repository in '%s'",
+				       dir);
+
+		if (cli->created_dir)
+			kser_remove_tree(cli->created_dir, NULL, NULL);
+		return err;
+	}
 	cli->repo_created = true;
 	return NULL;
 }
@@ -153,20 +249,36 @@ void kser_cli_undo_create(struct kser_cli *cli)
 	if (!cli->repo_created)
 		return;
 	if (cli->created_dir) {
-		kser_remove_tree(cli->created_dir);
+		kser_remove_tree(cli->created_dir, NULL, NULL);
 	} else {
 		kser_buf_printf(&gitdir, "%s/.git",
 				cli->repo_dir ? cli->repo_dir : ".");
 		if (!kser_buf_check(&gitdir))
-			kser_remove_tree(gitdir.ptr);
+			kser_remove_tree(gitdir.ptr, NULL, NULL);
 	}
 	kser_buf_release(&gitdir);
 	cli->repo_created = false;
 }
 
+/*
+ * SIGINT, SIGTERM and SIGHUP: the CLI's own record of them, which
+ * kser_cli_cancel() reports to the library's cancel callbacks.
+ */
+static volatile sig_atomic_t signal_seen, signal_count;
+
 static void on_signal(int signo)
 {
-	kser_cancel_request(signo);
+	signal_seen = signo;
+	if (signal_count < 2)
+		signal_count = signal_count + 1;
+}
+
+const struct kser_error *kser_cli_cancel(void *arg)
+{
+	(void)arg;
+	if (!signal_count)
+		return NULL;
+	return kser_error_cancelled(signal_count >= 2);
 }
 
 static void setup_signals(void)
@@ -261,8 +373,8 @@ int main(int argc, char **argv)
 		if (strcmp(err->msg, KSER_CLI_QUIET_FAILURE))
 			fprintf(stderr, "kser: %s\n", err->msg);
 		status = err->code == KSER_ERR_USAGE ? 2 : 1;
-		if (err->code == KSER_ERR_CANCELLED && kser_cancel_signal())
-			status = 128 + kser_cancel_signal();
+		if (err->code == KSER_ERR_CANCELLED && signal_seen)
+			status = 128 + signal_seen;
 	}
 	if (fflush(stdout) != 0 || ferror(stdout)) {
 		if (errno != EPIPE)

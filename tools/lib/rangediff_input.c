@@ -14,6 +14,7 @@
 #include "kser/error.h"
 #include "kser/patch.h"
 #include "kser/rangediff.h"
+#include "kser/revrange.h"
 #include "kser/series.h"
 #include "kser/util.h"
 #include "kser_lib_rdtext.h"
@@ -75,48 +76,48 @@ static const struct kser_error *resolve(git_oid *out, git_repository *repo,
 	return err;
 }
 
-static const struct kser_error *walk_range(git_revwalk *walk,
+/*
+ * The commits of A..B (B's that A lacks) or A...B (each side's that the
+ * other lacks), as git rev-list lists them, oldest first.
+ */
+static const struct kser_error *list_range(git_oid **out, size_t *n,
 					   git_repository *repo,
 					   const char *range)
 {
 	const char *dots = strstr(range, "..");
 	const struct kser_error *err;
-	git_oid a, b;
+	git_oidarray bases = { 0 };
+	git_oid ends[2];
 	bool sym;
 
+	*out = NULL;
+	*n = 0;
 	if (!dots)
 		return kser_error_fmt(KSER_ERR_USAGE,
 				      "not a commit range: '%s' (A..B or "
 				      "A...B)", range);
 	sym = dots[2] == '.';
-	err = resolve(&a, repo, range, (size_t)(dots - range), range);
+	err = resolve(&ends[0], repo, range, (size_t)(dots - range), range);
 	if (!err)
-		err = resolve(&b, repo, dots + (sym ? 3 : 2),
+		err = resolve(&ends[1], repo, dots + (sym ? 3 : 2),
 			      strlen(dots + (sym ? 3 : 2)), range);
 	if (err)
 		return err;
 	if (sym) {
-		git_oidarray bases = { 0 };
-		size_t i;
-		int r = git_merge_bases(&bases, repo, &a, &b);
+		int r = git_merge_bases(&bases, repo, &ends[0], &ends[1]);
 
 		if (r < 0 && r != GIT_ENOTFOUND)
 			return kser_error_git("cannot find the merge base of "
 					      "'%s'", range);
-		for (i = 0; i < bases.count; i++)
-			if (git_revwalk_hide(walk, &bases.ids[i]) < 0) {
-				git_oidarray_dispose(&bases);
-				return kser_error_git("cannot walk '%s'", range);
-			}
+		err = kser_revrange_list(out, n, repo, ends, 2, bases.ids,
+					 bases.count, GIT_SORT_TOPOLOGICAL |
+					 GIT_SORT_TIME | GIT_SORT_REVERSE);
 		git_oidarray_dispose(&bases);
-		if (git_revwalk_push(walk, &a) < 0)
-			return kser_error_git("cannot walk '%s'", range);
-	} else if (git_revwalk_hide(walk, &a) < 0) {
-		return kser_error_git("cannot walk '%s'", range);
+		return err;
 	}
-	if (git_revwalk_push(walk, &b) < 0)
-		return kser_error_git("cannot walk '%s'", range);
-	return NULL;
+	return kser_revrange_list(out, n, repo, &ends[1], 1, &ends[0], 1,
+				  GIT_SORT_TOPOLOGICAL | GIT_SORT_TIME |
+				  GIT_SORT_REVERSE);
 }
 
 const struct kser_error *
@@ -126,18 +127,14 @@ kser_rangediff_list_from_range(struct kser_rangediff_list *out,
 	struct kser_commitpatch_options copts = KSER_COMMITPATCH_OPTIONS_INIT;
 	const struct kser_error *err = NULL;
 	struct kser_buf text = KSER_BUF_INIT, subject = KSER_BUF_INIT;
-	git_revwalk *walk = NULL;
 	git_mailmap *mailmap = NULL;
 	git_buf notes = GIT_BUF_INIT;
 	git_reference *notes_ref = NULL;
-	git_oid id;
-	int abbrev = kser_abbrev_default_len(repo), r;
+	git_oid *ids = NULL;
+	size_t nids = 0, k;
+	int abbrev = kser_abbrev_default_len(repo);
 
-	if (git_revwalk_new(&walk, repo) < 0)
-		return kser_error_git("cannot walk '%s'", range);
-	git_revwalk_sorting(walk, GIT_SORT_TOPOLOGICAL | GIT_SORT_TIME |
-			    GIT_SORT_REVERSE);
-	err = walk_range(walk, repo, range);
+	err = list_range(&ids, &nids, repo, range);
 	if (err)
 		goto done;
 	/* As git log: .mailmap applied, the default notes shown. */
@@ -147,15 +144,16 @@ kser_rangediff_list_from_range(struct kser_rangediff_list *out,
 	    git_reference_lookup(&notes_ref, repo, notes.ptr) == 0)
 		copts.notes_ref = notes.ptr;
 
-	while ((r = git_revwalk_next(&id, walk)) == 0) {
+	for (k = 0; k < nids; k++) {
+		const git_oid *idp = &ids[k];
 		git_commit *commit = NULL;
 		struct kser_commitpatch_info info = { 0, 0 };
 		struct kser_rdtext t;
 		char hex[GIT_OID_HEXSZ + 1];
 
-		if (git_commit_lookup(&commit, repo, &id) < 0) {
+		if (git_commit_lookup(&commit, repo, idp) < 0) {
 			err = kser_error_git("cannot read commit %s",
-					     git_oid_tostr_s(&id));
+					     git_oid_tostr_s(idp));
 			break;
 		}
 		if (git_commit_parentcount(commit) > 1) {
@@ -166,7 +164,7 @@ kser_rangediff_list_from_range(struct kser_rangediff_list *out,
 		kser_buf_clear(&subject);
 		err = kser_commitpatch(&text, &info, repo, commit, &copts);
 		if (!err)
-			err = kser_abbrev(hex, repo, &id, abbrev);
+			err = kser_abbrev(hex, repo, idp, abbrev);
 		kser_message_subject(&subject, git_commit_message(commit));
 		git_commit_free(commit);
 		if (err)
@@ -180,13 +178,11 @@ kser_rangediff_list_from_range(struct kser_rangediff_list *out,
 		if (err)
 			break;
 	}
-	if (!err && r != GIT_ITEROVER)
-		err = kser_error_git("cannot walk '%s'", range);
 done:
+	free(ids);
 	git_reference_free(notes_ref);
 	git_buf_dispose(&notes);
 	git_mailmap_free(mailmap);
-	git_revwalk_free(walk);
 	kser_buf_release(&text);
 	kser_buf_release(&subject);
 	return err;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <ctype.h>
 #include <dirent.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +9,7 @@
 #include <sys/stat.h>
 
 #include "kser/buf.h"
+#include "kser/cancel.h"
 #include "kser/error.h"
 #include "kser/series.h"
 #include "kser/util.h"
@@ -135,15 +137,21 @@ void kser_mailset_release(struct kser_mailset *set)
 	memset(set, 0, sizeof(*set));
 }
 
+static bool patch_has(const struct kser_mail *mail, const char *needle)
+{
+	return memmem(mail->patch, mail->patch_len, needle,
+		      strlen(needle)) != NULL;
+}
+
 static bool has_diff(const struct kser_mail *mail)
 {
 	return mail->patch && mail->patch_len &&
-	       (strstr(mail->patch, "\n@@ -") || strstr(mail->patch,
-							"GIT binary patch") ||
-		strstr(mail->patch, "\nrename from ") ||
-		strstr(mail->patch, "\nnew mode ") ||
-		strstr(mail->patch, "\ndeleted file mode ") ||
-		strstr(mail->patch, "\nnew file mode "));
+	       (patch_has(mail, "\n@@ -") ||
+		patch_has(mail, "GIT binary patch") ||
+		patch_has(mail, "\nrename from ") ||
+		patch_has(mail, "\nnew mode ") ||
+		patch_has(mail, "\ndeleted file mode ") ||
+		patch_has(mail, "\nnew file mode "));
 }
 
 static const struct kser_error *push_entry(struct kser_mailset *set,
@@ -205,6 +213,9 @@ static const struct kser_error *add_mbox(struct kser_mailset *set,
 	for (i = 0; i < raw.n; i++) {
 		struct kser_mail *mail = NULL;
 
+		err = kser_cancel_check(opts->cancel, opts->cancel_arg);
+		if (err)
+			break;
 		err = kser_mail_parse(&mail, raw.v[i].text, raw.v[i].len,
 				      opts);
 		if (err) {
@@ -521,6 +532,116 @@ done:
 	return err;
 }
 
+/* --- indexes ---------------------------------------------------------- */
+
+/*
+ * A set of strings, by hash, so that a thread of thousands of replies is
+ * read in linear time. Keys are borrowed; each has a value.
+ */
+struct str_map {
+	const char **keys;
+	size_t *vals;
+	size_t cap, n;		/* cap is 0 or a power of two */
+	bool icase;
+};
+
+static size_t str_hash(const char *s, bool icase)
+{
+	uint64_t h = 1469598103934665603ULL;
+
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		h ^= icase ? (unsigned char)tolower(c) : c;
+		h *= 1099511628211ULL;
+	}
+	return (size_t)h;
+}
+
+static bool str_eq(const char *a, const char *b, bool icase)
+{
+	return icase ? !strcasecmp(a, b) : !strcmp(a, b);
+}
+
+static void str_map_release(struct str_map *m)
+{
+	free(m->keys);
+	free(m->vals);
+	memset(m, 0, sizeof(*m));
+}
+
+/* The slot of key: where it is, or where it would go. */
+static size_t str_map_slot(const struct str_map *m, const char *key)
+{
+	size_t i = str_hash(key, m->icase) & (m->cap - 1);
+
+	while (m->keys[i] && !str_eq(m->keys[i], key, m->icase))
+		i = (i + 1) & (m->cap - 1);
+	return i;
+}
+
+static const struct kser_error *str_map_grow(struct str_map *m)
+{
+	struct str_map bigger = { NULL, NULL, m->cap ? m->cap * 2 : 64, 0,
+				  m->icase };
+	size_t i;
+
+	bigger.keys = calloc(bigger.cap, sizeof(*bigger.keys));
+	bigger.vals = calloc(bigger.cap, sizeof(*bigger.vals));
+	if (!bigger.keys || !bigger.vals) {
+		str_map_release(&bigger);
+		return kser_error_nomem();
+	}
+	for (i = 0; i < m->cap; i++) {
+		size_t j;
+
+		if (!m->keys[i])
+			continue;
+		j = str_map_slot(&bigger, m->keys[i]);
+		bigger.keys[j] = m->keys[i];
+		bigger.vals[j] = m->vals[i];
+		bigger.n++;
+	}
+	str_map_release(m);
+	*m = bigger;
+	return NULL;
+}
+
+/* Sets key to val, replacing what it was. */
+static const struct kser_error *str_map_put(struct str_map *m,
+					    const char *key, size_t val)
+{
+	size_t i;
+
+	if ((m->n + 1) * 2 > m->cap) {
+		const struct kser_error *err = str_map_grow(m);
+
+		if (err)
+			return err;
+	}
+	i = str_map_slot(m, key);
+	if (!m->keys[i])
+		m->n++;
+	m->keys[i] = key;
+	m->vals[i] = val;
+	return NULL;
+}
+
+static bool str_map_get(const struct str_map *m, const char *key,
+			size_t *val)
+{
+	size_t i;
+
+	if (!m->cap || !key)
+		return false;
+	i = str_map_slot(m, key);
+	if (!m->keys[i])
+		return false;
+	if (val)
+		*val = m->vals[i];
+	return true;
+}
+
 /* --- selecting a series ------------------------------------------------ */
 
 static int uint_cmp(const void *a, const void *b)
@@ -530,18 +651,21 @@ static int uint_cmp(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-static const struct kser_mailset_entry *find_by_id(const struct kser_mailset *set,
+/* What the selection consults for every reply. */
+struct thread_index {
+	const struct kser_mailset *set;
+	struct str_map by_id;		/* Message-Id -> entry; the last wins */
+	unsigned int version;
+	struct kser_mailset_entry **slots;	/* [0] cover, [1..total] */
+	unsigned int total;
+};
+
+static const struct kser_mailset_entry *find_by_id(const struct thread_index *ix,
 						   const char *id)
 {
 	size_t i;
 
-	if (!id)
-		return NULL;
-	for (i = set->n; i-- > 0;)
-		if (set->v[i].mail->message_id &&
-		    !strcmp(set->v[i].mail->message_id, id))
-			return &set->v[i];
-	return NULL;
+	return str_map_get(&ix->by_id, id, &i) ? &ix->set->v[i] : NULL;
 }
 
 static bool in_selected(const struct kser_mailset_entry *e,
@@ -551,31 +675,52 @@ static bool in_selected(const struct kser_mailset_entry *e,
 	       e->info.version == version;
 }
 
+/* The patch of the selected version a subject like "Re: [PATCH v2 4/10]"
+ * names, or NULL. */
+static const struct kser_mailset_entry *
+subject_target(const struct thread_index *ix,
+	       const struct kser_mailset_entry *e)
+{
+	const struct kser_mailset_entry *p;
+
+	if (!e->info.has_counter || e->info.version != ix->version ||
+	    e->info.number > ix->total)
+		return NULL;
+	p = ix->slots[e->info.number];
+	return p && p->info.total == e->info.total ? p : NULL;
+}
+
 /*
  * The patch or cover letter of the selected version a follow-up answers,
  * following the reply chain up; NULL when it answers something else.
  */
 static const struct kser_mailset_entry *
-thread_target(const struct kser_mailset *set,
-	      const struct kser_mailset_entry *e, unsigned int version);
-
-/* The patch of the selected version a subject like "Re: [PATCH v2 4/10]"
- * names, or NULL. */
-static const struct kser_mailset_entry *
-subject_target(const struct kser_mailset *set,
-	       const struct kser_mailset_entry *e, unsigned int version)
+thread_target(const struct thread_index *ix,
+	      const struct kser_mailset_entry *e)
 {
-	size_t i;
+	const struct kser_mailset_entry *cur = e;
+	size_t depth, i;
 
-	if (!e->info.has_counter || e->info.version != version)
-		return NULL;
-	for (i = set->n; i-- > 0;) {
-		const struct kser_mailset_entry *p = &set->v[i];
+	for (depth = 0; depth < 64; depth++) {
+		const struct kser_mailset_entry *parent =
+			find_by_id(ix, cur->mail->in_reply_to);
 
-		if (in_selected(p, version) &&
-		    p->info.number == e->info.number &&
-		    p->info.total == e->info.total)
-			return p;
+		if (!parent)
+			break;
+		if (parent->role == KSER_ROLE_PATCH ||
+		    parent->role == KSER_ROLE_COVER)
+			return in_selected(parent, ix->version) ? parent :
+			       NULL;
+		cur = parent;
+	}
+	/* The chain is broken: the References header may still tell. */
+	for (i = e->mail->nreferences; i-- > 0;) {
+		const struct kser_mailset_entry *ref =
+			find_by_id(ix, e->mail->references[i]);
+
+		if (ref && (ref->role == KSER_ROLE_PATCH ||
+			    ref->role == KSER_ROLE_COVER))
+			return in_selected(ref, ix->version) ? ref : NULL;
 	}
 	return NULL;
 }
@@ -587,45 +732,15 @@ subject_target(const struct kser_mailset *set,
  * Message-Id are answered "in reply to" the cover letter.
  */
 static const struct kser_mailset_entry *
-followup_target(const struct kser_mailset *set,
-		const struct kser_mailset_entry *e, unsigned int version)
+followup_target(const struct thread_index *ix,
+		const struct kser_mailset_entry *e)
 {
-	const struct kser_mailset_entry *t = thread_target(set, e, version);
-	const struct kser_mailset_entry *s = subject_target(set, e, version);
+	const struct kser_mailset_entry *t = thread_target(ix, e);
+	const struct kser_mailset_entry *s = subject_target(ix, e);
 
 	if (s && (!t || t->role == KSER_ROLE_COVER))
 		return s;
 	return t;
-}
-
-static const struct kser_mailset_entry *
-thread_target(const struct kser_mailset *set,
-	      const struct kser_mailset_entry *e, unsigned int version)
-{
-	const struct kser_mailset_entry *cur = e;
-	size_t depth, i;
-
-	for (depth = 0; depth < 64; depth++) {
-		const struct kser_mailset_entry *parent =
-			find_by_id(set, cur->mail->in_reply_to);
-
-		if (!parent)
-			break;
-		if (parent->role == KSER_ROLE_PATCH ||
-		    parent->role == KSER_ROLE_COVER)
-			return in_selected(parent, version) ? parent : NULL;
-		cur = parent;
-	}
-	/* The chain is broken: the References header may still tell. */
-	for (i = e->mail->nreferences; i-- > 0;) {
-		const struct kser_mailset_entry *ref =
-			find_by_id(set, e->mail->references[i]);
-
-		if (ref && (ref->role == KSER_ROLE_PATCH ||
-			    ref->role == KSER_ROLE_COVER))
-			return in_selected(ref, version) ? ref : NULL;
-	}
-	return NULL;
 }
 
 static const char *const collected_trailers[] = {
@@ -663,79 +778,87 @@ static char *trailer_from_line(const char *line, size_t len)
 	return NULL;
 }
 
-static bool has_trailer(char **v, size_t n, const char *t)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (!strcasecmp(v[i], t))
-			return true;
-	return false;
-}
-
+/* Adds trailer t to p unless seen (p's trailers, case aside) has it. */
 static const struct kser_error *add_trailer(struct kser_series_patch *p,
+					    struct str_map *seen,
 					    const char *t)
 {
-	char **v;
+	const struct kser_error *err;
+	char *copy;
 
-	if (has_trailer(p->trailers, p->ntrailers, t))
+	if (str_map_get(seen, t, NULL))
 		return NULL;
-	v = realloc(p->trailers, (p->ntrailers + 1) * sizeof(*v));
-	if (!v)
+	err = kser_array_grow((void **)&p->trailers, &p->trailers_alloc,
+			      p->ntrailers, sizeof(*p->trailers), 4);
+	if (err)
+		return err;
+	copy = strdup(t);
+	if (!copy)
 		return kser_error_nomem();
-	p->trailers = v;
-	v[p->ntrailers] = strdup(t);
-	if (!v[p->ntrailers])
-		return kser_error_nomem();
-	p->ntrailers++;
-	return NULL;
+	p->trailers[p->ntrailers++] = copy;
+	return str_map_put(seen, copy, 0);
+}
+
+/* The next line of a text that may hold NUL bytes; false at its end. */
+static bool next_body_line(const char **p, const char *end,
+			   const char **line, size_t *len)
+{
+	const char *nl;
+
+	if (*p >= end)
+		return false;
+	nl = memchr(*p, '\n', (size_t)(end - *p));
+	*line = *p;
+	*len = nl ? (size_t)(nl - *p) : (size_t)(end - *p);
+	*p += *len + (nl ? 1 : 0);
+	return true;
 }
 
 /* The trailers a reply gives: unquoted lines above its signature. */
 static const struct kser_error *reply_trailers(const struct kser_mail *mail,
 					       char ***out, size_t *n)
 {
-	const char *p = mail->body ? mail->body : "";
+	const char *p = mail->body, *end = p ? p + mail->body_len : NULL;
+	const char *l;
+	size_t len, alloc = 0;
 
 	*out = NULL;
 	*n = 0;
-	while (*p) {
-		const char *nl = strchr(p, '\n');
-		size_t len = nl ? (size_t)(nl - p) : strlen(p);
+	while (next_body_line(&p, end, &l, &len)) {
 		char *t;
 
-		if (len == 3 && !memcmp(p, "-- ", 3))
+		if (len == 3 && !memcmp(l, "-- ", 3))
 			break;
-		if (*p != '>' && (t = trailer_from_line(p, len))) {
-			char **v = realloc(*out, (*n + 1) * sizeof(*v));
-
-			if (!v) {
+		if (len && *l != '>' && memchr(l, ':', len) &&
+		    (t = trailer_from_line(l, len))) {
+			if (kser_array_grow((void **)out, &alloc, *n,
+					    sizeof(**out), 4)) {
 				free(t);
 				return kser_error_nomem();
 			}
-			*out = v;
-			v[(*n)++] = t;
+			(*out)[(*n)++] = t;
 		}
-		p += len + (nl ? 1 : 0);
 	}
 	return NULL;
 }
 
 static char *find_base_commit(const struct kser_mail *mail)
 {
-	const char *p = mail && mail->body ? mail->body : NULL;
+	const char *p = mail ? mail->body : NULL;
+	const char *end = p ? p + mail->body_len : NULL, *l;
+	size_t len;
 
-	while (p && *p) {
-		const char *nl = strchr(p, '\n');
+	while (next_body_line(&p, end, &l, &len)) {
+		if (len > 13 && !strncmp(l, "base-commit: ", 13)) {
+			const char *h = l + 13;
+			size_t n = 0;
 
-		if (!strncmp(p, "base-commit: ", 13)) {
-			const char *h = p + 13;
-			size_t n = strspn(h, "0123456789abcdef");
-
+			while (13 + n < len && h[n] &&
+			       strchr("0123456789abcdef", h[n]))
+				n++;
 			if (n >= 7 && n <= 40)
 				return strndup(h, n);
 		}
-		p = nl ? nl + 1 : NULL;
 	}
 	return NULL;
 }
@@ -747,6 +870,8 @@ const struct kser_error *kser_series_select(struct kser_series **out,
 	const struct kser_error *err = NULL;
 	struct kser_series *s;
 	struct kser_mailset_entry **slots = NULL;
+	struct thread_index ix = { 0 };
+	struct str_map *seen = NULL;
 	struct kser_buf missing = KSER_BUF_INIT;
 	size_t i, j;
 
@@ -837,7 +962,8 @@ const struct kser_error *kser_series_select(struct kser_series **out,
 		if (e->info.version != version)
 			continue;
 		if (e->role == KSER_ROLE_COVER) {
-			s->cover = e->mail;
+			if (!slots[0])
+				slots[0] = e;
 			continue;
 		}
 		if (e->role != KSER_ROLE_PATCH)
@@ -848,12 +974,33 @@ const struct kser_error *kser_series_select(struct kser_series **out,
 					     e->info.number, e->info.total);
 			goto done;
 		}
-		if (slots[e->info.number])
+		if (slots[e->info.number]) {
+			const struct kser_mail *kept =
+				slots[e->info.number]->mail;
+
+			/* b4: the first one stays, unless its number was
+			 * only guessed; the same mail twice is no news. */
+			if (kept->message_id && e->mail->message_id &&
+			    !strcmp(kept->message_id, e->mail->message_id))
+				continue;
+			if (!slots[e->info.number]->info.has_counter &&
+			    e->info.has_counter) {
+				slots[e->info.number] = e;
+				continue;
+			}
 			kser_buf_printf(&set->notes, "patch %u/%u appears "
-					"more than once; using the last "
-					"one\n", e->info.number, s->total);
+					"more than once: using '%s' mail %zu, "
+					"ignoring '%s' mail %zu\n",
+					e->info.number, s->total,
+					kept->source ? kept->source : "-",
+					kept->source_index,
+					e->mail->source ? e->mail->source :
+					"-", e->mail->source_index);
+			continue;
+		}
 		slots[e->info.number] = e;
 	}
+	s->cover = slots[0] ? slots[0]->mail : NULL;
 	for (i = 1; i <= s->total; i++)
 		if (!slots[i])
 			kser_buf_printf(&missing, "%s%zu/%u",
@@ -876,7 +1023,22 @@ const struct kser_error *kser_series_select(struct kser_series **out,
 		s->patches[i - 1].number = (unsigned int)i;
 	}
 
-	/* Trailers from replies. */
+	/* Trailers from replies, with every look-up by hash. */
+	ix.set = set;
+	ix.version = version;
+	ix.slots = slots;
+	ix.total = s->total;
+	for (i = 0; i < set->n && !err; i++)
+		if (set->v[i].mail->message_id)
+			err = str_map_put(&ix.by_id, set->v[i].mail->message_id,
+					  i);
+	seen = calloc(s->npatches, sizeof(*seen));
+	if (err || !seen) {
+		err = err ? err : kser_error_nomem();
+		goto done;
+	}
+	for (j = 0; j < s->npatches; j++)
+		seen[j].icase = true;
 	for (i = 0; i < set->n; i++) {
 		const struct kser_mailset_entry *e = &set->v[i];
 		const struct kser_mailset_entry *target;
@@ -885,7 +1047,7 @@ const struct kser_error *kser_series_select(struct kser_series **out,
 
 		if (e->role != KSER_ROLE_FOLLOWUP)
 			continue;
-		target = followup_target(set, e, version);
+		target = followup_target(&ix, e);
 		if (!target)
 			continue;
 		err = reply_trailers(e->mail, &trailers, &n);
@@ -893,11 +1055,12 @@ const struct kser_error *kser_series_select(struct kser_series **out,
 			if (target->role == KSER_ROLE_COVER) {
 				for (j = 0; j < s->npatches && !err; j++)
 					err = add_trailer(&s->patches[j],
+							  &seen[j],
 							  trailers[k]);
 			} else {
-				err = add_trailer(
-					&s->patches[target->info.number - 1],
-					trailers[k]);
+				j = target->info.number - 1;
+				err = add_trailer(&s->patches[j], &seen[j],
+						  trailers[k]);
 			}
 		}
 		if (n)
@@ -911,6 +1074,11 @@ const struct kser_error *kser_series_select(struct kser_series **out,
 	s->base_commit = find_base_commit(s->cover ? s->cover :
 					  s->patches[s->npatches - 1].mail);
 done:
+	if (seen)
+		for (j = 0; j < s->npatches; j++)
+			str_map_release(&seen[j]);
+	free(seen);
+	str_map_release(&ix.by_id);
 	free(slots);
 	kser_buf_release(&missing);
 	if (err) {
@@ -988,7 +1156,9 @@ kser_series_commit_message(struct kser_buf *out,
 			   const struct kser_series_patch *p)
 {
 	const struct kser_error *err;
-	const char *last, *q;
+	struct str_map have = { 0 };
+	const char *last;
+	char *lines, *q;
 	bool block = true;
 	size_t i;
 
@@ -997,30 +1167,46 @@ kser_series_commit_message(struct kser_buf *out,
 		return err;
 	/* The last paragraph: is it a trailer block? */
 	last = kser_buf_cstr(out);
-	for (q = last; (q = strstr(q, "\n\n")); q += 2)
+	for (q = out->ptr; (q = strstr(q, "\n\n")); q += 2)
 		last = q + 2;
 	if (last == kser_buf_cstr(out))
 		block = false;
-	for (q = last; block && *q;) {
-		const char *nl = strchr(q, '\n');
-		size_t len = nl ? (size_t)(nl - q) : strlen(q);
+	while (block && *last) {
+		const char *nl = strchr(last, '\n');
+		size_t len = nl ? (size_t)(nl - last) : strlen(last);
 
-		if (len && !is_trailer_line(q, len))
+		if (len && !is_trailer_line(last, len))
 			block = false;
-		q += len + (nl ? 1 : 0);
+		last += len + (nl ? 1 : 0);
+	}
+	/* The message's lines, to skip trailers that are already there. */
+	lines = strdup(kser_buf_cstr(out));
+	if (!lines)
+		return kser_error_nomem();
+	for (q = lines; q && *q;) {
+		char *nl = strchr(q, '\n');
+
+		if (nl)
+			*nl = '\0';
+		err = str_map_put(&have, q, 0);
+		if (err)
+			goto done;
+		q = nl ? nl + 1 : NULL;
 	}
 	if (!block)
 		kser_buf_putc(out, '\n');
-	for (i = 0; i < p->ntrailers; i++) {
+	for (i = 0; i < p->ntrailers && !err; i++) {
 		const char *t = p->trailers[i];
-		size_t tl = strlen(t);
-		const char *hit = strstr(kser_buf_cstr(out), t);
 
-		/* Already there, as a whole line. */
-		if (hit && (hit == out->ptr || hit[-1] == '\n') &&
-		    (hit[tl] == '\n' || !hit[tl]))
+		if (str_map_get(&have, t, NULL))
 			continue;
 		kser_buf_printf(out, "%s\n", t);
+		err = str_map_put(&have, t, 0);
 	}
-	return kser_buf_check(out);
+	if (!err)
+		err = kser_buf_check(out);
+done:
+	str_map_release(&have);
+	free(lines);
+	return err;
 }

@@ -7,6 +7,7 @@
 #include <git2.h>
 
 #include "kser/buf.h"
+#include "kser/cancel.h"
 
 struct kser_error;
 struct kser_patch;
@@ -23,10 +24,18 @@ struct kser_apply_options {
 	unsigned int version;
 	/* Fall back to a three-way merge, as `git am -3`. */
 	bool three_way;
+	/*
+	 * Asked before each file of the patch (one of thousands of files
+	 * takes seconds): an error it returns stops the application, which
+	 * writes nothing and returns it. May be NULL.
+	 */
+	kser_cancel_cb cancel;
+	void *cancel_arg;
 };
 
 #define KSER_APPLY_OPTIONS_VERSION 1
-#define KSER_APPLY_OPTIONS_INIT { KSER_APPLY_OPTIONS_VERSION, false }
+#define KSER_APPLY_OPTIONS_INIT { KSER_APPLY_OPTIONS_VERSION, false, NULL, \
+				  NULL }
 
 /* What applying one patch did, for the user. */
 struct kser_apply_report {

@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <git2.h>
 
+#include "kser/cancel.h"
+
 struct kser_error;
 
 /*
@@ -17,7 +19,14 @@ struct kser_error;
  * The result is deterministic: identity, dates and messages derive from
  * the source (the kernel version and the newest timestamp in it) and the
  * overlay's content, never from the clock or the machine.
+ *
+ * The import is all or nothing: the objects go into one new pack, which
+ * is installed, with the tag, only when every step has succeeded; a
+ * failure or an interruption (the options' cancel callback) leaves the
+ * repository as it was. Objects the repository already has are not
+ * written again, so importing the same source twice writes nothing.
  */
+
 struct kser_base_import_options {
 	unsigned int version;
 	/* A directory with files/ (new files) and patches/ (edits). */
@@ -30,11 +39,28 @@ struct kser_base_import_options {
 	unsigned int threads;
 	/* zlib level for the pack, 0-9; -1 means 1, as git's loose objects. */
 	int compression;
+	/*
+	 * Asked between two pieces of work (a file, a megabyte of a big
+	 * one, a tree): an error it returns stops the import, which
+	 * undoes what it did and returns that error. May be NULL.
+	 */
+	kser_cancel_cb cancel;
+	void *cancel_arg;
+	/*
+	 * Told of the files read so far, every KSER_BASE_PROGRESS_FILES of
+	 * them, from the thread that called kser_base_import(); an error it
+	 * returns stops the import as cancel's does. May be NULL.
+	 */
+	const struct kser_error *(*progress)(size_t files, void *arg);
+	void *progress_arg;
 };
+
+#define KSER_BASE_PROGRESS_FILES 1024
 
 #define KSER_BASE_IMPORT_OPTIONS_VERSION 1
 #define KSER_BASE_IMPORT_OPTIONS_INIT \
-	{ KSER_BASE_IMPORT_OPTIONS_VERSION, NULL, NULL, false, 0, -1 }
+	{ KSER_BASE_IMPORT_OPTIONS_VERSION, NULL, NULL, false, 0, -1, NULL, \
+	  NULL, NULL, NULL }
 
 struct kser_base_result {
 	git_oid source_commit;	/* the source tree's commit */

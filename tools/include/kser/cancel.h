@@ -3,23 +3,36 @@
 #define KSER_CANCEL_H
 
 #include <stdbool.h>
+#include <stddef.h>
+
+struct kser_error;
 
 /*
- * Long operations poll kser_cancel_requested() and stop cleanly, undoing
- * what they started, when it turns true. The CLI requests cancellation
- * from its SIGINT/SIGTERM handler; kser_cancel_request() is async-signal
- * safe.
+ * A cancel callback, as got's: long operations ask it between steps, and
+ * the jobs runner each time it wakes. It returns NULL to let the work go
+ * on, or an error to stop it; the operation then stops cleanly, undoing
+ * what it started, and returns that error (KSER_ERR_CANCELLED, typically:
+ * see kser_error_cancelled()). The caller owns whatever the callback
+ * reads, such as the flag a signal handler sets; the library keeps none.
  */
-void kser_cancel_request(int signo);
-bool kser_cancel_requested(void);
+typedef const struct kser_error *(*kser_cancel_cb)(void *arg);
+
 /*
- * True once cancellation was requested a second time: the user will not
- * wait for children to stop politely, so they are killed at once.
+ * "interrupted" (KSER_ERR_CANCELLED), for a cancel callback to return. A
+ * static error, valid for ever. hard: the user will not wait (a second
+ * Ctrl-C); operations that run children kill them at once with SIGKILL
+ * rather than asking them to stop and waiting for them.
  */
-bool kser_cancel_forced(void);
-/* The signal that requested cancellation, or 0. */
-int kser_cancel_signal(void);
-/* Forgets earlier requests (for a caller that carries on, and tests). */
-void kser_cancel_reset(void);
+const struct kser_error *kser_error_cancelled(bool hard);
+
+/* Is err the hard cancellation of kser_error_cancelled(true)? */
+bool kser_error_cancel_is_hard(const struct kser_error *err);
+
+/* What cancel says (NULL: go on), for a cancel that may be NULL. */
+static inline const struct kser_error *kser_cancel_check(kser_cancel_cb cancel,
+							 void *arg)
+{
+	return cancel ? cancel(arg) : NULL;
+}
 
 #endif

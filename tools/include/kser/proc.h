@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "kser/buf.h"
+#include "kser/cancel.h"
 
 struct kser_error;
 
@@ -38,44 +39,54 @@ struct kser_job {
 	/* Set by kser_jobs_run(). */
 	int status;			/* exit status, or 128 + signal */
 	bool timed_out;			/* killed for its timeout */
-	bool cancelled;			/* killed for an interruption */
+	bool cancelled;			/* killed because the run was stopped */
 	bool spawn_failed;
 	int log_errno;			/* writing the log failed: why */
 	double seconds;
 	struct kser_buf tail;		/* the last tail_cap bytes of output */
 	size_t output_bytes;
-
-	/* Private. */
-	int pid, fd, log_fd, pidfd;
-	uint64_t start_ms, kill_at_ms, drain_until_ms;
-	bool exited, done;
 };
 
+/* Frees what kser_jobs_run() left in job (its tail); not the job itself. */
 void kser_job_release(struct kser_job *job);
 
-/* Called about every 200 ms while jobs run. */
-typedef void (*kser_jobs_tick_fn)(void *arg);
-
 /*
- * Runs the jobs concurrently and waits for all of them. A job that runs
- * out of time is killed (SIGTERM to its group, SIGKILL kill_grace_ms
- * later) and marked timed_out; on cancellation (kser_cancel_requested)
- * every job still running is killed the same way, marked cancelled, and
- * the call returns KSER_ERR_CANCELLED; a second request
- * (kser_cancel_forced) kills them with SIGKILL at once and stops reading.
- * A job that exits with a non-zero status is not an error here: look at
- * job->status (and at job->log_errno, for a log that could not be
- * written).
+ * Runs the n jobs concurrently and waits for all of them.
+ *
+ * A job that runs out of time is killed (SIGTERM to its group, SIGKILL
+ * kill_grace_ms later) and marked timed_out. A job that exits with a
+ * non-zero status is not an error here: look at job->status (and at
+ * job->log_errno, for a log that could not be written).
+ *
+ * cancel (may be NULL) is called each time the runner wakes: at least
+ * every 200 ms, at once when a signal interrupts its wait, and as output
+ * comes; it is the caller's moment for progress too. When it returns an
+ * error, every job still running is killed the same way and marked
+ * cancelled, and once they have all exited the call returns the error
+ * cancel returned last. cancel is asked on while they stop: an error for
+ * which kser_error_cancel_is_hard() is true (a second Ctrl-C) kills them
+ * with SIGKILL at once and stops reading their output.
  */
 const struct kser_error *kser_jobs_run(struct kser_job *jobs, size_t n,
-				       kser_jobs_tick_fn tick, void *arg);
+				       kser_cancel_cb cancel, void *cancel_arg);
 
-/* Runs one command and returns its output (up to cap bytes). */
+/*
+ * Runs one command (argv, in cwd or the current directory) and puts its
+ * output, up to 1 MiB of its end, in out, and its exit status in *status.
+ * An error when it cannot run, outlives timeout_ms (0: no limit;
+ * KSER_ERR_TIMEOUT) or is stopped by cancel (may be NULL), as
+ * kser_jobs_run() stops jobs.
+ */
 const struct kser_error *kser_run_capture(struct kser_buf *out, int *status,
 					  char *const *argv, const char *cwd,
-					  uint64_t timeout_ms);
+					  uint64_t timeout_ms,
+					  kser_cancel_cb cancel,
+					  void *cancel_arg);
 
-/* Looks a program up in PATH; true if it is there and executable. */
+/*
+ * Looks prog up in PATH (or takes it as it is when it holds a '/'); true
+ * if it is there and executable. With path not NULL, puts where it is.
+ */
 bool kser_which(const char *prog, struct kser_buf *path);
 
 /* Milliseconds on a monotonic clock. */

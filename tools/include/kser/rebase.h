@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <git2.h>
 
+#include "kser/cancel.h"
+
 struct kser_error;
 
 /*
@@ -45,7 +47,6 @@ struct kser_rebase_event {
  * where it is, as a conflict would not: nothing is changed. */
 typedef const struct kser_error *(*kser_rebase_progress_fn)(
 	const struct kser_rebase_event *ev, void *arg);
-typedef const struct kser_error *(*kser_rebase_cancel_fn)(void *arg);
 
 struct kser_rebase_options {
 	unsigned int version;
@@ -61,7 +62,7 @@ struct kser_rebase_options {
 	const git_signature *committer;
 	kser_rebase_progress_fn progress;
 	void *progress_arg;
-	kser_rebase_cancel_fn cancel;
+	kser_cancel_cb cancel;
 	void *cancel_arg;
 };
 

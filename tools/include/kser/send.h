@@ -7,7 +7,7 @@
  * mbox) sent over SMTP so that nothing is lost or sent twice.
  *
  * A send is a journal under the git dir (<gitdir>/kser/send/, see
- * kser_lib_opstate.h) holding each mail exactly as it goes out and, per
+ * kser/opstate.h) holding each mail exactly as it goes out and, per
  * recipient, what the server answered; a lock (<gitdir>/kser/send.lock)
  * keeps two sends apart. Each message's state is written before it is
  * sent, again just before its last byte is handed to the server, and
@@ -21,13 +21,9 @@
 
 #include <git2.h>
 
-struct kser_error;
+#include "kser/cancel.h"
 
-/*
- * A cancel callback, as got's: polled during long work; an error stops
- * the work and is returned (KSER_ERR_CANCELLED, typically).
- */
-typedef const struct kser_error *(*kser_cancel_cb)(void *arg);
+struct kser_error;
 
 enum kser_smtp_encryption {
 	KSER_SMTP_NONE = 0,

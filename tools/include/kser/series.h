@@ -70,6 +70,7 @@ struct kser_series_patch {
 	unsigned int number;
 	char **trailers;		/* collected from replies */
 	size_t ntrailers;
+	size_t trailers_alloc;
 };
 
 struct kser_series {

@@ -6,8 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <git2.h>
-#include <jansson.h>
 
+#include "kser/cancel.h"
 #include "kser/settings.h"
 
 struct kser_error;
@@ -18,12 +18,15 @@ struct kser_error;
  * checked with the tree's checkpatch.pl, each result cached in the
  * repository under refs/kser/verify/ by exactly what determines it.
  *
- * Row 0 is the base: it is built (not tested), so that the first patch's
- * warnings have something to be compared with.
+ * The report is a table: one row per commit, one column per check, a
+ * result in each cell. Row 0 is the base: it is built (not tested), so
+ * that the first patch's warnings have something to be compared with;
+ * its failure is shown, and does not fail the run.
  */
 
+/* What became of one check of one row. */
 enum kser_verify_status {
-	KSER_VERIFY_PENDING = 0,
+	KSER_VERIFY_PENDING = 0,	/* not run (yet, or interrupted) */
 	KSER_VERIFY_RUNNING,
 	KSER_VERIFY_PASS,
 	KSER_VERIFY_FAIL,
@@ -33,6 +36,10 @@ enum kser_verify_status {
 	KSER_VERIFY_NA,		/* does not apply to this row */
 };
 
+/*
+ * The name of a status as kser-verify(1) and the JSON report spell it:
+ * "pass", "fail", "n/a"...; "?" for a value out of range.
+ */
 const char *kser_verify_status_name(enum kser_verify_status s);
 
 enum kser_check_kind {
@@ -41,22 +48,33 @@ enum kser_check_kind {
 	KSER_CHECK_CHECKPATCH,
 };
 
+/* A column of the report. */
 struct kser_verify_check {
 	char *id;		/* "build", "kunit", "checkpatch", "build:NAME" */
 	enum kser_check_kind kind;
 	size_t config;		/* index into the settings' configs */
 };
 
+/* Everything a result was decided on, as the cache stores it (private). */
+struct kser_verify_record;
+
+/* A cell of the report. */
 struct kser_verify_result {
 	enum kser_verify_status status;
 	double seconds;
-	bool cached;
-	char *summary;		/* one line */
-	char *log_path;		/* the full log, on disk */
+	bool cached;		/* answered from the cache, not run */
+	char *summary;		/* one line; may be NULL */
+	char *log_path;		/* the full log, on disk; may be NULL */
+	/*
+	 * A failure its configuration expects (a row before its since; the
+	 * base by default): shown as a failure, it does not fail the run.
+	 */
+	bool expected_failure;
 	char key[GIT_OID_HEXSZ + 1];	/* the cache key */
-	json_t *record;		/* everything, as stored in the cache */
+	struct kser_verify_record *record;	/* the library's; may be NULL */
 };
 
+/* A row of the report: a commit of the range. */
 struct kser_verify_row {
 	unsigned int number;	/* 0 for the base */
 	git_oid commit;
@@ -70,11 +88,16 @@ struct kser_verify_report {
 	size_t nchecks;
 	struct kser_verify_row *rows;	/* rows[0] is the base */
 	size_t nrows;
-	bool passed;		/* every check of every patch passed */
+	/*
+	 * Every check of every row passed, but for the failures expected
+	 * (kser_verify_result.expected_failure).
+	 */
+	bool passed;
 	size_t ran, from_cache;
 	double seconds;
 };
 
+/* Frees what kser_verify() put in r and zeroes it; r itself stays. */
 void kser_verify_report_release(struct kser_verify_report *r);
 
 /*
@@ -97,39 +120,68 @@ enum kser_verify_event {
 
 #define KSER_VERIFY_CHECKOUT SIZE_MAX
 
-typedef void (*kser_verify_event_fn)(enum kser_verify_event ev,
-				     const struct kser_verify_report *r,
-				     size_t row, size_t check,
-				     const char *note, void *arg);
+/*
+ * The progress callback: an event, the report as it stands (read it, do
+ * not change it), the row and check the event is about, and for
+ * KSER_VERIFY_EVENT_NOTE the message (NULL otherwise). It returns NULL to
+ * let the work go on, or an error to stop it as cancel_cb does.
+ */
+typedef const struct kser_error *(*kser_verify_event_fn)(
+	enum kser_verify_event ev, const struct kser_verify_report *r,
+	size_t row, size_t check, const char *note, void *arg);
 
 struct kser_verify_options {
 	unsigned int version;
 	const struct kser_settings *settings;	/* NULL: defaults */
 	const char *checks;	/* "build,kunit,checkpatch"; NULL: all */
-	bool no_cache;
+	/*
+	 * The series version ([version "N"] of the settings) whose
+	 * configurations run; NULL: every configuration.
+	 */
+	const char *series_version;
+	bool no_cache;		/* run every check, whatever is cached */
 	unsigned int jobs;	/* make -j; 0: online CPUs */
-	const char *state_dir;	/* NULL: <git dir>/kser/verify */
-	kser_verify_event_fn event;
+	const char *state_dir;	/* NULL: kser.verifyDir, or
+				 * <git dir>/kser/verify */
+	kser_verify_event_fn event;	/* may be NULL */
 	void *event_arg;
+	/*
+	 * Asked between steps and while children run (may be NULL). An
+	 * error it returns (or the event callback returns) stops the work:
+	 * children still running are stopped (at once, when the error is
+	 * kser_error_cancelled(true)), checks not finished stay
+	 * KSER_VERIFY_PENDING, and kser_verify() returns that error.
+	 */
+	kser_cancel_cb cancel_cb;
+	void *cancel_arg;
 };
 
 #define KSER_VERIFY_OPTIONS_VERSION 1
 #define KSER_VERIFY_OPTIONS_INIT { KSER_VERIFY_OPTIONS_VERSION }
 
 /*
- * Verifies range ("base..tip"). Returns an error only when verification
- * could not be done (bad range, missing tools, interruption); failed
- * checks are in the report. On interruption the report holds what
- * finished, and every finished result is in the cache.
+ * Verifies range ("base..tip", linear) in repo, filling in *out (release
+ * it with kser_verify_report_release()). Returns an error only when
+ * verification could not be done (bad range, missing tools, a callback
+ * that stopped it); failed checks are in the report. When a callback
+ * stopped it, the report holds what finished, and every finished result
+ * is in the cache.
  */
 const struct kser_error *kser_verify(struct kser_verify_report *out,
 				     git_repository *repo, const char *range,
 				     const struct kser_verify_options *opts);
 
-/* One record per patch and check (documented in kser-verify(1)). */
+/*
+ * Writes the report as JSON to path (atomically): one record per patch
+ * and check, with the fields kser-verify(1) documents.
+ */
 const struct kser_error *
 kser_verify_write_json(const struct kser_verify_report *r, const char *path);
-/* JUnit XML: one test case per patch and check. */
+
+/*
+ * Writes the report as JUnit XML to path (atomically): one test case per
+ * patch and check.
+ */
 const struct kser_error *
 kser_verify_write_junit(const struct kser_verify_report *r, const char *path);
 

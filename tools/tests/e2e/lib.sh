@@ -71,3 +71,13 @@ test_line_count () {
 		return 1
 	}
 }
+
+# git fsck --strict over every object of repository $1, reachable or not:
+# every tree and commit kser writes must pass it. Shows what fsck says
+# when it fails.
+fsck_strict () {
+	git -C "$1" fsck --strict --no-dangling --no-progress >fsck.out 2>&1 || {
+		cat fsck.out
+		return 1
+	}
+}

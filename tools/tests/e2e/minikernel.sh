@@ -13,6 +13,11 @@ make_minikernel () {
 	.RECIPEPREFIX := >
 	O ?= .
 	SRCS := $(sort $(wildcard lib/*.c))
+	# A configuration with CONFIG_FRAG=y builds frag/ too.
+	-include $(O)/.config
+	ifeq ($(CONFIG_FRAG),y)
+	SRCS += $(sort $(wildcard frag/*.c))
+	endif
 	OBJS := $(SRCS:%.c=$(O)/%.o)
 	all: $(O)/linux
 	$(O)/%.o: %.c include.h

@@ -90,7 +90,8 @@ test_expect_success 'the highest version is applied, with trailers from replies'
 	test_cmp expect msg1 &&
 	commit_msg repo $(tail -n 1 out) >msg3 &&
 	grep "^Acked-by: Maint Ainer" msg3 &&
-	! grep "Rita" msg3 && ! grep "Quoted" msg3 && ! grep "In Signature" msg3
+	! grep "Rita" msg3 && ! grep "Quoted" msg3 && ! grep "In Signature" msg3 &&
+	fsck_strict repo
 '
 
 test_expect_success 'the content is v2, the branch is named after the cover letter' '
@@ -110,7 +111,8 @@ test_expect_success 'the cover letter is kept as the branch description' '
 test_expect_success '-v picks an older version' '
 	kser apply --repo repo --onto base -v 1 thread.mbox >out &&
 	git -C repo show subject-here-v1:f >f && grep three-v1 f &&
-	! grep "trailers from" out
+	! grep "trailers from" out &&
+	fsck_strict repo
 '
 
 test_expect_success 'a version that is not there is an error naming those that are' '
@@ -131,7 +133,8 @@ test_expect_success 'an existing branch is not moved without --force' '
 	test_expect_code 1 kser apply --repo repo --onto base thread.mbox 2>err &&
 	grep "branch .subject-here-v2. already exists" err &&
 	refs_of repo >after && test_cmp before after &&
-	kser apply --repo repo --onto base --force thread.mbox
+	kser apply --repo repo --onto base --force thread.mbox &&
+	fsck_strict repo
 '
 
 test_expect_success 'an incomplete series is refused, naming what is missing' '
@@ -158,7 +161,8 @@ test_expect_success '-3 merges what does not apply exactly, and says so' '
 	kser apply --repo repo --onto moved --branch merged -3 v2 >out &&
 	grep "applied with a three-way merge" out &&
 	git -C repo show merged:f >f &&
-	grep "^ten$" f && grep thirteen-v2 f
+	grep "^ten$" f && grep thirteen-v2 f &&
+	fsck_strict repo
 '
 
 test_expect_success '-3 with a real conflict fails cleanly' '
@@ -180,7 +184,8 @@ test_expect_success 'a quilt directory, ordered by its series file' '
 	grep "^\[2/2\] [0-9a-f]* two" out &&
 	git -C repo diff --quiet v1~1 quilt &&
 	commit_msg repo quilt >msg &&
-	printf "two\n\nDescribe the second change.\n" >expect && test_cmp expect msg
+	printf "two\n\nDescribe the second change.\n" >expect && test_cmp expect msg &&
+	fsck_strict repo
 '
 
 test_expect_success 'a quilt series naming a path outside it is refused' '
@@ -229,9 +234,29 @@ do
 		cat err &&
 		grep 'unsafe path' err &&
 		refs_of repo >after && test_cmp before after &&
-		test_path_is_missing escape && test_path_is_missing ../escape
+		test_path_is_missing escape && test_path_is_missing ../escape &&
+		fsck_strict repo
 	"
 done
+
+test_expect_success 'a path 50,000 directories deep is refused, as deeper than git reads' '
+	deep=$(printf "d/%.0s" $(test_seq 1 50000))f &&
+	hostile_patch deep.patch "$deep" &&
+	refs_of repo >before &&
+	test_expect_code 1 kser apply --repo repo --onto base --branch deep deep.patch 2>err &&
+	cut -c 1-300 err &&
+	grep "^kser: patch 1/1 .innocent.: unsafe path .d/d/d/.*\.\.\..: more than 2048 levels$" err &&
+	refs_of repo >after && test_cmp before after
+'
+
+test_expect_success 'a path 2048 directories deep, the limit, is fine' '
+	deep=$(printf "d/%.0s" $(test_seq 1 2047))f &&
+	hostile_patch deep.patch "$deep" &&
+	kser apply --repo repo --onto base --branch deep deep.patch &&
+	git -C repo ls-tree -r --name-only deep >ls &&
+	grep -x "$deep" ls &&
+	fsck_strict repo
+'
 
 for p in "../escape" "/etc/escape" ".git/config"
 do
@@ -249,7 +274,8 @@ test_expect_success 'a double slash after the prefix stays inside the tree, as i
 	hostile_patch dbl.patch /etc/inside &&
 	kser apply --repo repo --onto base --branch dbl dbl.patch &&
 	git -C repo show dbl:etc/inside >c && echo owned >expect && test_cmp expect c &&
-	test_path_is_missing /etc/inside
+	test_path_is_missing /etc/inside &&
+	fsck_strict repo
 '
 
 test_expect_success 'a diff writing through a symlink is refused' '
@@ -287,6 +313,61 @@ test_expect_success 'a binary patch for the wrong preimage is refused' '
 	 git add b.bin && test_tick && git commit -q -m other) &&
 	test_expect_code 1 kser apply --repo repo --onto bin2 --branch b bin/*.patch 2>err &&
 	grep "does not match the current contents" err
+'
+
+test_expect_success '--force never moves a branch checked out in a worktree' '
+	git -C repo checkout -q subject-here-v2 &&
+	refs_of repo >before &&
+	test_expect_code 1 kser apply --repo repo --onto base --force thread.mbox 2>err &&
+	cat err &&
+	grep "cannot force update the branch .subject-here-v2. checked out at .$(cd repo && pwd)." err &&
+	refs_of repo >after && test_cmp before after &&
+	git -C repo status --porcelain >st && test_must_be_empty st &&
+	git -C repo checkout -q --detach &&
+	git -C repo worktree add -q ../linked subject-here-v1 &&
+	test_expect_code 1 kser apply --repo repo --onto base --force -v 1 thread.mbox 2>err &&
+	grep "cannot force update the branch .subject-here-v1. checked out at .$(pwd)/linked." err &&
+	test_expect_code 1 kser apply --repo linked --onto base --force -v 1 thread.mbox 2>err &&
+	grep "checked out at .$(pwd)/linked." err &&
+	refs_of repo >after && test_cmp before after &&
+	git -C repo worktree remove linked &&
+	test_must_fail git -C repo rebase -q --exec false subject-here-v1~1 subject-here-v1 &&
+	test_expect_code 1 kser apply --repo repo --onto base --force -v 1 thread.mbox 2>err &&
+	grep "cannot force update the branch .subject-here-v1. checked out at" err &&
+	git -C repo rebase --abort &&
+	git -C repo checkout -q --detach &&
+	kser apply --repo repo --onto base --force -v 1 thread.mbox
+'
+
+test_expect_success 'a patch sent twice: the first is applied, as b4 does, and the output says so' '
+	cp thread.mbox twice.mbox &&
+	sed "s/^Subject: \[PATCH v2 1\/3\] f: spell three/Subject: [PATCH v2 1\/3] f: spell three, resent/" \
+		v2/v2-0001-*.patch | sed "s/^Message-Id: <\(.*\)>/Message-Id: <again-\1>/" >>twice.mbox &&
+	kser apply --repo repo --onto base --branch twice twice.mbox >out &&
+	grep "^note: patch 1/3 appears more than once: using .twice.mbox. mail [0-9]*, ignoring .twice.mbox. mail [0-9]*" out &&
+	grep "^\[1/3\] [0-9a-f]* f: spell three$" out
+'
+
+test_expect_success 'SIGINT during one long patch: kser stops at once and leaves no branch' '
+	git -C repo checkout -q -b huge base &&
+	(cd repo && mkdir many && i=0 &&
+	 while test $i -lt 4000; do echo "line $i" >many/f$i; i=$((i + 1)); done &&
+	 git add many && test_tick && git commit -q -m "add many files" &&
+	 git format-patch -q -1 -o ../huge) &&
+	refs_of repo >before &&
+	{ kser apply --repo repo --onto base --branch huge-applied huge/*.patch >out 2>err & } &&
+	pid=$! &&
+	sleep 1 && kill -INT $pid &&
+	n=0 && while kill -0 $pid 2>/dev/null && test $n -lt 200; do sleep 0.1; n=$((n + 1)); done &&
+	if kill -0 $pid 2>/dev/null; then kill -9 $pid; echo "still running 20 s after SIGINT"; false; fi &&
+	{ wait $pid; rc=$?; } &&
+	cat err && echo "exit $rc" &&
+	test $rc -ne 0 && grep "interrupted" err &&
+	refs_of repo >after && test_cmp before after
+'
+
+test_expect_success 'git fsck --strict: every object kser wrote above passes' '
+	fsck_strict repo
 '
 
 test_done

@@ -57,4 +57,8 @@ test_expect_success 'v3 was rebased: on 6.12.107 its MAINTAINERS hunks sit a lin
 	grep "note: .MAINTAINERS.: hunk #1 applied at offset -1" first
 '
 
+test_expect_success 'git fsck --strict over the import and every apply above' '
+	fsck_strict r
+'
+
 test_done

@@ -249,4 +249,33 @@ assert any(p[\"diff\"] for p in d[\"pairs\"] if p[\"status\"] == \"!\")
 	test_cmp expect out
 '
 
+# Imported trees have commit dates out of order. With an upstream dated
+# after the branch and more branch commits than the walk's slop, git's
+# and libgit2's walks both let the root, which both sides reach, into
+# topic..new; the commit graph says it is not in the range, and kser
+# diff agrees with git range-diff given the range without it.
+test_expect_success 'a range whose upstream is dated after it holds only its own commits' '
+	git init -q skew &&
+	test_seq 1 20 >skew/f && git -C skew add f &&
+	GIT_COMMITTER_DATE="@1800000000 +0000" git -C skew commit -q -m root &&
+	echo L >>skew/f &&
+	GIT_COMMITTER_DATE="@1800000060 +0000" git -C skew commit -q -a -m "add L" &&
+	git -C skew checkout -q -b topic &&
+	for i in 1 2 3 4 5 6 7 8 9 10; do
+		echo $i >>skew/g && git -C skew add g &&
+		git -C skew commit -q -m "g: $i" || return 1
+	done &&
+	git -C skew checkout -q -b new HEAD~11 &&
+	echo other >skew/o && git -C skew add o && git -C skew commit -q -m other &&
+	git -C skew checkout -q -b new2 HEAD~1 &&
+	echo other2 >skew/o && git -C skew add o && git -C skew commit -q -m other &&
+	git -C skew rev-list new >all && git -C skew rev-list topic >hidden &&
+	grep -v -F -f hidden all >own && test_line_count = 1 own &&
+	git -C skew range-diff --no-color new~1..new new2~1..new2 >expect &&
+	kser diff --repo skew --no-color topic..new topic..new2 >actual &&
+	test_cmp expect actual &&
+	kser diff --repo skew --no-color topic...new >actual &&
+	grep -v " root$" actual >/dev/null && ! grep " root$" actual
+'
+
 test_done

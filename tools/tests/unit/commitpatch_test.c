@@ -77,7 +77,7 @@ static int teardown(void **state)
 	struct fixture *f = *state;
 
 	git_repository_free(f->repo);
-	kser_remove_tree(f->dir);
+	kser_remove_tree(f->dir, NULL, NULL);
 	free(f);
 	return 0;
 }

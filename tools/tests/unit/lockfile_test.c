@@ -13,7 +13,7 @@
 
 #include "kser/buf.h"
 #include "kser/util.h"
-#include "kser_lib_lockfile.h"
+#include "kser/lockfile.h"
 #include "test_helpers.h"
 
 struct fixture {
@@ -39,7 +39,7 @@ static int teardown(void **state)
 {
 	struct fixture *f = *state;
 
-	kser_remove_tree(f->dir);
+	kser_remove_tree(f->dir, NULL, NULL);
 	free(f);
 	return 0;
 }

@@ -286,6 +286,90 @@ static void nul_in_file_name(void **state)
 	assert_null(p);
 }
 
+/*
+ * "@@ -0,0 +0,0 @@" then "\ No newline at end of file" made the parser mark
+ * the line before the first one of an empty hunk. git apply calls a hunk
+ * that neither adds nor removes corrupt.
+ */
+static void empty_hunks_are_corrupt(void **state)
+{
+	static const char *const bad[] = {
+		"diff --git a/a.txt b/a.txt\n--- a/a.txt\n+++ b/a.txt\n"
+		"@@ -0,0 +0,0 @@\n\\ No newline at end of file\n",
+		"diff --git a/a.txt b/a.txt\n--- a/a.txt\n+++ b/a.txt\n"
+		"@@ -0,0 +0,0 @@\n",
+		"--- a/a.txt\n+++ b/a.txt\n"
+		"@@ -1,0 +1,0 @@\n\\ No newline at end of file\n",
+		"diff --git a/a.txt b/a.txt\n--- a/a.txt\n+++ b/a.txt\n"
+		"@@ -1 +1 @@\n one\n\\ No newline at end of file\n",
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct kser_patch *p = NULL;
+
+		assert_err(kser_patch_parse(&p, bad[i], strlen(bad[i]), 1),
+			   KSER_ERR_BAD_INPUT, "hunk changes nothing");
+		assert_null(p);
+	}
+}
+
+/*
+ * git apply takes a NUL in a hunk line as content (git am makes a blob
+ * holding it), and refuses one in the lines it parses: modes, names and
+ * hunk headers. The parser reads exactly len bytes.
+ */
+static void nul_bytes_as_git_apply_reads_them(void **state)
+{
+	static const char content[] =
+		"diff --git a/a.txt b/a.txt\n--- a/a.txt\n+++ b/a.txt\n"
+		"@@ -1,3 +1,4 @@\n one\n+T\0O\n two\n three\n";
+#define WITH_LEN(s) { s, sizeof(s) - 1 }
+	static const struct {
+		const char *text;
+		size_t len;
+	} bad[] = {
+		WITH_LEN("diff --git a/b b/b\nnew file mode 100644\0x\n"
+			 "--- /dev/null\n+++ b/b\n@@ -0,0 +1 @@\n+x\n"),
+		WITH_LEN("diff --git a/a b/a\nold mode 100644\n"
+			 "new mode 100755\0\n"),
+		WITH_LEN("diff --git a/a\0z b/a\0z\nold mode 100644\n"
+			 "new mode 100755\n"),
+		WITH_LEN("diff --git a/a b/a\n--- a/a\n+++ b/a\n"
+			 "@@ -1,3\0 +1,4 @@\n one\n+T\n two\n three\n"),
+	};
+#undef WITH_LEN
+	struct kser_patch *p = NULL;
+	struct kser_buf out = KSER_BUF_INIT;
+	char *copy;
+	size_t i;
+
+	(void)state;
+	/* On the heap, with no NUL after it, so ASan sees any overread. */
+	copy = malloc(sizeof(content) - 1);
+	memcpy(copy, content, sizeof(content) - 1);
+	assert_ok(kser_patch_parse(&p, copy, sizeof(content) - 1, 1));
+	free(copy);
+	assert_int_equal(p->files[0].hunks[0].lines[1].len, 3);
+	assert_ok(kser_apply_hunks(&out, "one\ntwo\nthree\n", 14, &p->files[0],
+				   NULL));
+	assert_int_equal(out.len, 18);
+	assert_memory_equal(out.ptr, "one\nT\0O\ntwo\nthree\n", 18);
+	kser_buf_release(&out);
+	kser_patch_free(p);
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		p = NULL;
+		copy = malloc(bad[i].len);
+		memcpy(copy, bad[i].text, bad[i].len);
+		if (!kser_patch_parse(&p, copy, bad[i].len, 1))
+			fail_msg("accepted a NUL in patch %zu", i);
+		assert_null(p);
+		free(copy);
+	}
+}
+
 static void unquote(void **state)
 {
 	char out[32];
@@ -314,6 +398,8 @@ int main(void)
 		cmocka_unit_test(failure_names_the_line),
 		cmocka_unit_test(delta_copy_and_insert),
 		cmocka_unit_test(nul_in_file_name),
+		cmocka_unit_test(empty_hunks_are_corrupt),
+		cmocka_unit_test(nul_bytes_as_git_apply_reads_them),
 		cmocka_unit_test(unquote),
 	};
 

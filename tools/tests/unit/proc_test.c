@@ -56,7 +56,7 @@ static int teardown(void **state)
 {
 	(void)state;
 	kill_leftovers();
-	kser_remove_tree(tmpdir);
+	kser_remove_tree(tmpdir, NULL, NULL);
 	return 0;
 }
 
@@ -64,7 +64,6 @@ static int after_each(void **state)
 {
 	(void)state;
 	kill_leftovers();
-	kser_cancel_reset();
 	return 0;
 }
 
@@ -328,16 +327,16 @@ struct canceller {
 	unsigned int ticks;
 };
 
-static void cancel_tick(void *arg)
+/* Plays the user pressing Ctrl-C after_ms[0], then after_ms[1] ms in. */
+static const struct kser_error *cancel_tick(void *arg)
 {
 	struct canceller *c = arg;
 
 	c->ticks++;
 	while (c->requested < 2 && c->after_ms[c->requested] &&
-	       kser_now_ms() - c->start >= c->after_ms[c->requested]) {
-		kser_cancel_request(SIGINT);
+	       kser_now_ms() - c->start >= c->after_ms[c->requested])
 		c->requested++;
-	}
+	return c->requested ? kser_error_cancelled(c->requested >= 2) : NULL;
 }
 
 static const struct kser_error *run_cancelled(struct kser_job *job,
@@ -370,7 +369,6 @@ static void cancel(void **state)
 	assert_false(job.timed_out);
 	assert_true(ms < RETURNED_SOON_MS);
 	kser_job_release(&job);
-	kser_cancel_reset();
 
 	/* Deaf to SIGTERM, and a grandchild holds the pipe. */
 	assert_err(run_cancelled(&job, "trap '' TERM; setsid sleep 60 & "
@@ -385,17 +383,24 @@ static void cancel(void **state)
 /* The second interruption does not wait for the grace period. */
 static void cancel_twice(void **state)
 {
+	const struct kser_error *err;
 	struct kser_job job;
 	uint64_t ms;
 
 	(void)state;
-	assert_err(run_cancelled(&job, "trap '' TERM; sleep 60", 300, 600,
-				 &ms), KSER_ERR_CANCELLED, "interrupted");
-	assert_true(kser_cancel_forced());
+	err = run_cancelled(&job, "trap '' TERM; sleep 60", 300, 600, &ms);
+	assert_err(err, KSER_ERR_CANCELLED, "interrupted");
+	assert_true(kser_error_cancel_is_hard(err));
 	assert_true(job.cancelled);
 	assert_int_equal(job.status, 128 + SIGKILL);
 	assert_true(ms < RETURNED_SOON_MS);
 	kser_job_release(&job);
+}
+
+static const struct kser_error *stop_now(void *arg)
+{
+	(void)arg;
+	return kser_error_cancelled(false);
 }
 
 static void capture(void **state)
@@ -406,12 +411,38 @@ static void capture(void **state)
 	int status = -1;
 
 	(void)state;
-	assert_ok(kser_run_capture(&out, &status, hello, NULL, 10000));
+	assert_ok(kser_run_capture(&out, &status, hello, NULL, 10000, NULL,
+				   NULL));
 	assert_int_equal(status, 0);
 	assert_string_equal(kser_buf_cstr(&out), "hello");
-	assert_err(kser_run_capture(&out, &status, slow, NULL, 300),
+	assert_err(kser_run_capture(&out, &status, slow, NULL, 300, NULL,
+				    NULL),
 		   KSER_ERR_TIMEOUT, "'sleep' timed out");
+	assert_err(kser_run_capture(&out, &status, slow, NULL, 0, stop_now,
+				    NULL),
+		   KSER_ERR_CANCELLED, "interrupted");
 	kser_buf_release(&out);
+}
+
+static const struct kser_error *stop_with_reason(void *arg)
+{
+	(void)arg;
+	return kser_error_fmt(KSER_ERR_GENERIC, "the caller has had enough");
+}
+
+/* The caller's error is what stops the jobs and what comes back. */
+static void cancel_with_own_error(void **state)
+{
+	static char *argv[4];
+	struct kser_job job;
+
+	(void)state;
+	sh_job(&job, argv, "sleep 60", 0);
+	assert_err(kser_jobs_run(&job, 1, stop_with_reason, NULL),
+		   KSER_ERR_GENERIC, "the caller has had enough");
+	assert_true(job.cancelled);
+	assert_int_equal(job.status, 128 + SIGTERM);
+	kser_job_release(&job);
 }
 
 int main(void)
@@ -431,6 +462,7 @@ int main(void)
 		cmocka_unit_test_teardown(cancel, after_each),
 		cmocka_unit_test_teardown(cancel_twice, after_each),
 		cmocka_unit_test_teardown(capture, after_each),
+		cmocka_unit_test_teardown(cancel_with_own_error, after_each),
 	};
 
 	signal(SIGPIPE, SIG_IGN);

@@ -10,8 +10,9 @@
 
 #include "kser/buf.h"
 #include "kser/util.h"
-#include "kser_lib_rebase.h"
-#include "kser_lib_treeedit.h"
+#include "kser/opstate.h"
+#include "rebase/kser_lib_rebase.h"
+#include "kser/treeedit.h"
 #include "test_helpers.h"
 
 struct fixture {
@@ -35,7 +36,7 @@ static int teardown(void **state)
 	struct fixture *f = *state;
 
 	git_repository_free(f->repo);
-	kser_remove_tree(f->dir);
+	kser_remove_tree(f->dir, NULL, NULL);
 	free(f);
 	return 0;
 }
@@ -103,24 +104,25 @@ static void state_round_trip(void **state)
 static void state_damaged_is_an_error(void **state)
 {
 	struct fixture *f = *state;
-	struct kser_buf path = KSER_BUF_INIT;
+	struct kser_opstate *os = NULL;
 	struct rb_state st;
 	bool found;
 	const char cut[] = "kser-rebase 1\nphase 1\nbranch refs/heads/x\n";
 
-	assert_ok(rb_path(&path, f->repo, "rebase"));
-	assert_ok(kser_mkdir_p(path.ptr));
-	kser_buf_puts(&path, "/state");
+	assert_ok(kser_opstate_open(&os, git_repository_commondir(f->repo),
+				    "rebase"));
+	assert_ok(kser_opstate_begin(os));
 	/* A file cut short (no "end" line) is not taken for a state. */
-	assert_ok(kser_write_file_atomic(path.ptr, cut, strlen(cut)));
+	assert_ok(kser_opstate_write(os, "state", cut, strlen(cut)));
 	assert_err(rb_state_read(&st, &found, f->repo), KSER_ERR_BAD_INPUT,
 		   "is damaged");
 	assert_false(found);
-	assert_ok(kser_write_file_atomic(path.ptr, "garbage\n", 8));
+	assert_ok(kser_opstate_write(os, "state", "garbage\n", 8));
 	assert_err(rb_state_read(&st, &found, f->repo), KSER_ERR_BAD_INPUT,
 		   "not a kser rebase state");
+	kser_opstate_free(os);
 	assert_ok(rb_state_remove(f->repo));
-	kser_buf_release(&path);
+	assert_false(rb_state_exists(f->repo));
 }
 
 static void lock_excludes_and_stale_is_taken(void **state)
@@ -128,7 +130,8 @@ static void lock_excludes_and_stale_is_taken(void **state)
 	struct fixture *f = *state;
 	struct rb_lock a = { NULL }, b = { NULL };
 	struct kser_buf path = KSER_BUF_INIT;
-	int fd;
+	char host[256], text[512];
+	int fd, n;
 
 	assert_ok(rb_lock_take(&a, f->repo));
 	assert_err(rb_lock_take(&b, f->repo), KSER_ERR_EXISTS,
@@ -138,11 +141,15 @@ static void lock_excludes_and_stale_is_taken(void **state)
 	rb_lock_release(&b);
 
 	/* A lock left by a process that is gone (pid 2^22 + 1 is beyond
-	 * Linux's pid_max default) is taken over. */
+	 * Linux's pid_max default) on this host is taken over. */
+	assert_int_equal(gethostname(host, sizeof(host) - 1), 0);
+	host[sizeof(host) - 1] = '\0';
+	n = snprintf(text, sizeof(text), "kser lock\npid 4194305\nhost %s\n"
+		     "since 1\n", host);
 	assert_ok(rb_path(&path, f->repo, "rebase.lock"));
 	fd = open(path.ptr, O_WRONLY | O_CREAT | O_EXCL, 0644);
 	assert_true(fd >= 0);
-	assert_int_equal(write(fd, "4194305\n", 8), 8);
+	assert_int_equal(write(fd, text, (size_t)n), n);
 	close(fd);
 	assert_ok(rb_lock_take(&a, f->repo));
 	rb_lock_release(&a);

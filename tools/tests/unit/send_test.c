@@ -7,9 +7,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "kser/buf.h"
 #include "kser/send.h"
 #include "kser/util.h"
-#include "kser_lib_send.h"
+#include "mail/kser_lib_mail.h"
 #include "test_helpers.h"
 
 struct fixture {
@@ -36,7 +37,7 @@ static int teardown(void **state)
 	struct fixture *f = *state;
 
 	kser_send_config_release(&f->cfg);
-	kser_remove_tree(f->dir);
+	kser_remove_tree(f->dir, NULL, NULL);
 	free(f);
 	return 0;
 }
@@ -94,6 +95,37 @@ static void lists_parse_groups_and_names(void **state)
 	assert_string_equal(v[2], "c@example.com");
 	assert_string_equal(v[3], "d@example.com");
 	kser_send_strs_free(v, n);
+}
+
+/*
+ * Found by fuzzing: GMime before 3.2.15 leaks the address before a
+ * comment that is never closed; such a list is refused. A parenthesis in
+ * a quoted name or a closed comment is no comment left open.
+ */
+static void lists_refuse_an_unclosed_comment(void **state)
+{
+	struct kser_buf out = KSER_BUF_INIT;
+	char **v = NULL;
+	size_t n = 0, alloc = 0;
+
+	(void)state;
+	assert_err(kser_send_addr_parse(&v, &n, &alloc,
+		"e@example.org (never closed, f@example.org", "From"),
+		KSER_ERR_BAD_INPUT, "From: 'e@example.org (never closed, "
+		"f@example.org' has a comment '(' that is never closed");
+	assert_err(kser_send_addr_render_new(&out, &v, &n, &alloc,
+		"x <e@example.org> (a (nested) one"),
+		KSER_ERR_BAD_INPUT, "never closed");
+	assert_int_equal(n, 0);
+	assert_ok(kser_send_addr_parse(&v, &n, &alloc,
+		"\"Smith (Jr\" <s@example.org>, t@example.org (T \\( (x)), "
+		"u@example.org", "To"));
+	assert_int_equal(n, 3);
+	assert_string_equal(v[0], "s@example.org");
+	assert_string_equal(v[1], "t@example.org");
+	assert_string_equal(v[2], "u@example.org");
+	kser_send_strs_free(v, n);
+	kser_buf_release(&out);
 }
 
 static void settings_refuse_control_characters(void **state)
@@ -233,17 +265,89 @@ static void outbox_refuses_what_it_cannot_send(void **state)
 	assert_null(box);
 }
 
+#define MBOX_LINE \
+	"From 0000000000000000000000000000000000000000 Mon Sep 17 00:00:00 2001\n"
+
+/* Every line of a header, 998 octets at most (RFC 5322). */
+static void assert_lines_fit(const struct kser_send_message *m)
+{
+	const char *p = m->data, *end = m->data + m->header_len;
+
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
+
+		if (n > 998)
+			fail_msg("a header line of %zu octets", n);
+		p += n + 1;
+	}
+}
+
+/*
+ * Found by fuzzing: the configured To: was added to a folded To: field
+ * by rewriting it unfolded, in one line over 998 octets; and a first
+ * Message-Id of 986 octets made an In-Reply-To: line of 999.
+ */
+static void outbox_keeps_lines_within_998_octets(void **state)
+{
+	struct fixture *f = *state;
+	struct kser_outbox *box = NULL;
+	struct kser_buf text = KSER_BUF_INIT, id = KSER_BUF_INIT;
+	const char *to;
+	int i;
+
+	kser_buf_puts(&text, "From: a@example.com\nTo: ");
+	for (i = 0; i < 8; i++)
+		kser_buf_printf(&text, "%sN%0150d <a%d@example.com>",
+				i ? ",\n " : "", i, i);
+	kser_buf_puts(&text, "\nSubject: x\n\nbody\n");
+	put(f, "m", kser_buf_cstr(&text));
+	assert_ok(kser_send_config_apply(&f->cfg, "to", "c@example.com"));
+	assert_ok(kser_outbox_load(&box, f->dir, &f->cfg));
+	assert_int_equal(box->v[0].nrcpts, 9);
+	assert_lines_fit(&box->v[0]);
+	/* The field keeps its folding; the new address has a line. */
+	to = strstr(box->v[0].data, "\nTo: ");
+	assert_non_null(to);
+	assert_memory_equal(to + 1, kser_buf_cstr(&text) + 20,
+			    text.len - 20 - strlen("\nSubject: x\n\nbody\n"));
+	assert_non_null(strstr(to, "example.com>,\n\tc@example.com\n"
+				"Subject"));
+	kser_outbox_free(box);
+
+	/* The first mail's Message-Id as long as a line allows. */
+	kser_buf_clear(&text);
+	kser_buf_puts(&id, "<");
+	for (i = 0; i < 986 - 14; i++)
+		kser_buf_putc(&id, 'i');
+	kser_buf_puts(&id, "@example.org>");
+	assert_int_equal(id.len, 986);
+	kser_buf_printf(&text, "%sFrom: a@example.com\nMessage-Id: %s\n"
+			"Subject: 1\n\none\n%sFrom: a@example.com\n"
+			"Subject: 2\n\ntwo\n", MBOX_LINE, id.ptr, MBOX_LINE);
+	put(f, "m", kser_buf_cstr(&text));
+	assert_err(kser_outbox_load(&box, f->dir, &f->cfg),
+		   KSER_ERR_BAD_INPUT, "its Message-Id (986 octets) is too "
+		   "long for the In-Reply-To: line");
+	assert_null(box);
+	kser_buf_release(&text);
+	kser_buf_release(&id);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(addresses_are_plain_addr_specs),
 		cmocka_unit_test(lists_parse_groups_and_names),
+		cmocka_unit_test(lists_refuse_an_unclosed_comment),
 		cmocka_unit_test_setup_teardown(
 			settings_refuse_control_characters, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 			outbox_prepares_as_send_email_does, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 			outbox_refuses_what_it_cannot_send, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			outbox_keeps_lines_within_998_octets, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

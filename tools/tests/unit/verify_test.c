@@ -1,5 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
-/* kser verify's parsers: KTAP, checkpatch.pl, gcc; and the settings. */
+/*
+ * kser verify's parsers (KTAP, checkpatch.pl, gcc), the settings, its
+ * checkout, and kser_verify() stopped by its callbacks.
+ */
 #include <dirent.h>
 #include <dlfcn.h>
 #include <signal.h>
@@ -13,10 +16,10 @@
 
 #include "kser/buf.h"
 #include "kser/cancel.h"
-#include "kser/diag.h"
-#include "kser/ktap.h"
+#include "verify/kser_lib_verify.h"
 #include "kser/settings.h"
 #include "kser/util.h"
+#include "kser/verify.h"
 #include "kser/worktree.h"
 #include "test_helpers.h"
 
@@ -32,6 +35,8 @@ static void ktap_kunit_output(void **state)
 		"[    0.310005]     1..3\n"
 		"[    0.310006]     ok 1 push_grows\n"
 		"[    0.310007]     # extend: EXPECTATION FAILED at vec.c:12\n"
+		"[    0.310007]     Expected len == 4, but\n"
+		"[    0.310007]         len == 3 (0x3)\n"
 		"[    0.310008]     not ok 2 extend_len # len was 3, want 4\n"
 		"[    0.310009]         KTAP version 1\n"
 		"[    0.310010]         # Subtest: params\n"
@@ -58,6 +63,13 @@ static void ktap_kunit_output(void **state)
 	assert_int_equal(r.root.children[0].nchildren, 3);
 	assert_string_equal(r.root.children[0].children[1].diagnostic,
 			    "len was 3, want 4");
+	/* What KUnit said of a case comes before its result. */
+	assert_string_equal(r.root.children[0].children[1].log,
+			    "# extend: EXPECTATION FAILED at vec.c:12\n"
+			    "Expected len == 4, but\n"
+			    "    len == 3 (0x3)\n");
+	assert_null(r.root.children[0].children[2].log);
+	assert_null(r.root.children[0].children[2].children[0].log);
 	assert_int_equal(r.root.children[0].children[2].nchildren, 2);
 	assert_int_equal(r.root.children[0].children[2].children[1].status,
 			 KSER_KTAP_SKIP);
@@ -214,6 +226,71 @@ static void gcc_diagnostics_of_no_file(void **state)
 	kser_diags_release(&d);
 }
 
+/*
+ * The errors of a link and of modpost, as a kernel build prints them
+ * (the alloc-apis base in its nokunit and modules configurations): each
+ * names its symbol and, for ld, the source and function, or its line.
+ */
+static void gcc_link_and_modpost_errors(void **state)
+{
+	static const char out[] =
+		"  MODPOST Module.symvers\n"
+		"ERROR: modpost: \"__ctnr_realloc\" "
+		"[lib/ctnr/allocator_kunit.ko] undefined!\n"
+		"WARNING: modpost: missing MODULE_DESCRIPTION() in "
+		"lib/x.o\n"
+		"make[3]: *** [/w/src/scripts/Makefile.modpost:145: "
+		"Module.symvers] Error 1\n"
+		"  LD      .tmp_vmlinux1\n"
+		"/usr/bin/ld: samples/ctnr/ctnr_sample.o: in function "
+		"`prime_work_drop':\n"
+		"ctnr_sample.c:(.text+0x2): undefined reference to "
+		"`kalloc_locked_vec_put'\n"
+		"/usr/bin/ld: samples/ctnr/ctnr_sample.o: in function "
+		"`ctnr_sample_init':\n"
+		"ctnr_sample.c:(.init.text+0x1d): undefined reference to "
+		"`ctnr_global'\n"
+		"/usr/bin/ld: ctnr_sample.c:(.init.text+0x74): undefined "
+		"reference to `ctnr_box_try_new'\n"
+		"x86_64-linux-gnu-ld: /w/src/lib/a.c:42: multiple definition "
+		"of `a'; lib/b.o:/w/src/lib/b.c:7: first defined here\n"
+		"   12 |  f(); /* : undefined reference to x */\n"
+		"collect2: error: ld returned 1 exit status\n";
+	struct kser_diags d = { 0 };
+
+	(void)state;
+	assert_ok(kser_gcc_parse(&d, out, strlen(out), "/w/src", false));
+	assert_int_equal(d.n, 6);
+	assert_string_equal(d.v[0].level, "error");
+	assert_string_equal(d.v[0].type, "modpost");
+	assert_null(d.v[0].file);
+	assert_string_equal(d.v[0].text, "modpost: \"__ctnr_realloc\" "
+			    "[lib/ctnr/allocator_kunit.ko] undefined!");
+	assert_string_equal(d.v[1].type, "link");
+	assert_string_equal(d.v[1].file, "samples/ctnr/ctnr_sample.c");
+	assert_int_equal(d.v[1].line, 0);
+	assert_string_equal(d.v[1].text, "undefined reference to "
+			    "`kalloc_locked_vec_put' (in function "
+			    "`prime_work_drop')");
+	assert_string_equal(d.v[2].text, "undefined reference to "
+			    "`ctnr_global' (in function `ctnr_sample_init')");
+	assert_string_equal(d.v[3].file, "samples/ctnr/ctnr_sample.c");
+	assert_string_equal(d.v[3].text, "undefined reference to "
+			    "`ctnr_box_try_new' (in function "
+			    "`ctnr_sample_init')");
+	assert_string_equal(d.v[4].file, "lib/a.c");
+	assert_int_equal(d.v[4].line, 42);
+	assert_true(!strncmp(d.v[4].text, "multiple definition of `a'", 26));
+	assert_string_equal(d.v[5].text, "ld returned 1 exit status");
+	kser_diags_release(&d);
+	/* With warnings, modpost's are kept as warnings. */
+	assert_ok(kser_gcc_parse(&d, out, strlen(out), "/w/src", true));
+	assert_int_equal(d.n, 7);
+	assert_string_equal(d.v[1].level, "warning");
+	assert_string_equal(d.v[1].type, "modpost");
+	kser_diags_release(&d);
+}
+
 /* Found by fuzzing: "file:12" at the very end of an unterminated buffer
  * was read past its end. */
 static void gcc_line_at_buffer_end(void **state)
@@ -272,7 +349,7 @@ static void fingerprints_ignore_line_numbers(void **state)
 	assert_non_null(strstr(a.v[0].fingerprint, "int unused;"));
 	kser_diags_release(&a);
 	kser_diags_release(&b);
-	kser_remove_tree(dir);
+	kser_remove_tree(dir, NULL, NULL);
 }
 
 /*
@@ -347,7 +424,7 @@ static void diag_collect_walks_the_build_dir(void **state)
 	for (hide = 0; hide < 2; hide++) {
 		readdir_hides_types = hide;
 		kser_buf_clear(&all);
-		assert_ok(kser_diag_collect(dir, append_record, &all));
+		assert_ok(kser_diag_collect(dir, append_record, &all, NULL, NULL));
 		/* Every record once, in the order of the names. */
 		assert_string_equal(kser_buf_cstr(&all),
 				    "lib/b.o: lib/b.c:2:1: warning: b\n"
@@ -357,7 +434,7 @@ static void diag_collect_walks_the_build_dir(void **state)
 	}
 	readdir_hides_types = false;
 	kser_buf_release(&all);
-	kser_remove_tree(dir);
+	kser_remove_tree(dir, NULL, NULL);
 }
 
 /* A record that cannot be read would lose its warnings: an error. */
@@ -371,19 +448,19 @@ static void diag_collect_unreadable_record(void **state)
 	make_build_dir(dir);
 	snprintf(path, sizeof(path), "%s/lib/deep/d.o.kser-diag", dir);
 	assert_int_equal(symlink("nowhere", path), 0);
-	assert_err(kser_diag_collect(dir, append_record, &all),
+	assert_err(kser_diag_collect(dir, append_record, &all, NULL, NULL),
 		   KSER_ERR_BAD_INPUT, "d.o.kser-diag' is not a regular file");
 	unlink(path);
 	assert_int_equal(mkfifo(path, 0644), 0);
-	assert_err(kser_diag_collect(dir, append_record, &all),
+	assert_err(kser_diag_collect(dir, append_record, &all, NULL, NULL),
 		   KSER_ERR_BAD_INPUT, "d.o.kser-diag' is not a regular file");
 	unlink(path);
 	assert_err(kser_diag_collect("/nonexistent/kser-build",
-				     append_record, &all),
+				     append_record, &all, NULL, NULL),
 		   KSER_ERR_ERRNO, "cannot read the build directory "
 		   "'/nonexistent/kser-build'");
 	kser_buf_release(&all);
-	kser_remove_tree(dir);
+	kser_remove_tree(dir, NULL, NULL);
 }
 
 #define WT_DIRS 10
@@ -448,6 +525,7 @@ static void assert_state(const char *state_path, const char *word)
 
 struct interrupter {
 	size_t at, calls, last_done, total;
+	bool pressed;		/* Ctrl-C, as the CLI's flag would say */
 };
 
 /* Plays the user pressing Ctrl-C once `at` files are written. */
@@ -460,8 +538,16 @@ static const struct kser_error *interrupt_at(size_t done, size_t total,
 	x->last_done = done;
 	x->total = total;
 	if (done >= x->at)
-		kser_cancel_request(SIGINT);
+		x->pressed = true;
 	return NULL;
+}
+
+/* The cancel callback, reading what interrupt_at() pressed. */
+static const struct kser_error *pressed(void *arg)
+{
+	struct interrupter *x = arg;
+
+	return x->pressed ? kser_error_cancelled(false) : NULL;
 }
 
 /*
@@ -474,7 +560,7 @@ static void worktree_move_interrupted(void **state)
 	char dir[] = "/tmp/kser-wt-XXXXXX";
 	char src[128], state_path[160];
 	struct kser_worktree *wt;
-	struct interrupter x = { 150, 0, 0, 0 };
+	struct interrupter x = { 150, 0, 0, 0, false };
 	git_repository *repo;
 	git_oid a, b;
 	size_t written;
@@ -489,45 +575,53 @@ static void worktree_move_interrupted(void **state)
 	assert_ok(kser_worktree_open(&wt, repo, src));
 
 	/* Writing it anew. */
-	assert_err(kser_worktree_move(wt, &a, &written, interrupt_at, &x),
+	assert_err(kser_worktree_move(wt, &a, &written, interrupt_at, &x,
+				      pressed, &x),
 		   KSER_ERR_CANCELLED, "interrupted");
 	assert_true(written >= 150 && written < 200);
 	assert_null(kser_worktree_tree(wt));
 	assert_state(state_path, "moving ");
-	kser_cancel_reset();
-	assert_ok(kser_worktree_move(wt, &a, &written, NULL, NULL));
+	x.pressed = false;
+	assert_ok(kser_worktree_move(wt, &a, &written, NULL, NULL, pressed,
+				     &x));
 	assert_int_equal(written, WT_DIRS * WT_FILES);
 	assert_checkout(src, "A");
 	assert_state(state_path, "tree ");
 
 	/* Only what changed: every file. */
 	x.calls = 0;
-	assert_err(kser_worktree_move(wt, &b, &written, interrupt_at, &x),
+	assert_err(kser_worktree_move(wt, &b, &written, interrupt_at, &x,
+				      pressed, &x),
 		   KSER_ERR_CANCELLED, "interrupted");
 	assert_true(written >= 150 && written < 200);
 	assert_int_equal(x.total, WT_DIRS * WT_FILES);
 	assert_state(state_path, "moving ");
 	kser_worktree_free(wt);
-	kser_cancel_reset();
+	x.pressed = false;
 	assert_ok(kser_worktree_open(&wt, repo, src));
 	assert_null(kser_worktree_tree(wt));
-	assert_ok(kser_worktree_move(wt, &b, &written, NULL, NULL));
+	assert_ok(kser_worktree_move(wt, &b, &written, NULL, NULL, NULL,
+				     NULL));
 	assert_checkout(src, "B");
 	assert_state(state_path, "tree ");
 	assert_true(git_oid_equal(kser_worktree_tree(wt), &b));
 
 	/* Interrupted before it starts: nothing is touched. */
-	kser_cancel_request(SIGINT);
-	assert_err(kser_worktree_move(wt, &a, &written, NULL, NULL),
+	x.pressed = true;
+	assert_err(kser_worktree_move(wt, &a, &written, NULL, NULL, pressed,
+				      &x),
 		   KSER_ERR_CANCELLED, "interrupted");
 	assert_int_equal(written, 0);
 	assert_checkout(src, "B");
 	assert_state(state_path, "tree ");
-	kser_cancel_reset();
+
+	assert_ok(kser_worktree_move(wt, &a, &written, NULL, NULL, NULL,
+				     NULL));
+	assert_checkout(src, "A");
 
 	kser_worktree_free(wt);
 	git_repository_free(repo);
-	kser_remove_tree(dir);
+	kser_remove_tree(dir, NULL, NULL);
 }
 
 static void settings_from_git_config(void **state)
@@ -558,7 +652,331 @@ static void settings_from_git_config(void **state)
 	kser_settings_release(&s);
 	assert_err(kser_settings_load(&s, "/nonexistent/series.conf"),
 		   KSER_ERR_ERRNO, "cannot read the series settings");
+	kser_remove_tree(dir, NULL, NULL);
+}
+
+/*
+ * Further configurations: an in-tree kunitconfig or a fragment beside
+ * series.conf (read then, whatever the cwd), build-only ones, since, and
+ * the versions that name their configurations.
+ */
+static void settings_of_configurations(void **state)
+{
+	char dir[] = "/tmp/kser-set-XXXXXX";
+	char path[160];
+	struct kser_settings s;
+	FILE *f;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/configs", dir);
+	assert_int_equal(mkdir(path, 0755), 0);
+	write_text(dir, "configs/modules.config", "CONFIG_MODULES=y\n");
+	snprintf(path, sizeof(path), "%s/series.conf", dir);
+	f = fopen(path, "w");
+	fputs("[series]\n\tkunitconfig = lib/x/.kunitconfig\n"
+	      "[version \"1\"]\n\tbase = b1\n"
+	      "[version \"4\"]\n\tbase = b2\n"
+	      "\tverify = default modules, lean\n"
+	      "[verify \"modules\"]\n\tkconfig = configs/modules.config\n"
+	      "\tkunit = false\n\tsince = 2\n"
+	      "[verify \"lean\"]\n\tkunitconfig = lean.kunitconfig\n"
+	      "[verify \"default\"]\n\tsince = 0\n", f);
+	fclose(f);
+	assert_ok(kser_settings_load(&s, path));
+	assert_int_equal(s.nconfigs, 3);
+	assert_string_equal(s.configs[0].kunitconfig, "lib/x/.kunitconfig");
+	assert_int_equal(s.configs[0].since, 0);
+	assert_true(s.configs[0].kunit);
+	assert_string_equal(s.configs[1].name, "modules");
+	assert_null(s.configs[1].kunitconfig);
+	assert_non_null(strstr(s.configs[1].kconfig,
+			       "/configs/modules.config"));
+	assert_int_equal(s.configs[1].kconfig[0], '/');
+	assert_string_equal(s.configs[1].kconfig_text, "CONFIG_MODULES=y\n");
+	assert_false(s.configs[1].kunit);
+	assert_int_equal(s.configs[1].since, 2);
+	assert_int_equal(s.configs[2].since, 1);
+	assert_true(s.configs[2].kunit);
+	/* No --version: all; v1 names none: the default alone. */
+	assert_true(kser_settings_version_has(&s, NULL, 1));
+	assert_true(kser_settings_version_has(&s, "1", 0));
+	assert_false(kser_settings_version_has(&s, "1", 1));
+	assert_false(kser_settings_version_has(&s, "1", 2));
+	assert_true(kser_settings_version_has(&s, "4", 1));
+	assert_true(kser_settings_version_has(&s, "4", 2));
+	assert_non_null(kser_settings_version(&s, "1"));
+	assert_null(kser_settings_version(&s, "9"));
+	kser_settings_release(&s);
+
+	f = fopen(path, "w");
+	fputs("[verify \"m\"]\n\tkconfig = configs/none.config\n", f);
+	fclose(f);
+	assert_err(kser_settings_load(&s, path), KSER_ERR_BAD_INPUT,
+		   "cannot read the configuration fragment");
+	f = fopen(path, "w");
+	fputs("[verify \"m\"]\n\tarch = um\n", f);
+	fclose(f);
+	assert_err(kser_settings_load(&s, path), KSER_ERR_BAD_INPUT,
+		   "[verify \"m\"] needs one of kunitconfig");
+	f = fopen(path, "w");
+	fputs("[verify \"m\"]\n\tkunitconfig = a\n\tkunit = maybe\n", f);
+	fclose(f);
+	assert_err(kser_settings_load(&s, path), KSER_ERR_BAD_INPUT,
+		   "bad kunit 'maybe'");
+	f = fopen(path, "w");
+	fputs("[verify \"m\"]\n\tkunitconfig = a\n\tsince = -1\n", f);
+	fclose(f);
+	assert_err(kser_settings_load(&s, path), KSER_ERR_BAD_INPUT,
+		   "bad since '-1'");
+	f = fopen(path, "w");
+	fputs("[version \"2\"]\n\tverify = default nokunit\n", f);
+	fclose(f);
+	assert_err(kser_settings_load(&s, path), KSER_ERR_BAD_INPUT,
+		   "[version \"2\"] verify names 'nokunit'");
 	kser_remove_tree(dir);
+}
+
+static bool dir_lib_ctnr(const char *pattern, void *arg)
+{
+	(void)arg;
+	return !strcmp(pattern, "lib/ctnr") || !strcmp(pattern, "lib/ctnr/");
+}
+
+/* MAINTAINERS' F: and X: entries, matched as get_maintainer.pl does. */
+static void maintainers_cover_files(void **state)
+{
+	static const char m[] =
+		"Descriptions of section entries and preferred order\n"
+		"\tF: *Files* and directories wildcard patterns.\n"
+		"\n"
+		"CONTAINERS\n"
+		"M:\tA U Thor <a@example.org>\n"
+		"F:\tlib/ctnr/\n"
+		"X:\tlib/ctnr/upstream/\n"
+		"\n"
+		"CTNR SAMPLE\n"
+		"F:\tsamples/ctnr/*.c\n"
+		"F:\tinclude/linux/ctnr?.h\n"
+		"\n"
+		"NO DIRECTORY SLASH\n"
+		"F:\tlib/ctnr\n"
+		"F:\tDocumentation/ctnr.rst\r\n";
+
+	(void)state;
+	assert_true(verify_maintainers_cover(m, "lib/ctnr/vec.c", NULL, NULL));
+	assert_true(verify_maintainers_cover(m, "lib/ctnr/kalloc/box.c", NULL,
+					     NULL));
+	/* X: excludes from its section; another section may cover. */
+	assert_false(verify_maintainers_cover(m, "lib/ctnr/upstream/a.c",
+					      NULL, NULL));
+	assert_true(verify_maintainers_cover(m, "lib/ctnr/upstream/a.c",
+					     dir_lib_ctnr, NULL));
+	assert_true(verify_maintainers_cover(m, "samples/ctnr/s.c", NULL,
+					     NULL));
+	assert_false(verify_maintainers_cover(m, "samples/ctnr/x/s.c", NULL,
+					      NULL));
+	assert_false(verify_maintainers_cover(m, "samples/ctnr/Makefile",
+					      NULL, NULL));
+	assert_true(verify_maintainers_cover(m, "include/linux/ctnr2.h", NULL,
+					     NULL));
+	assert_true(verify_maintainers_cover(m, "Documentation/ctnr.rst",
+					     NULL, NULL));
+	assert_false(verify_maintainers_cover(m, "lib/other.c", NULL, NULL));
+	assert_false(verify_maintainers_cover(m, "lib/ctnrx/a.c", NULL, NULL));
+	assert_false(verify_maintainers_cover("", "lib/a.c", NULL, NULL));
+}
+
+/* --- kser_verify() itself, with a checkpatch.pl that finds nothing ----- */
+
+struct range {
+	char dir[32];
+	char state[64];
+	char spec[2 * GIT_OID_HEXSZ + 3];
+	git_repository *repo;
+};
+
+/* A commit of a tree holding scripts/checkpatch.pl and a.txt = text. */
+static void commit_text(git_repository *repo, const char *text,
+			git_commit *parent, git_oid *out)
+{
+	static const char checkpatch[] =
+		"print \"total: 0 errors, 0 warnings, 0 checks, "
+		"1 lines checked\\n\";\n";
+	git_treebuilder *top, *scripts;
+	git_signature *sig;
+	git_oid blob, tree;
+	git_tree *t;
+
+	assert_int_equal(git_treebuilder_new(&scripts, repo, NULL), 0);
+	assert_int_equal(git_blob_create_from_buffer(&blob, repo, checkpatch,
+						     strlen(checkpatch)), 0);
+	assert_int_equal(git_treebuilder_insert(NULL, scripts, "checkpatch.pl",
+						&blob, GIT_FILEMODE_BLOB), 0);
+	assert_int_equal(git_treebuilder_write(&tree, scripts), 0);
+	git_treebuilder_free(scripts);
+	assert_int_equal(git_treebuilder_new(&top, repo, NULL), 0);
+	assert_int_equal(git_treebuilder_insert(NULL, top, "scripts", &tree,
+						GIT_FILEMODE_TREE), 0);
+	assert_int_equal(git_blob_create_from_buffer(&blob, repo, text,
+						     strlen(text)), 0);
+	assert_int_equal(git_treebuilder_insert(NULL, top, "a.txt", &blob,
+						GIT_FILEMODE_BLOB), 0);
+	assert_int_equal(git_treebuilder_write(&tree, top), 0);
+	git_treebuilder_free(top);
+	assert_int_equal(git_tree_lookup(&t, repo, &tree), 0);
+	assert_int_equal(git_signature_new(&sig, "A U Thor", "a@example.org",
+					   1700000000, 0), 0);
+	assert_int_equal(git_commit_create_v(out, repo, NULL, sig, sig, NULL,
+					     text, t, parent ? 1 : 0, parent),
+			 0);
+	git_signature_free(sig);
+	git_tree_free(t);
+}
+
+/* base..tip: a base and two patches, and a state directory for them. */
+static void make_range(struct range *r)
+{
+	git_oid base, one, two;
+	git_commit *c;
+
+	strcpy(r->dir, "/tmp/kser-vr-XXXXXX");
+	assert_non_null(mkdtemp(r->dir));
+	snprintf(r->state, sizeof(r->state), "%s/state", r->dir);
+	assert_int_equal(git_repository_init(&r->repo, r->dir, 1), 0);
+	commit_text(r->repo, "base\n", NULL, &base);
+	assert_int_equal(git_commit_lookup(&c, r->repo, &base), 0);
+	commit_text(r->repo, "one\n", c, &one);
+	git_commit_free(c);
+	assert_int_equal(git_commit_lookup(&c, r->repo, &one), 0);
+	commit_text(r->repo, "two\n", c, &two);
+	git_commit_free(c);
+	git_oid_tostr(r->spec, GIT_OID_HEXSZ + 1, &base);
+	strcat(r->spec, "..");
+	git_oid_tostr(r->spec + strlen(r->spec), GIT_OID_HEXSZ + 1, &two);
+}
+
+static void free_range(struct range *r)
+{
+	git_repository_free(r->repo);
+	kser_remove_tree(r->dir, NULL, NULL);
+}
+
+struct caller {
+	enum kser_verify_event stop_at;	/* the event that stops the run */
+	bool stop;			/* it came: cancel_cb says stop */
+	const struct kser_error *event_error;	/* or the event says it */
+	size_t done;			/* CHECK_DONE events */
+	size_t at_done;			/* stop at this one (0: the first) */
+};
+
+static const struct kser_error *on_event(enum kser_verify_event ev,
+					 const struct kser_verify_report *r,
+					 size_t row, size_t check,
+					 const char *note, void *arg)
+{
+	struct caller *x = arg;
+
+	(void)r;
+	(void)row;
+	(void)check;
+	(void)note;
+	if (ev == KSER_VERIFY_EVENT_CHECK_DONE)
+		x->done++;
+	if (ev != x->stop_at || x->done < x->at_done)
+		return NULL;
+	x->stop = true;
+	return x->event_error;
+}
+
+static const struct kser_error *on_cancel(void *arg)
+{
+	struct caller *x = arg;
+
+	return x->stop && !x->event_error ? kser_error_cancelled(false) : NULL;
+}
+
+static const struct kser_error *run(struct range *r, struct caller *x,
+				    struct kser_verify_report *rep)
+{
+	struct kser_verify_options o = KSER_VERIFY_OPTIONS_INIT;
+
+	o.checks = "checkpatch";
+	o.state_dir = r->state;
+	o.event = on_event;
+	o.event_arg = x;
+	o.cancel_cb = on_cancel;
+	o.cancel_arg = x;
+	return kser_verify(rep, r->repo, r->spec, &o);
+}
+
+/* An error of the event callback stops the run, and is what it returns. */
+static void verify_stopped_by_its_event_callback(void **state)
+{
+	struct caller x = { KSER_VERIFY_EVENT_START, false, NULL, 0, 0 };
+	struct kser_verify_report rep;
+	struct range r;
+
+	(void)state;
+	make_range(&r);
+	x.event_error = kser_error_fmt(KSER_ERR_GENERIC, "the screen is gone");
+	assert_err(run(&r, &x, &rep), KSER_ERR_GENERIC, "the screen is gone");
+	assert_int_equal(rep.nrows, 3);
+	assert_int_equal(rep.ran, 0);
+	assert_int_equal(rep.rows[1].results[0].status, KSER_VERIFY_PENDING);
+	assert_false(rep.passed);
+	kser_verify_report_release(&rep);
+	free_range(&r);
+}
+
+/* And so it does after the last check: nothing more ran, but it said so. */
+static void verify_stopped_by_its_last_event(void **state)
+{
+	struct caller x = { KSER_VERIFY_EVENT_CHECK_DONE, false, NULL, 0, 2 };
+	struct kser_verify_report rep;
+	struct range r;
+
+	(void)state;
+	make_range(&r);
+	x.event_error = kser_error_fmt(KSER_ERR_GENERIC, "the screen is gone");
+	assert_err(run(&r, &x, &rep), KSER_ERR_GENERIC, "the screen is gone");
+	assert_int_equal(rep.ran, 2);
+	assert_int_equal(rep.rows[2].results[0].status, KSER_VERIFY_PASS);
+	assert_false(rep.passed);
+	kser_verify_report_release(&rep);
+	free_range(&r);
+}
+
+/*
+ * The cancel callback stops it between two checks: what finished stands
+ * and is cached, the rest is not run; the next run answers the first
+ * from the cache and runs the rest.
+ */
+static void verify_stopped_by_its_cancel_callback(void **state)
+{
+	struct caller x = { KSER_VERIFY_EVENT_CHECK_DONE, false, NULL, 0, 0 };
+	struct caller none = { KSER_VERIFY_EVENT_NOTE, false, NULL, 0, 0 };
+	struct kser_verify_report rep;
+	struct range r;
+
+	(void)state;
+	make_range(&r);
+	assert_err(run(&r, &x, &rep), KSER_ERR_CANCELLED, "interrupted");
+	assert_int_equal(x.done, 1);
+	assert_int_equal(rep.ran, 1);
+	assert_int_equal(rep.rows[1].results[0].status, KSER_VERIFY_PASS);
+	assert_int_equal(rep.rows[2].results[0].status, KSER_VERIFY_PENDING);
+	kser_verify_report_release(&rep);
+
+	assert_ok(run(&r, &none, &rep));
+	assert_true(rep.passed);
+	assert_int_equal(rep.from_cache, 1);
+	assert_int_equal(rep.ran, 1);
+	assert_true(rep.rows[1].results[0].cached);
+	assert_string_equal(rep.rows[2].results[0].summary,
+			    "clean: 1 lines checked");
+	kser_verify_report_release(&rep);
+	free_range(&r);
 }
 
 int main(void)
@@ -572,12 +990,18 @@ int main(void)
 		cmocka_unit_test(gcc_diagnostics),
 		cmocka_unit_test(gcc_diagnostics_of_no_file),
 		cmocka_unit_test(gcc_line_at_buffer_end),
+		cmocka_unit_test(gcc_link_and_modpost_errors),
 		cmocka_unit_test(checkpatch_cut_line),
 		cmocka_unit_test(fingerprints_ignore_line_numbers),
 		cmocka_unit_test(diag_collect_walks_the_build_dir),
 		cmocka_unit_test(diag_collect_unreadable_record),
 		cmocka_unit_test(worktree_move_interrupted),
 		cmocka_unit_test(settings_from_git_config),
+		cmocka_unit_test(settings_of_configurations),
+		cmocka_unit_test(maintainers_cover_files),
+		cmocka_unit_test(verify_stopped_by_its_event_callback),
+		cmocka_unit_test(verify_stopped_by_its_last_event),
+		cmocka_unit_test(verify_stopped_by_its_cancel_callback),
 	};
 	int failed;
 

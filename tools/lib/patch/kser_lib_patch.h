@@ -1,0 +1,121 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef KSER_LIB_PATCH_H
+#define KSER_LIB_PATCH_H
+
+/*
+ * The patch layer, private to its files: the parser's state and the
+ * pieces of the parser and of the apply engine that their files share.
+ * What the layers above use is public: kser/patch.h and kser/apply.h.
+ * The patch layer uses core, odb (tree edits) and libgit2.
+ *
+ * Its files, each using only those before it:
+ *   patch.c          the parser's lines and its driver: where file
+ *                    patches start, traditional diffs
+ *   patch_hunk.c     hunk headers and lines
+ *   patch_binary.c   git binary patches (base85, kept deflated)
+ *   patch_header.c   names and git's extended headers
+ *   apply_hunks.c    hunks applied to a preimage in memory
+ *   apply.c          a patch applied to a tree; the blobs and lookups
+ *                    the two below use, which it calls back
+ *   apply_binary.c   binary literals and deltas
+ *   apply_merge.c    the three-way fallback
+ */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <git2.h>
+
+#include "kser/treeedit.h"
+
+struct kser_apply_options;
+struct kser_apply_report;
+struct kser_buf;
+struct kser_error;
+struct kser_file_patch;
+struct kser_hunk;
+
+/* --- the parser ------------------------------------------------------- */
+
+
+struct parser {
+	const char *text;
+	size_t len;
+	size_t pos;		/* start of the current line */
+	size_t lineno;		/* 1-based number of the current line */
+	int strip;
+	/* The current line. */
+	const char *line;
+	size_t line_len;	/* including the newline, if any */
+};
+
+bool patch_parser_line(struct parser *p);
+
+void patch_parser_next(struct parser *p);
+
+bool patch_peek_line(const struct parser *p, size_t skip, const char **line,
+		     size_t *len);
+
+bool patch_starts_with(const char *s, size_t len, const char *prefix);
+
+size_t patch_chomp_len(const char *s, size_t len);
+
+const struct kser_error *patch_parse_error(const struct parser *p,
+					   const char *what);
+
+const struct kser_error *patch_parse_name(const struct parser *p,
+					  const char *s, size_t len, int strip,
+					  char **out, bool *dev_null);
+
+bool patch_parse_hunk_header(const char *s, size_t len, struct kser_hunk *h);
+
+const struct kser_error *patch_parse_hunks(struct parser *p,
+					   struct kser_file_patch *fp);
+
+const struct kser_error *patch_parse_binary(struct parser *p,
+					    struct kser_file_patch *fp);
+
+const struct kser_error *patch_parse_git_patch(struct parser *p,
+					       struct kser_file_patch *fp);
+
+void patch_file_patch_release(struct kser_file_patch *fp);
+
+/* --- the apply engine ------------------------------------------------- */
+
+/* One application of a patch to a tree (apply.c). */
+
+/* --- files in a tree --------------------------------------------------- */
+
+struct apply_state {
+	git_repository *repo;
+	git_tree *tree;
+	struct kser_tree_edit edit;
+	const struct kser_apply_options *opts;
+	struct kser_apply_report *rep;
+};
+
+/* apply.c: the blob oid names, into out. */
+const struct kser_error *apply_read_blob(struct kser_buf *out,
+					 git_repository *repo,
+					 const git_oid *oid);
+/* apply.c: the blob an abbreviated id names, if exactly one. */
+bool apply_resolve_blob(git_repository *repo, const char *hex, git_oid *out);
+/* apply.c: hex as a whole, lowercase object id. */
+bool apply_full_id(git_oid *out, const char *hex);
+
+/* apply_binary.c: a binary file patch applied to pre. */
+const struct kser_error *apply_binary(struct apply_state *st,
+				      const struct kser_file_patch *fp,
+				      const struct kser_buf *pre,
+				      struct kser_buf *post);
+
+/*
+ * apply_merge.c: the hunks applied to the preimage the patch names, then
+ * merged three-way into ours (of mode); NULL when post is the merge.
+ */
+const struct kser_error *apply_three_way(struct apply_state *st,
+					 const struct kser_file_patch *fp,
+					 const struct kser_buf *ours,
+					 uint32_t mode, struct kser_buf *post);
+
+#endif

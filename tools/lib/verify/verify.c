@@ -1,0 +1,278 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kser verify's driver: kser_verify().
+ *
+ * For each row (the base, then every patch) the private worktree is moved
+ * to the row's tree, the tree is built in a persistent build directory
+ * per configuration while checkpatch.pl runs on the patch, and the UML
+ * kernel is booted to run KUnit. Every result is stored in the repository
+ * as soon as it is known, keyed by what determines it, so nothing is ever
+ * verified twice and an interruption loses nothing that finished.
+ *
+ * Compiler warnings are recorded per object by kser's compiler wrapper
+ * (kser-cc), so the full set of warnings of a build is known even when
+ * only a few files were recompiled; a patch fails its build check when it
+ * adds a warning the previous row did not have, compared by fingerprint.
+ *
+ * Uses every other file of tools/lib/verify/ (kser_lib_verify.h).
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <git2.h>
+
+#include "kser/error.h"
+#include "kser/proc.h"
+#include "kser/worktree.h"
+#include "kser_lib_verify.h"
+
+static bool needs_run(const struct kser_verify_result *r)
+{
+	return r->status == KSER_VERIFY_PENDING;
+}
+
+/* Builds row's configuration `cfg` if that is needed, then KUnit. */
+static const struct kser_error *verify_row(struct verify_ctx *c, size_t row)
+{
+	struct kser_verify_row *rw = &c->rep->rows[row];
+	size_t i, k, cp = SIZE_MAX;
+	bool any = false, cp_pending = false;
+	const struct kser_error *err;
+
+	for (i = 0; i < c->rep->nchecks; i++) {
+		if (needs_run(&rw->results[i]))
+			any = true;
+		if (c->rep->checks[i].kind == KSER_CHECK_CHECKPATCH) {
+			cp = i;
+			cp_pending = needs_run(&rw->results[i]);
+		}
+	}
+	if (!any)
+		return NULL;
+	if (!kser_worktree_tree(c->st.wt) ||
+	    !git_oid_equal(kser_worktree_tree(c->st.wt), &rw->tree)) {
+		verify_busy(c, row, KSER_VERIFY_CHECKOUT);
+		verify_emit(c, KSER_VERIFY_EVENT_CHECKOUT, row,
+			    KSER_VERIFY_CHECKOUT);
+	}
+	err = verify_checkout(c, &rw->tree);
+	if (err)
+		return err;
+
+	for (i = 0; i < c->rep->nchecks; i++) {
+		const struct kser_verify_check *ck = &c->rep->checks[i];
+		size_t kunit = SIZE_MAX;
+
+		if (ck->kind != KSER_CHECK_BUILD)
+			continue;
+		for (k = 0; k < c->rep->nchecks; k++)
+			if (c->rep->checks[k].kind == KSER_CHECK_KUNIT &&
+			    c->rep->checks[k].config == ck->config)
+				kunit = k;
+		/* KUnit boots this row's kernel: it must be built now. */
+		if (!needs_run(&rw->results[i]) &&
+		    !(kunit != SIZE_MAX && needs_run(&rw->results[kunit])))
+			continue;
+		rw->results[i].status = KSER_VERIFY_RUNNING;
+		rw->results[i].cached = false;
+		verify_busy(c, row, i);
+		verify_emit(c, KSER_VERIFY_EVENT_CHECK_START, row, i);
+		verify_run_build(c, row, i, cp_pending, cp);
+		cp_pending = false;
+		verify_emit(c, KSER_VERIFY_EVENT_CHECK_DONE, row, i);
+		err = verify_stop(c);
+		if (err)
+			return err;
+		if (kunit == SIZE_MAX || !needs_run(&rw->results[kunit]))
+			continue;
+		if (verify_record(&rw->results[i]) &&
+		    !verify_built(&rw->results[i])) {
+			rw->results[kunit].status = KSER_VERIFY_SKIPPED;
+			verify_summary(&rw->results[kunit],
+				       "not run: the build failed");
+			verify_emit(c, KSER_VERIFY_EVENT_CHECK_DONE, row,
+				    kunit);
+			continue;
+		}
+		if (rw->results[i].status == KSER_VERIFY_ERROR) {
+			rw->results[kunit].status = KSER_VERIFY_SKIPPED;
+			verify_summary(&rw->results[kunit],
+				       "not run: the build could not run");
+			verify_emit(c, KSER_VERIFY_EVENT_CHECK_DONE, row,
+				    kunit);
+			continue;
+		}
+		rw->results[kunit].status = KSER_VERIFY_RUNNING;
+		verify_busy(c, row, kunit);
+		verify_emit(c, KSER_VERIFY_EVENT_CHECK_START, row, kunit);
+		verify_run_kunit(c, row, kunit);
+		verify_emit(c, KSER_VERIFY_EVENT_CHECK_DONE, row, kunit);
+		err = verify_stop(c);
+		if (err)
+			return err;
+	}
+	/* checkpatch alone (the builds were cached). */
+	if (cp_pending) {
+		struct verify_checkpatch cj;
+		struct kser_job job;
+
+		err = verify_checkpatch_prepare(c, row, cp, &cj, &job);
+		if (err) {
+			rw->results[cp].status = KSER_VERIFY_ERROR;
+			verify_summary(&rw->results[cp], "%s", err->msg);
+		} else {
+			rw->results[cp].status = KSER_VERIFY_RUNNING;
+			verify_busy(c, row, cp);
+			verify_emit(c, KSER_VERIFY_EVENT_CHECK_START, row, cp);
+			err = verify_run_jobs(c, &job, 1);
+			if (verify_finished_anyway(err, &job))
+				verify_checkpatch_finish(c, row, cp, &job);
+			else
+				verify_fail(&rw->results[cp], err);
+			kser_job_release(&job);
+		}
+		verify_checkpatch_release(&cj);
+		verify_emit(c, KSER_VERIFY_EVENT_CHECK_DONE, row, cp);
+		if (err && err->code == KSER_ERR_CANCELLED)
+			return err;
+	}
+	return NULL;
+}
+
+/* Row's cached builds, judged against the row before. */
+static void resolve_cached_builds(struct kser_verify_report *out, size_t row)
+{
+	size_t j;
+
+	for (j = 0; j < out->nchecks; j++)
+		if (out->checks[j].kind == KSER_CHECK_BUILD &&
+		    out->rows[row].results[j].cached)
+			verify_resolve_build(out, row, j);
+}
+
+/* Keys, cached answers, and which cells apply at all. */
+static const struct kser_error *prepare_results(struct verify_ctx *c)
+{
+	struct kser_verify_report *out = c->rep;
+	size_t i, j;
+
+	for (i = 0; i < out->nrows; i++) {
+		struct kser_verify_row *row = &out->rows[i];
+
+		row->results = calloc(out->nchecks, sizeof(*row->results));
+		if (!row->results)
+			return kser_error_nomem();
+		for (j = 0; j < out->nchecks; j++) {
+			struct kser_verify_result *r = &row->results[j];
+
+			/* The base is only built, as the reference. */
+			if (i == 0 && out->checks[j].kind != KSER_CHECK_BUILD) {
+				r->status = KSER_VERIFY_NA;
+				continue;
+			}
+			verify_key(r->key, c->repo, out, c->settings, &c->tc, i,
+				   j);
+			r->log_path = verify_log_path(&c->st, r->key);
+			if (!c->opts->no_cache)
+				verify_cache_load(c->repo, c->st.log_dir, r);
+			if (r->cached)
+				out->from_cache++;
+		}
+	}
+	for (i = 0; i < out->nrows; i++)
+		resolve_cached_builds(out, i);
+	return NULL;
+}
+
+const struct kser_error *kser_verify(struct kser_verify_report *out,
+				     git_repository *repo, const char *range,
+				     const struct kser_verify_options *opts)
+{
+	static const struct kser_verify_options defaults =
+		KSER_VERIFY_OPTIONS_INIT;
+	const struct kser_error *err = NULL;
+	struct kser_settings fallback = { 0 };
+	struct verify_ctx c = { 0 };
+	uint64_t start_ms = kser_now_ms();
+	size_t i, j;
+
+	memset(out, 0, sizeof(*out));
+	c.repo = repo;
+	c.opts = opts ? opts : &defaults;
+	c.rep = out;
+	c.st.lock_fd = -1;
+	if (c.opts->settings) {
+		c.settings = c.opts->settings;
+	} else {
+		err = kser_settings_defaults(&fallback);
+		if (err)
+			return err;
+		c.settings = &fallback;
+	}
+	c.jobs = c.opts->jobs ? c.opts->jobs :
+		 (unsigned int)sysconf(_SC_NPROCESSORS_ONLN);
+	if (!c.jobs)
+		c.jobs = 1;
+
+	err = verify_load_rows(out, repo, range);
+	if (!err)
+		err = verify_choose_checks(out, c.settings, c.opts->checks,
+					   c.opts->series_version);
+	if (!err)
+		err = verify_preflight(out, repo, c.settings);
+	if (!err)
+		err = verify_toolchain_identify(&c.tc, verify_stop_cb, &c);
+	if (!err)
+		err = verify_state_open(&c.st, repo, c.opts->state_dir,
+					c.settings);
+	if (!err)
+		err = prepare_results(&c);
+	if (err)
+		goto done;
+	verify_emit(&c, KSER_VERIFY_EVENT_START, 0, 0);
+
+	for (i = 0; i < out->nrows && !err; i++) {
+		err = verify_stop(&c);
+		if (err)
+			break;
+		err = verify_row(&c, i);
+		if (err)
+			break;
+		/* A fresh build may change the next row's new warnings. */
+		if (i + 1 < out->nrows)
+			resolve_cached_builds(out, i + 1);
+	}
+	/* An event callback's error after the last check still counts. */
+	if (!err && c.stopped)
+		err = kser_error_cancelled(c.stop_hard);
+	for (i = 0; i < out->nrows; i++)
+		for (j = 0; j < out->nchecks; j++) {
+			struct kser_verify_result *r = &out->rows[i].results[j];
+
+			if (r->cached)
+				verify_cache_extract_log(repo, r);
+			else if (r->status != KSER_VERIFY_NA &&
+				 r->status != KSER_VERIFY_PENDING)
+				out->ran++;
+		}
+done:
+	out->passed = !err;
+	for (i = 0; i < out->nrows; i++)
+		for (j = 0; out->rows[i].results && j < out->nchecks; j++) {
+			struct kser_verify_result *r = &out->rows[i].results[j];
+
+			r->expected_failure = verify_expected_failure(
+				out, c.settings, i, j);
+			if (r->status != KSER_VERIFY_PASS &&
+			    r->status != KSER_VERIFY_NA && !r->expected_failure)
+				out->passed = false;
+		}
+	out->seconds = (double)(kser_now_ms() - start_ms) / 1000.0;
+	verify_state_release(&c.st);
+	verify_toolchain_release(&c.tc);
+	kser_settings_release(&fallback);
+	if (err && err->code != KSER_ERR_CANCELLED && !out->rows)
+		kser_verify_report_release(out);
+	return verify_stop_error(&c, err);
+}
