@@ -15,15 +15,20 @@
 static const char verify_usage[] =
 	"usage: kser verify [--repo DIR] [--series DIR [--version N]]\n"
 	"                   [--checks LIST] [--json FILE] [--junit FILE]\n"
-	"                   [--no-cache] [--jobs N] RANGE\n"
+	"                   [--no-cache] [--no-fast-path] [--paranoid]\n"
+	"                   [--jobs N] RANGE\n"
 	"\n"
 	"Build, KUnit-test and checkpatch every commit of RANGE (BASE..TIP).\n"
 	"\n"
 	"Each commit is built for ARCH=um with the series' .kunitconfig in a\n"
 	"persistent build directory through ccache (the base too, as the\n"
 	"reference for warnings), booted to run its KUnit suites, and its\n"
-	"patch is checked with the tree's scripts/checkpatch.pl while it\n"
-	"builds. A patch fails its build if it adds a compiler warning the\n"
+	"patch is checked with the tree's scripts/checkpatch.pl (every\n"
+	"patch from the start, on the cores the builds leave). When a patch\n"
+	"changes only existing sources and headers, the stale objects are\n"
+	"recompiled with kbuild's recorded commands and the kernel relinked\n"
+	"without make's walk of the tree (the fast path); anything else is\n"
+	"built by make. A patch fails its build if it adds a compiler warning the\n"
 	"previous commit did not have. Results are cached in the repository\n"
 	"(refs/kser/verify/) by what determines them: nothing runs twice.\n"
 	"The user's work tree, index and branches are never touched.\n"
@@ -37,6 +42,9 @@ static const char verify_usage[] =
 	"  --json FILE      write one record per patch and check\n"
 	"  --junit FILE     write JUnit XML\n"
 	"  --no-cache       run every check again\n"
+	"  --no-fast-path   build with plain make only (no fast path)\n"
+	"  --paranoid       after each fast-path build, run make: it must\n"
+	"                   find nothing to rebuild\n"
 	"  --jobs N         make -jN (default: one per CPU)\n"
 	"\n"
 	"Exit status: 0 when every check of every patch passed (but for the\n"
@@ -322,6 +330,8 @@ static const struct kser_error *cmd_verify(struct kser_cli *cli, int argc,
 		{ "json", required_argument, NULL, 'J' },
 		{ "junit", required_argument, NULL, 'U' },
 		{ "no-cache", no_argument, NULL, 'n' },
+		{ "no-fast-path", no_argument, NULL, 'F' },
+		{ "paranoid", no_argument, NULL, 'P' },
 		{ "jobs", required_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -356,6 +366,12 @@ static const struct kser_error *cmd_verify(struct kser_cli *cli, int argc,
 			break;
 		case 'n':
 			vo.no_cache = true;
+			break;
+		case 'F':
+			vo.no_fast_path = true;
+			break;
+		case 'P':
+			vo.paranoid = true;
 			break;
 		case 'j': {
 			char *end;

@@ -137,6 +137,17 @@ if [ -z "${KSER_SKIP_SERIES:-}" ] && [ -z "${KSER_TESTS:-}" ]; then
 		failures+=(series)
 		tail -n 20 "$logdir/series.log" | sed 's/^/    /'
 	fi
+	# The build check's fast path against plain make, shape by shape, on
+	# the work repository the alloc-apis series left (paranoid mode on).
+	if [ -f "$top/series/alloc-apis/series.conf" ]; then
+		echo "fast path corpus (tools/tests/fastpath-corpus.sh):"
+		"$top/tools/tests/fastpath-corpus.sh" \
+			>"$logdir/fastpath-corpus.log" 2>&1
+		status=$?
+		count fastpath-corpus "$logdir/fastpath-corpus.log" "$status"
+		printf '  %-28s %s\n' fastpath-corpus \
+			"$(grep -c '^ok ' "$logdir/fastpath-corpus.log") ok"
+	fi
 fi
 
 if [ ${#failures[@]} -gt 0 ]; then

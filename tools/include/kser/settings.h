@@ -26,6 +26,9 @@ struct kser_error;
  *   [verify]
  *           buildTimeout = 3600                   (seconds)
  *           kunitTimeout = 300
+ *           fastPath = true                       (the build's fast path)
+ *           paranoid = false                      (make after it, which
+ *                                                  must find nothing)
  *   [version "N"]
  *           base = v6.12.117
  *           verify = default modules              (its configurations)
@@ -73,12 +76,15 @@ struct kser_settings {
 	size_t versions_alloc;
 	unsigned int build_timeout;	/* seconds */
 	unsigned int kunit_timeout;
+	bool fast_path;		/* builds take the fast path when they can */
+	bool paranoid;		/* and make must then find nothing to do */
 };
 
 /*
  * Fills in *out with the defaults: a .kunitconfig at the top of the
  * tree, checkpatch.pl --strict, ARCH=um, a build timeout of an hour and
- * a KUnit one of five minutes. Release it with kser_settings_release().
+ * a KUnit one of five minutes, the fast path on and the paranoid mode
+ * off. Release it with kser_settings_release().
  */
 const struct kser_error *kser_settings_defaults(struct kser_settings *out);
 

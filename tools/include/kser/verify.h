@@ -154,6 +154,13 @@ struct kser_verify_options {
 	 */
 	kser_cancel_cb cancel_cb;
 	void *cancel_arg;
+	/*
+	 * The build's fast path off (plain make for every build), whatever
+	 * the settings say; the paranoid mode on: after the fast path, make
+	 * runs and must find nothing to rebuild, or the build is an error.
+	 */
+	bool no_fast_path;
+	bool paranoid;
 };
 
 #define KSER_VERIFY_OPTIONS_VERSION 1

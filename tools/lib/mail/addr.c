@@ -141,8 +141,11 @@ static void mailboxes(InternetAddressList *list, struct mailboxes *mb)
 	}
 }
 
-/* Does a comment "(...)" outside quoted strings run to the end? */
-static bool comment_unclosed(const char *s)
+/*
+ * What a list leaves open at its end: a comment "(...)" outside quoted
+ * strings ('('), a quoted string ('"'), or nothing (0).
+ */
+static char left_open(const char *s)
 {
 	bool quoted = false;
 	int depth = 0;
@@ -157,22 +160,26 @@ static bool comment_unclosed(const char *s)
 		else if (!quoted && *s == '(')
 			depth = 1;
 	}
-	return depth > 0;
+	return depth > 0 ? '(' : quoted ? '"' : 0;
 }
 
 /*
  * GMime before 3.2.15 leaks the address it has read when a comment after
- * it is never closed (its issue #159); such a list is malformed anyway.
+ * it is never closed (its issue #159), and 3.2.13 leaks on a quoted
+ * string never closed too; such a list is malformed anyway.
  */
 static const struct kser_error *parse_list(InternetAddressList **out,
 					   const char *value,
 					   const char *what)
 {
+	char open = left_open(value);
+
 	*out = NULL;
-	if (comment_unclosed(value))
+	if (open)
 		return kser_error_fmt(KSER_ERR_BAD_INPUT,
-				      "%s: '%s' has a comment '(' that is "
-				      "never closed", what, value);
+				      "%s: '%s' has a %s '%c' that is never "
+				      "closed", what, value, open == '(' ?
+				      "comment" : "quoted string", open);
 	g_mime_init();	/* counted: once is enough, twice is harmless */
 	*out = internet_address_list_parse(NULL, value);
 	return NULL;

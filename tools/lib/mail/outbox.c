@@ -370,11 +370,26 @@ static const struct kser_error *add_date(struct parts *p)
 }
 
 /* "<id>" out of a Message-Id value, or NULL if it holds none. */
+/*
+ * The <id-left@id-right> of a Message-Id value: the journal's key, so one
+ * token, with no white space (a fold inside the brackets), no control
+ * character and an '@' between two non-empty halves.
+ */
 static char *msgid_of(const char *v)
 {
 	const char *lt = strchr(v, '<'), *gt = lt ? strchr(lt, '>') : NULL;
+	const char *p, *at = NULL;
 
-	if (!lt || !gt || gt == lt + 1 || memchr(lt, ' ', (size_t)(gt - lt)))
+	if (!lt || !gt)
+		return NULL;
+	for (p = lt + 1; p < gt; p++) {
+		if ((unsigned char)*p <= ' ' || (unsigned char)*p == 0x7f ||
+		    *p == '<')
+			return NULL;
+		if (*p == '@')
+			at = p;
+	}
+	if (!at || at == lt + 1 || at + 1 == gt)
 		return NULL;
 	return strndup(lt, (size_t)(gt - lt) + 1);
 }

@@ -2,15 +2,18 @@
 /*
  * The build check: the build directory configured for the row's
  * kunitconfig (kunit.py config, again when Kconfig changed under it),
- * then make through kser-cc, with checkpatch.pl beside it when it is due.
+ * then the fast path (fastpath.c) or make through kser-cc; in the paranoid
+ * mode, make after the fast path, which must find nothing to do.
  * Uses the run's context, the rows (range.c), the keys (keys.c), the
  * results (record.c), the events (events.c), how children end
- * (outcome.c), the build's diagnostics (warnings.c, diag.c) and the
- * checkpatch check (checkpatch.c).
+ * (outcome.c), the build's diagnostics (warnings.c, diag.c) and the fast
+ * path (fastpath.c).
  */
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "kser/buf.h"
 #include "kser/error.h"
@@ -129,6 +132,8 @@ static const struct kser_error *configure(struct verify_ctx *c, size_t row,
 	err = kser_mkdir_p(bdir);
 	if (err)
 		goto done;
+	/* A new .config: make alone knows what that rebuilds. */
+	verify_fastpath_forget(bdir);
 	kser_buf_printf(&bd, "--build_dir=%s", bdir);
 	if (vc->kconfig)
 		kser_buf_printf(&kc, "--kunitconfig=%s", vc->kconfig);
@@ -211,26 +216,109 @@ static void make_argv_release(struct make_argv *m)
 	kser_buf_release(&m->jobs);
 }
 
-void verify_run_build(struct verify_ctx *c, size_t row, size_t check,
-		      bool with_checkpatch, size_t cp_check)
+/* One make job of the build, as kser runs it (the plain path). */
+static void make_job(struct verify_ctx *c, struct kser_job *job,
+		     struct make_argv *m, const char *log_path)
+{
+	memset(job, 0, sizeof(*job));
+	job->name = "make";
+	job->argv = m->argv;
+	job->cwd = kser_worktree_path(c->st.wt);
+	job->env = c->st.env;
+	job->log_path = log_path;
+	job->tail_cap = 1u << 20;
+	job->timeout_ms = (uint64_t)c->settings->build_timeout * 1000;
+}
+
+/* Appends a line to a log that a job wrote. */
+static void log_append(const char *path, const char *line)
+{
+	int fd = path ? open(path, O_WRONLY | O_APPEND | O_CLOEXEC) : -1;
+
+	if (fd < 0)
+		return;
+	(void)kser_write_all(fd, line, strlen(line));
+	(void)kser_write_all(fd, "\n", 1);
+	close(fd);
+}
+
+/*
+ * The paranoid mode: after the fast path built, make must find nothing
+ * to do. Returns false, with why, when it did something (or failed).
+ */
+static bool paranoid_make(struct verify_ctx *c, size_t cfg,
+			  struct make_argv *m, const char *log_path,
+			  double *seconds, struct kser_buf *why,
+			  const struct kser_error **errp)
+{
+	struct verify_snapshot before = { 0 }, after = { 0 };
+	struct kser_buf plog = KSER_BUF_INIT;
+	struct kser_job job;
+	const struct kser_error *err;
+	bool ok = false;
+	size_t n;
+
+	kser_buf_printf(&plog, "%s.paranoid", log_path);
+	if (kser_buf_check(&plog)) {
+		*errp = kser_error_nomem();
+		return false;
+	}
+	err = verify_snapshot_take(&before, c->st.build_dirs[cfg]);
+	if (!err) {
+		make_job(c, &job, m, plog.ptr);
+		err = verify_run_jobs(c, &job, 1);
+		*seconds += job.seconds;
+		if (!err && (job.status || job.timed_out))
+			kser_buf_printf(why, "paranoid: make failed (status "
+					"%d) after the fast path built; see "
+					"'%s'", job.status, plog.ptr);
+		kser_job_release(&job);
+	}
+	if (!err && !why->len)
+		err = verify_snapshot_take(&after, c->st.build_dirs[cfg]);
+	if (!err && !why->len) {
+		struct kser_buf what = KSER_BUF_INIT;
+
+		n = verify_snapshot_diff(&before, &after, &what);
+		if (n)
+			kser_buf_printf(why, "paranoid: make found %zu file%s "
+					"to rebuild after the fast path: %s",
+					n, n == 1 ? "" : "s",
+					kser_buf_cstr(&what));
+		else
+			ok = true;
+		kser_buf_release(&what);
+	}
+	if (why->len)
+		log_append(log_path, kser_buf_cstr(why));
+	else if (!err)
+		log_append(log_path, "kser verify: paranoid: make found "
+			   "nothing to rebuild after the fast path");
+	verify_snapshot_release(&before);
+	verify_snapshot_release(&after);
+	kser_buf_release(&plog);
+	*errp = err;
+	return ok;
+}
+
+void verify_run_build(struct verify_ctx *c, size_t row, size_t check)
 {
 	const struct kser_verify_check *ck = &c->rep->checks[check];
 	struct kser_verify_result *res = &c->rep->rows[row].results[check];
-	struct kser_verify_result *cpres = with_checkpatch ?
-		&c->rep->rows[row].results[cp_check] : NULL;
 	const struct kser_verify_config *vc = &c->settings->configs[ck->config];
-	struct kser_job jobs[2];
-	struct verify_checkpatch cj = { 0 };
+	const char *bdir = c->st.build_dirs[ck->config];
+	struct kser_job jobs[1];
 	struct make_argv m;
+	struct verify_make mi;
+	struct verify_fastpath fp = { 0 };
 	struct kser_diags errors = { 0 }, warnings = { 0 };
 	struct kser_buf logtext = KSER_BUF_INIT, missing = KSER_BUF_INIT;
-	struct kser_buf why = KSER_BUF_INIT;
+	struct kser_buf why = KSER_BUF_INIT, line = KSER_BUF_INIT;
 	const struct kser_error *err;
 	json_t *rec = NULL;
-	size_t njobs = 1;
 	int attempt;
-	double seconds = 0;
-	bool ok = false;
+	double seconds = 0, make_s = 0;
+	bool ok = false, fast = false;
 	char *kc;
 
 	memset(jobs, 0, sizeof(jobs));
@@ -253,58 +341,65 @@ void verify_run_build(struct verify_ctx *c, size_t row, size_t check,
 		return;
 	}
 	make_argv_init(c, &m, ck->config);
+	mi.argv = m.argv;
 	kc = verify_config_text(c->repo, &c->rep->rows[row].tree, vc);
-	for (attempt = 0; attempt < 2; attempt++) {
-		memset(jobs, 0, sizeof(jobs));
-		jobs[0].name = "make";
-		jobs[0].argv = m.argv;
-		jobs[0].cwd = kser_worktree_path(c->st.wt);
-		jobs[0].env = c->st.env;
-		jobs[0].log_path = res->log_path;
-		jobs[0].tail_cap = 1u << 20;
-		jobs[0].timeout_ms = (uint64_t)c->settings->build_timeout * 1000;
-		njobs = 1;
-		if (with_checkpatch && attempt == 0) {
-			err = verify_checkpatch_prepare(c, row, cp_check, &cj,
-							&jobs[1]);
-			if (err) {
-				cpres->status = KSER_VERIFY_ERROR;
-				verify_summary(cpres, "%s", err->msg);
-				verify_emit(c, KSER_VERIFY_EVENT_CHECK_DONE,
-					    row, cp_check);
-				with_checkpatch = false;
+	if (c->fast_path) {
+		err = verify_fastpath_run(c, row, ck->config, &mi,
+					  res->log_path, &fp);
+		seconds += fp.plan_s + fp.compile_s + fp.link_s;
+		if (err) {
+			verify_fail(res, err);
+			goto done;
+		}
+		fast = fp.taken;
+		ok = fp.taken && fp.ok;
+		if (fast && ok && kc &&
+		    !config_satisfied(bdir, kc, &missing)) {
+			/* Cannot be, as nothing of Kconfig changed. */
+			fast = false;
+			kser_buf_clear(&fp.why);
+			kser_buf_printf(&fp.why, "the fast path left '.config' "
+					"without %s", kser_buf_cstr(&missing));
+			kser_buf_clear(&missing);
+		}
+		if (fast && ok && c->paranoid &&
+		    !paranoid_make(c, ck->config, &m, res->log_path, &seconds,
+				   &why, &err)) {
+			if (!err || err->code != KSER_ERR_CANCELLED) {
+				res->status = KSER_VERIFY_ERROR;
+				res->seconds = seconds;
+				verify_summary(res, "%s", why.len ?
+					       kser_buf_cstr(&why) :
+					       err->msg);
 			} else {
-				cpres->status = KSER_VERIFY_RUNNING;
-				verify_emit(c, KSER_VERIFY_EVENT_CHECK_START,
-					    row, cp_check);
-				njobs = 2;
+				verify_fail(res, err);
 			}
+			verify_fastpath_unstamp(bdir);
+			goto done;
 		}
-		err = verify_run_jobs(c, jobs, njobs);
-		if (njobs == 2) {
-			if (verify_finished_anyway(err, &jobs[1]))
-				verify_checkpatch_finish(c, row, cp_check,
-							 &jobs[1]);
-			else
-				verify_fail(cpres, err);
-			verify_emit(c, KSER_VERIFY_EVENT_CHECK_DONE, row,
-				    cp_check);
-			verify_checkpatch_release(&cj);
-			kser_job_release(&jobs[1]);
-			with_checkpatch = false;
-		}
+	} else {
+		kser_buf_puts(&fp.why, "the fast path is off");
+	}
+	if (!fast) {
+		/* make decides anew: what the fast path knew goes stale. */
+		verify_fastpath_forget(bdir);
+		ok = false;
+	}
+	for (attempt = 0; !fast && attempt < 2; attempt++) {
+		make_job(c, &jobs[0], &m, res->log_path);
+		err = verify_run_jobs(c, jobs, 1);
 		if (!verify_finished_anyway(err, &jobs[0])) {
 			kser_job_release(&jobs[0]);
 			verify_fail(res, err);
 			goto done;
 		}
 		seconds += jobs[0].seconds;
+		make_s += jobs[0].seconds;
 		ok = jobs[0].status == 0 && !jobs[0].timed_out;
 		kser_buf_clear(&missing);
 		/* On the second attempt, missing is what is still missing. */
-		if (ok && kc &&
-		    !config_satisfied(c->st.build_dirs[ck->config], kc,
-				      &missing) && attempt == 0) {
+		if (ok && kc && !config_satisfied(bdir, kc, &missing) &&
+		    attempt == 0) {
 			/* Kconfig changed under the kunitconfig: redo it. */
 			struct kser_job cfgjob;
 
@@ -320,12 +415,22 @@ void verify_run_build(struct verify_ctx *c, size_t row, size_t check,
 		}
 		break;
 	}
-	if (verify_machine_trouble(&jobs[0], true, true, &why)) {
+	if (!fast) {
+		kser_buf_printf(&line, "kser verify: build: plain make: %s",
+				kser_buf_cstr(&fp.why));
+		log_append(res->log_path, kser_buf_cstr(&line));
+	}
+	if (!fast && verify_machine_trouble(&jobs[0], true, true, &why)) {
 		res->status = KSER_VERIFY_ERROR;
 		res->seconds = seconds;
 		verify_summary(res, "%s", kser_buf_cstr(&why));
 		kser_job_release(&jobs[0]);
 		goto done;
+	}
+	if (fast) {
+		/* What the job of a plain make would say of the build. */
+		jobs[0].status = ok ? 0 : 2;
+		jobs[0].timed_out = false;
 	}
 	/* Diagnostics that cannot be read are an error: they would pass. */
 	err = kser_read_file(&logtext, res->log_path);
@@ -345,8 +450,22 @@ void verify_run_build(struct verify_ctx *c, size_t row, size_t check,
 		rec = verify_build_record(&jobs[0], ok, &errors, &warnings);
 	if (!err && !rec)
 		err = kser_error_nomem();
+	if (rec) {
+		json_t *ph = json_object();
+
+		json_object_set_new(rec, "path",
+				    json_string(fast ? "fast" : "make"));
+		json_object_set_new(rec, "path_why",
+				    kser_verify_json_text(kser_buf_cstr(&fp.why)));
+		json_object_set_new(ph, "plan", json_real(fp.plan_s));
+		json_object_set_new(ph, "compile", json_real(fp.compile_s));
+		json_object_set_new(ph, "link", json_real(fp.link_s));
+		json_object_set_new(ph, "make", json_real(make_s));
+		json_object_set_new(rec, "phases", ph);
+	}
 	if (err) {
 		kser_job_release(&jobs[0]);
+		json_decref(rec);
 		res->seconds = seconds;
 		if (err->code == KSER_ERR_CANCELLED) {
 			res->status = KSER_VERIFY_PENDING;
@@ -357,6 +476,15 @@ void verify_run_build(struct verify_ctx *c, size_t row, size_t check,
 			       err->msg);
 		goto done;
 	}
+	/*
+	 * Built: the next build may start from here. After a failed one,
+	 * make judges what the failure left (a fast path that failed
+	 * stopped at its first error, before the archives and the link).
+	 */
+	if (ok && verify_fastpath_stamp(bdir, &mi, &c->rep->rows[row].tree))
+		verify_fastpath_unstamp(bdir);
+	else if (!ok)
+		verify_fastpath_unstamp(bdir);
 	verify_finish(c->rep, row, check,
 		      ok ? KSER_VERIFY_PASS : KSER_VERIFY_FAIL, seconds, rec);
 	verify_resolve_build(c->rep, row, check);
@@ -365,9 +493,11 @@ void verify_run_build(struct verify_ctx *c, size_t row, size_t check,
 done:
 	free(kc);
 	make_argv_release(&m);
+	verify_fastpath_release(&fp);
 	kser_diags_release(&errors);
 	kser_diags_release(&warnings);
 	kser_buf_release(&logtext);
 	kser_buf_release(&missing);
 	kser_buf_release(&why);
+	kser_buf_release(&line);
 }

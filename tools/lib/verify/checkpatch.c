@@ -52,10 +52,8 @@ static const struct kser_error *row_index(struct verify_ctx *c, size_t row,
 	return err;
 }
 
-/* checkpatch.pl's CamelCase cache in the checkout, of another row. */
-static void remove_camelcase_cache(struct verify_ctx *c)
+void verify_checkpatch_forget_camelcase(const char *src)
 {
-	const char *src = kser_worktree_path(c->st.wt);
 	struct dirent *de;
 	DIR *d = opendir(src);
 
@@ -154,7 +152,7 @@ const struct kser_error *verify_checkpatch_prepare(struct verify_ctx *c,
 		err = checkpatch_env(c, cj);
 	if (err)
 		goto done;
-	remove_camelcase_cache(c);
+	verify_checkpatch_forget_camelcase(kser_worktree_path(c->st.wt));
 	memset(job, 0, sizeof(*job));
 	job->name = "checkpatch";
 	job->argv = cj->argv;

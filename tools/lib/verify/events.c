@@ -103,7 +103,7 @@ void verify_busy(struct verify_ctx *c, size_t row, size_t check)
 }
 
 /* A tick, when the last is TICK_MS old. */
-static void tick(struct verify_ctx *c)
+void verify_tick(struct verify_ctx *c)
 {
 	uint64_t now = kser_now_ms();
 
@@ -118,7 +118,9 @@ static const struct kser_error *jobs_wake(void *arg)
 {
 	struct verify_ctx *c = arg;
 
-	tick(c);
+	verify_tick(c);
+	if (c->on_wake)
+		c->on_wake(c);
 	return verify_stop(c);
 }
 
@@ -128,7 +130,7 @@ static const struct kser_error *checkout_progress(size_t done, size_t total,
 {
 	(void)done;
 	(void)total;
-	tick(arg);
+	verify_tick(arg);
 	return NULL;
 }
 

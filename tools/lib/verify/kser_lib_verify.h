@@ -33,10 +33,16 @@
  *                 machine's
  *   warnings.c    a build's diagnostics and verdict: errors, warnings by
  *                 fingerprint, the new ones
+ *   kbuild.c      what kbuild leaves in a build directory: .cmd files,
+ *                 thin archives
+ *   fastpath.c    the build check's fast path: the stale objects
+ *                 recompiled and the kernel linked without make's walk;
+ *                 the build directory's snapshots for the paranoid mode
  *   checkpatch.c  the checkpatch check
  *   kunit.c       the KUnit check: UML booted, KTAP read
- *   build.c       the build check: kunit.py config, make (and
- *                 checkpatch.pl beside it)
+ *   build.c       the build check: kunit.py config, the fast path or
+ *                 make
+ *   cpool.c       checkpatch for every patch at once, beside the builds
  *   verify.c      the driver: kser_verify(), row by row
  */
 
@@ -47,6 +53,7 @@
 #include <git2.h>
 #include <jansson.h>
 
+#include "kser/buf.h"
 #include "kser/cancel.h"
 #include "kser/proc.h"
 #include "kser/settings.h"
@@ -426,6 +433,11 @@ struct verify_ctx {
 	struct verify_toolchain tc;
 	struct verify_state st;
 	unsigned int jobs;	/* make -j */
+	bool fast_path;		/* the build check's fast path is on */
+	bool paranoid;		/* make after it must find nothing to do */
+	struct verify_cpool *cpool;	/* checkpatch beside the builds */
+	/* Called on the run's thread each time the job runner wakes. */
+	void (*on_wake)(struct verify_ctx *c);
 
 	/* What runs, for the ticks (events.c). */
 	size_t busy_row, busy_check;
@@ -467,6 +479,9 @@ void verify_emit(struct verify_ctx *c, enum kser_verify_event ev, size_t row,
 
 /* What runs now, for the ticks. */
 void verify_busy(struct verify_ctx *c, size_t row, size_t check);
+
+/* A tick, when the last one is old enough. */
+void verify_tick(struct verify_ctx *c);
 
 /* Runs a check's jobs, ticking while they run, stopping them at a stop. */
 const struct kser_error *verify_run_jobs(struct verify_ctx *c,
@@ -530,14 +545,109 @@ void verify_resolve_build(struct kser_verify_report *rep, size_t row,
 /* Did the build of this result build (as far as its record says)? */
 bool verify_built(const struct kser_verify_result *res);
 
-/* --- build.c, kunit.c, checkpatch.c ------------------------------------ */
+/* --- kbuild.c ---------------------------------------------------------- */
+
+/* A target's .cmd file, as fixdep or if_changed wrote it. */
+struct verify_cmd_dep {
+	char *path;		/* as written, relative to the build dir */
+	bool wildcard;		/* $(wildcard include/config/X) */
+};
+
+struct verify_cmd {
+	char *target;
+	char *savedcmd;		/* as written: make's escapes ($$, $(pound)) */
+	char *source;		/* NULL when the file has none */
+	struct verify_cmd_dep *deps;
+	size_t ndeps, alloc;
+	bool has_deps;		/* a deps_ list (fixdep's), maybe empty */
+};
 
 /*
- * Builds a row for a build check; with_checkpatch, runs the checkpatch
- * check cp_check beside the build.
+ * Parses a .cmd file of kbuild 6.12 into *out (release it with
+ * verify_cmd_release()). Anything that is not what fixdep or if_changed
+ * writes is an error.
  */
-void verify_run_build(struct verify_ctx *c, size_t row, size_t check,
-		      bool with_checkpatch, size_t cp_check);
+const struct kser_error *verify_cmd_parse(struct verify_cmd *out,
+					  const char *text, size_t len);
+
+void verify_cmd_release(struct verify_cmd *c);
+
+/* The shell command of a savedcmd, make's escapes undone; owned. */
+char *verify_cmd_shell(const char *savedcmd);
+
+/* path with "//", "/./" and "dir/.." taken out (owned; NULL: nomem). */
+char *verify_path_normalize(const char *path);
+
+/*
+ * The members of a thin archive (data, len bytes), as its name table
+ * holds them (relative to the archive's directory); *out is owned.
+ */
+const struct kser_error *verify_thin_members(char ***out, size_t *n,
+					     const char *data, size_t len);
+
+/* --- fastpath.c -------------------------------------------------------- */
+
+/* kser's make command line for a configuration (build.c). */
+struct verify_make {
+	char *const *argv;
+};
+
+/* What the fast path did, or why it was not taken. */
+struct verify_fastpath {
+	bool taken;		/* it ran (and the build's result is its) */
+	bool ok;		/* it built */
+	struct kser_buf why;	/* what it did, or why make builds */
+	size_t objects;		/* recompiled */
+	double plan_s, compile_s, link_s;
+};
+
+/*
+ * Tries the fast path for configuration cfg of the row (the checkout is
+ * at the row's tree). Not taken: out->why says why, and nothing was
+ * touched. Taken: its log is log_path, and out->ok says whether it built.
+ * An error is the machine's (or an interruption).
+ */
+const struct kser_error *verify_fastpath_run(struct verify_ctx *c,
+					     size_t row, size_t cfg,
+					     const struct verify_make *mi,
+					     const char *log_path,
+					     struct verify_fastpath *out);
+
+void verify_fastpath_release(struct verify_fastpath *fp);
+
+/*
+ * The stamp: the build directory was completely built from tree with
+ * mi. Without one, the fast path is not taken; remove it before a build
+ * (unstamp), write it when the build succeeds, and forget (the stamp and
+ * the captured environment of make) when the configuration changes.
+ */
+const struct kser_error *verify_fastpath_stamp(const char *bdir,
+					       const struct verify_make *mi,
+					       const git_oid *tree);
+void verify_fastpath_unstamp(const char *bdir);
+void verify_fastpath_forget(const char *bdir);
+
+/* Every file of a build directory, for the paranoid mode. */
+struct verify_snapshot {
+	void *map;
+};
+
+const struct kser_error *verify_snapshot_take(struct verify_snapshot *s,
+					      const char *bdir);
+void verify_snapshot_release(struct verify_snapshot *s);
+
+/*
+ * How many files b made, rebuilt or removed against a (up to five of
+ * them named in why), less those every make rewrites.
+ */
+size_t verify_snapshot_diff(const struct verify_snapshot *a,
+			    const struct verify_snapshot *b,
+			    struct kser_buf *why);
+
+/* --- build.c, kunit.c, checkpatch.c ------------------------------------ */
+
+/* Builds a row for a build check. */
+void verify_run_build(struct verify_ctx *c, size_t row, size_t check);
 
 /* Boots the row's kernel, built by its build check, for a KUnit check. */
 void verify_run_kunit(struct verify_ctx *c, size_t row, size_t check);
@@ -588,5 +698,40 @@ void verify_checkpatch_finish(struct verify_ctx *c, size_t row, size_t check,
 			      struct kser_job *job);
 
 void verify_checkpatch_release(struct verify_checkpatch *cp);
+
+/*
+ * Removes checkpatch.pl's CamelCase cache from the checkout src: its
+ * name is of the user's HEAD (GIT_DIR), not of the row's tree, so a
+ * cache another row left would answer for this one.
+ */
+void verify_checkpatch_forget_camelcase(const char *src);
+
+/* --- cpool.c ----------------------------------------------------------- */
+
+/*
+ * Starts checkpatch (column check) for every row whose result is
+ * pending, on worker threads, one per core to spare (at most 4), each
+ * with a checkout of its own in the state directory.
+ */
+const struct kser_error *verify_cpool_start(struct verify_ctx *c,
+					    size_t check);
+
+/*
+ * Tells the caller of what started and finished, and stores the results;
+ * with wait, waits for the workers to end first (stop them first with
+ * verify_cpool_stop() when the run stops).
+ */
+void verify_cpool_reap(struct verify_ctx *c, bool wait);
+
+void verify_cpool_stop(struct verify_ctx *c, bool hard);
+
+/*
+ * Waits for every checkpatch of the pool, telling the caller as they end
+ * and ticking; a stop (verify_stop()) stops them, and is returned.
+ */
+const struct kser_error *verify_cpool_wait(struct verify_ctx *c);
+
+/* Stops, reaps and frees the pool (NULL is fine). */
+void verify_cpool_free(struct verify_ctx *c);
 
 #endif

@@ -45,7 +45,8 @@ static const struct kser_error *range_chain(git_oid **chain, size_t *n,
 		err = kser_error_nomem();
 		goto done;
 	}
-	for (i = 0; i < nlist; i++) {
+	/* A merge or a root anywhere is named first: it is the cause. */
+	for (i = 0; i < nlist && !err; i++) {
 		git_commit *cm = NULL;
 		unsigned int np;
 
@@ -57,24 +58,25 @@ static const struct kser_error *range_chain(git_oid **chain, size_t *n,
 		if (np == 1)
 			git_oid_cpy(&(*chain)[i], git_commit_parent_id(cm, 0));
 		git_commit_free(cm);
-		if (np != 1) {
+		if (np != 1)
 			err = kser_error_fmt(KSER_ERR_BAD_INPUT, np ?
 					     "the range is not linear: %.12s "
 					     "is a merge" :
 					     "%.12s is a root commit: the base "
 					     "is not an ancestor of the tip",
 					     git_oid_tostr_s(&list[i]));
-			break;
-		}
-		/* One line of parents: each the one before it. */
-		if (i && !git_oid_equal(&(*chain)[i], &list[i - 1])) {
-			err = kser_error_fmt(KSER_ERR_BAD_INPUT,
-					     "the range is not linear: %.12s "
-					     "does not follow %.12s",
-					     git_oid_tostr_s(&list[i]),
-					     git_oid_tostr_s(&list[i - 1]));
-			break;
-		}
+	}
+	/* One line of parents: each the one before it. */
+	for (i = 1; i < nlist && !err; i++) {
+		char a[GIT_OID_HEXSZ + 1], b[GIT_OID_HEXSZ + 1];
+
+		if (git_oid_equal(&(*chain)[i], &list[i - 1]))
+			continue;
+		git_oid_tostr(a, sizeof(a), &list[i]);
+		git_oid_tostr(b, sizeof(b), &list[i - 1]);
+		err = kser_error_fmt(KSER_ERR_BAD_INPUT,
+				     "the range is not linear: %.12s does "
+				     "not follow %.12s", a, b);
 	}
 	if (err)
 		goto done;

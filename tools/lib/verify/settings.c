@@ -75,6 +75,8 @@ const struct kser_error *kser_settings_defaults(struct kser_settings *out)
 	out->checkpatch = strdup("--strict");
 	out->build_timeout = 3600;
 	out->kunit_timeout = 300;
+	out->fast_path = true;
+	out->paranoid = false;
 	if (!out->name || !out->checkpatch)
 		return kser_error_nomem();
 	return add_config(out, "default", ".kunitconfig");
@@ -103,6 +105,20 @@ static const struct kser_error *get_timeout(git_config *cfg, const char *key,
 		return kser_error_fmt(KSER_ERR_BAD_INPUT,
 				      "bad %s in the series settings", key);
 	*out = (unsigned int)v;
+	return NULL;
+}
+
+static const struct kser_error *get_bool(git_config *cfg, const char *key,
+					 bool *out)
+{
+	int v, r = git_config_get_bool(&v, cfg, key);
+
+	if (r == GIT_ENOTFOUND)
+		return NULL;
+	if (r < 0)
+		return kser_error_fmt(KSER_ERR_BAD_INPUT,
+				      "bad %s in the series settings", key);
+	*out = v != 0;
 	return NULL;
 }
 
@@ -360,6 +376,10 @@ const struct kser_error *kser_settings_load(struct kser_settings *out,
 	if (!err)
 		err = get_timeout(cfg, "verify.kunittimeout",
 				  &out->kunit_timeout);
+	if (!err)
+		err = get_bool(cfg, "verify.fastpath", &out->fast_path);
+	if (!err)
+		err = get_bool(cfg, "verify.paranoid", &out->paranoid);
 	if (err)
 		goto done;
 	/*

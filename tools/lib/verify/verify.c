@@ -2,9 +2,11 @@
 /*
  * kser verify's driver: kser_verify().
  *
- * For each row (the base, then every patch) the private worktree is moved
- * to the row's tree, the tree is built in a persistent build directory
- * per configuration while checkpatch.pl runs on the patch, and the UML
+ * checkpatch.pl starts for every patch at once, beside everything else
+ * (cpool.c). For each row (the base, then every patch) the private
+ * worktree is moved to the row's tree, the tree is built in a persistent
+ * build directory per configuration (by the fast path when the build
+ * directory explains all that changed, fastpath.c, or make), and the UML
  * kernel is booted to run KUnit. Every result is stored in the repository
  * as soon as it is known, keyed by what determines it, so nothing is ever
  * verified twice and an interruption loses nothing that finished.
@@ -32,22 +34,19 @@ static bool needs_run(const struct kser_verify_result *r)
 	return r->status == KSER_VERIFY_PENDING;
 }
 
-/* Builds row's configuration `cfg` if that is needed, then KUnit. */
+/* Builds row's configurations if that is needed, then KUnit. */
 static const struct kser_error *verify_row(struct verify_ctx *c, size_t row)
 {
 	struct kser_verify_row *rw = &c->rep->rows[row];
-	size_t i, k, cp = SIZE_MAX;
-	bool any = false, cp_pending = false;
+	size_t i, k;
+	bool any = false;
 	const struct kser_error *err;
 
-	for (i = 0; i < c->rep->nchecks; i++) {
-		if (needs_run(&rw->results[i]))
+	/* checkpatch runs in the pool, on checkouts of its own. */
+	for (i = 0; i < c->rep->nchecks; i++)
+		if (c->rep->checks[i].kind != KSER_CHECK_CHECKPATCH &&
+		    needs_run(&rw->results[i]))
 			any = true;
-		if (c->rep->checks[i].kind == KSER_CHECK_CHECKPATCH) {
-			cp = i;
-			cp_pending = needs_run(&rw->results[i]);
-		}
-	}
 	if (!any)
 		return NULL;
 	if (!kser_worktree_tree(c->st.wt) ||
@@ -78,8 +77,7 @@ static const struct kser_error *verify_row(struct verify_ctx *c, size_t row)
 		rw->results[i].cached = false;
 		verify_busy(c, row, i);
 		verify_emit(c, KSER_VERIFY_EVENT_CHECK_START, row, i);
-		verify_run_build(c, row, i, cp_pending, cp);
-		cp_pending = false;
+		verify_run_build(c, row, i);
 		verify_emit(c, KSER_VERIFY_EVENT_CHECK_DONE, row, i);
 		err = verify_stop(c);
 		if (err)
@@ -110,31 +108,6 @@ static const struct kser_error *verify_row(struct verify_ctx *c, size_t row)
 		verify_emit(c, KSER_VERIFY_EVENT_CHECK_DONE, row, kunit);
 		err = verify_stop(c);
 		if (err)
-			return err;
-	}
-	/* checkpatch alone (the builds were cached). */
-	if (cp_pending) {
-		struct verify_checkpatch cj;
-		struct kser_job job;
-
-		err = verify_checkpatch_prepare(c, row, cp, &cj, &job);
-		if (err) {
-			rw->results[cp].status = KSER_VERIFY_ERROR;
-			verify_summary(&rw->results[cp], "%s", err->msg);
-		} else {
-			rw->results[cp].status = KSER_VERIFY_RUNNING;
-			verify_busy(c, row, cp);
-			verify_emit(c, KSER_VERIFY_EVENT_CHECK_START, row, cp);
-			err = verify_run_jobs(c, &job, 1);
-			if (verify_finished_anyway(err, &job))
-				verify_checkpatch_finish(c, row, cp, &job);
-			else
-				verify_fail(&rw->results[cp], err);
-			kser_job_release(&job);
-		}
-		verify_checkpatch_release(&cj);
-		verify_emit(c, KSER_VERIFY_EVENT_CHECK_DONE, row, cp);
-		if (err && err->code == KSER_ERR_CANCELLED)
 			return err;
 	}
 	return NULL;
@@ -212,6 +185,8 @@ const struct kser_error *kser_verify(struct kser_verify_report *out,
 	}
 	c.jobs = c.opts->jobs ? c.opts->jobs :
 		 (unsigned int)sysconf(_SC_NPROCESSORS_ONLN);
+	c.fast_path = c.settings->fast_path && !c.opts->no_fast_path;
+	c.paranoid = c.settings->paranoid || c.opts->paranoid;
 	if (!c.jobs)
 		c.jobs = 1;
 
@@ -231,6 +206,10 @@ const struct kser_error *kser_verify(struct kser_verify_report *out,
 	if (err)
 		goto done;
 	verify_emit(&c, KSER_VERIFY_EVENT_START, 0, 0);
+	err = verify_stop(&c);
+	for (j = 0; j < out->nchecks && !err; j++)
+		if (out->checks[j].kind == KSER_CHECK_CHECKPATCH)
+			err = verify_cpool_start(&c, j);
 
 	for (i = 0; i < out->nrows && !err; i++) {
 		err = verify_stop(&c);
@@ -242,6 +221,16 @@ const struct kser_error *kser_verify(struct kser_verify_report *out,
 		/* A fresh build may change the next row's new warnings. */
 		if (i + 1 < out->nrows)
 			resolve_cached_builds(out, i + 1);
+	}
+	/* checkpatch goes on beside the builds, to its end. */
+	if (err)
+		verify_cpool_stop(&c, c.stop_hard ||
+				  kser_error_cancel_is_hard(err));
+	{
+		const struct kser_error *werr = verify_cpool_wait(&c);
+
+		if (!err)
+			err = werr;
 	}
 	/* An event callback's error after the last check still counts. */
 	if (!err && c.stopped)
@@ -257,6 +246,7 @@ const struct kser_error *kser_verify(struct kser_verify_report *out,
 				out->ran++;
 		}
 done:
+	verify_cpool_free(&c);
 	out->passed = !err;
 	for (i = 0; i < out->nrows; i++)
 		for (j = 0; out->rows[i].results && j < out->nchecks; j++) {

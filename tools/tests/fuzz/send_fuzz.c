@@ -17,7 +17,7 @@
 #include <unistd.h>
 
 #include "kser/send.h"
-#include "kser_lib_send.h"
+#include "mail/kser_lib_mail.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -116,6 +116,11 @@ static void lists_refuse_an_unclosed_comment(void **state)
 	assert_err(kser_send_addr_render_new(&out, &v, &n, &alloc,
 		"x <e@example.org> (a (nested) one"),
 		KSER_ERR_BAD_INPUT, "never closed");
+	/* GMime leaks here too (found by the send fuzz target). */
+	assert_err(kser_send_addr_parse(&v, &n, &alloc,
+		"\"om:e@ [](From:m:: F[]", "To"),
+		KSER_ERR_BAD_INPUT, "has a quoted string '\"' that is never "
+		"closed");
 	assert_int_equal(n, 0);
 	assert_ok(kser_send_addr_parse(&v, &n, &alloc,
 		"\"Smith (Jr\" <s@example.org>, t@example.org (T \\( (x)), "
@@ -259,6 +264,15 @@ static void outbox_refuses_what_it_cannot_send(void **state)
 	}
 	assert_err(kser_outbox_load(&box, f->dir, &f->cfg),
 		   KSER_ERR_BAD_INPUT, "line 1 of the body is longer than 998");
+	/* Folding inside the brackets: the journal's key must be one id. */
+	put(f, "m", "From: a@example.com\nTo: b@example.com\n"
+	    "Message-Id: <id.1@example.o\n\t>\n\nbody\n");
+	assert_err(kser_outbox_load(&box, f->dir, &f->cfg),
+		   KSER_ERR_BAD_INPUT, "a Message-Id without an <id@domain>");
+	put(f, "m", "From: a@example.com\nTo: b@example.com\n"
+	    "Message-Id: <no-at-sign>\n\nbody\n");
+	assert_err(kser_outbox_load(&box, f->dir, &f->cfg),
+		   KSER_ERR_BAD_INPUT, "a Message-Id without an <id@domain>");
 	put(f, "m", "not a mail\n");
 	assert_err(kser_outbox_load(&box, f->dir, &f->cfg),
 		   KSER_ERR_BAD_INPUT, "is not a mail");

@@ -1,0 +1,1 @@
+savedcmd_lib/ctnr/built-in.a := rm -f lib/ctnr/built-in.a;  printf "lib/ctnr/%s " upstream/alloc.o upstream/arc.o upstream/box.o upstream/vec.o exports.o kalloc/allocator.o kalloc/box_ext.o kalloc/vec_ext.o sync.o ctnr_kunit.o sync_kunit.o kalloc/allocator_kunit.o kalloc/box_ext_kunit.o kalloc/vec_ext_kunit.o | xargs ar cDPrST lib/ctnr/built-in.a

@@ -1,0 +1,303 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * What kbuild leaves in a build directory, as the build check's fast path
+ * reads it: .cmd files (fixdep's and if_changed's), thin archives (written
+ * by the system's ar, as kbuild writes them), paths; and the snapshots of
+ * the paranoid mode.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include "kser/buf.h"
+#include "kser/error.h"
+#include "kser/util.h"
+#include "verify/kser_lib_verify.h"
+#include "test_helpers.h"
+
+/* A compile's .cmd file, byte for byte as fixdep 6.12 writes it. */
+static const char compile_cmd[] =
+	"savedcmd_lib/ctnr/sync.o := kser-cc gcc -Wp,-MMD,lib/ctnr/.sync.o.d "
+	"-DKBUILD_MODFILE='\"lib/ctnr/ctnr\"' -DX=$$(pound) -c -o "
+	"lib/ctnr/sync.o ../src/lib/ctnr/sync.c  \n"
+	"\n"
+	"source_lib/ctnr/sync.o := ../src/lib/ctnr/sync.c\n"
+	"\n"
+	"deps_lib/ctnr/sync.o := \\\n"
+	"  ../src/include/linux/compiler-version.h \\\n"
+	"    $(wildcard include/config/CC_VERSION_TEXT) \\\n"
+	"  ../src/include/linux/kconfig.h \\\n"
+	"  /usr/lib/gcc/x86_64-linux-gnu/12/include/stddef.h \\\n"
+	"  include/generated/autoksyms.h \\\n"
+	"\n"
+	"lib/ctnr/sync.o: $(deps_lib/ctnr/sync.o)\n"
+	"\n"
+	"$(deps_lib/ctnr/sync.o):\n";
+
+static void cmd_of_a_compile(void **state)
+{
+	struct verify_cmd c;
+
+	(void)state;
+	assert_ok(verify_cmd_parse(&c, compile_cmd, strlen(compile_cmd)));
+	assert_string_equal(c.target, "lib/ctnr/sync.o");
+	assert_non_null(strstr(c.savedcmd, "-DX=$$(pound) -c -o "));
+	assert_string_equal(c.source, "../src/lib/ctnr/sync.c");
+	assert_true(c.has_deps);
+	assert_int_equal(c.ndeps, 5);
+	assert_string_equal(c.deps[0].path,
+			    "../src/include/linux/compiler-version.h");
+	assert_false(c.deps[0].wildcard);
+	assert_string_equal(c.deps[1].path, "include/config/CC_VERSION_TEXT");
+	assert_true(c.deps[1].wildcard);
+	assert_string_equal(c.deps[3].path,
+			    "/usr/lib/gcc/x86_64-linux-gnu/12/include/stddef.h");
+	assert_string_equal(c.deps[4].path, "include/generated/autoksyms.h");
+	verify_cmd_release(&c);
+}
+
+static void cmd_of_if_changed(void **state)
+{
+	static const char text[] =
+		"savedcmd_lib/built-in.a := rm -f lib/built-in.a;  printf "
+		"\"lib/%s \" a.o ctnr/built-in.a | xargs ar cDPrST "
+		"lib/built-in.a\n";
+	struct verify_cmd c;
+
+	(void)state;
+	assert_ok(verify_cmd_parse(&c, text, strlen(text)));
+	assert_string_equal(c.target, "lib/built-in.a");
+	assert_null(c.source);
+	assert_false(c.has_deps);
+	assert_int_equal(c.ndeps, 0);
+	verify_cmd_release(&c);
+	/* No final newline is still one line. */
+	assert_ok(verify_cmd_parse(&c, text, strlen(text) - 1));
+	assert_string_equal(c.target, "lib/built-in.a");
+	verify_cmd_release(&c);
+}
+
+/* What kbuild does not write is refused, never guessed at. */
+static void cmd_refused(void **state)
+{
+	static const char *const bad[] = {
+		"",
+		"\n",
+		"deps_x := \\\n",
+		"savedcmd_ := cc\n",
+		"savedcmd_x.o = cc\n",
+		/* source_ of another target */
+		"savedcmd_x.o := cc\n\nsource_y.o := y.c\n\ndeps_x.o := \\\n\n",
+		/* a source_ line and no deps_ */
+		"savedcmd_x.o := cc\n\nsource_x.o := x.c\n",
+		/* a dependency without its continuation */
+		"savedcmd_x.o := cc\n\nsource_x.o := x.c\n\ndeps_x.o := \\\n"
+		"  a.h\n\n",
+		/* two files on one line */
+		"savedcmd_x.o := cc\n\nsource_x.o := x.c\n\ndeps_x.o := \\\n"
+		"  a.h b.h \\\n\n",
+		/* an unknown line after the list */
+		"savedcmd_x.o := cc\n\nsource_x.o := x.c\n\ndeps_x.o := \\\n"
+		"  a.h \\\n\nx.o: a.h\n",
+		"savedcmd_x.o := cc\nsomething else\n",
+	};
+	struct verify_cmd c;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
+		const struct kser_error *err =
+			verify_cmd_parse(&c, bad[i], strlen(bad[i]));
+
+		if (!err)
+			fail_msg("accepted bad[%zu]", i);
+		assert_int_equal(err->code, KSER_ERR_BAD_INPUT);
+		assert_null(c.target);
+	}
+	/* A NUL byte inside. */
+	assert_non_null(verify_cmd_parse(&c, "savedcmd_x := a\0b\n", 18));
+}
+
+static void cmd_shell_unescaped(void **state)
+{
+	char *s;
+
+	(void)state;
+	s = verify_cmd_shell("ar mPiT $$(ar t v.a | sed -n 1p) -DX=$(pound)y");
+	assert_string_equal(s, "ar mPiT $(ar t v.a | sed -n 1p) -DX=#y");
+	free(s);
+	s = verify_cmd_shell("$$$$ $(pound)$(pound) $(other)");
+	assert_string_equal(s, "$$ ## $(other)");
+	free(s);
+}
+
+static void paths_normalized(void **state)
+{
+	static const char *const cases[][2] = {
+		{ "a/./b/../c", "a/c" },
+		{ "../src/include/x.h", "../src/include/x.h" },
+		{ "a/../../b", "../b" },
+		{ "../../a/..", "../.." },
+		{ "/a/b/../../..", "/" },
+		{ "/x//y/./z/", "/x/y/z" },
+		{ "", "." },
+		{ ".", "." },
+		{ "/", "/" },
+		{ "..", ".." },
+		{ "./built-in.a", "built-in.a" },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+		char *n = verify_path_normalize(cases[i][0]);
+
+		assert_string_equal(n, cases[i][1]);
+		free(n);
+	}
+}
+
+static void run_sh(const char *cmd)
+{
+	assert_int_equal(system(cmd), 0);
+}
+
+/* Thin archives as ar cDPrST writes them, nested ones flattened. */
+static void thin_archive_members(void **state)
+{
+	char dir[] = "/tmp/kser-thin-XXXXXX", cmd[1024];
+	struct kser_buf data = KSER_BUF_INIT, path = KSER_BUF_INIT;
+	char **m;
+	size_t n, i;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(cmd, sizeof(cmd),
+		 "cd %s && mkdir -p sub && echo a > a.o && echo b > "
+		 "sub/a-file-with-a-long-name.o && echo c > sub/c.o && "
+		 "ar cDPrST sub/built-in.a sub/a-file-with-a-long-name.o "
+		 "sub/c.o && ar cDPrST built-in.a a.o sub/built-in.a && "
+		 "ar cDPrST empty.a", dir);
+	run_sh(cmd);
+	kser_buf_printf(&path, "%s/built-in.a", dir);
+	assert_ok(kser_read_file(&data, path.ptr));
+	assert_ok(verify_thin_members(&m, &n, data.ptr, data.len));
+	assert_int_equal(n, 3);
+	assert_string_equal(m[0], "a.o");
+	assert_string_equal(m[1], "sub/a-file-with-a-long-name.o");
+	assert_string_equal(m[2], "sub/c.o");
+	for (i = 0; i < n; i++)
+		free(m[i]);
+	free(m);
+
+	/* An archive of nothing is written as a plain one. */
+	kser_buf_clear(&path);
+	kser_buf_printf(&path, "%s/empty.a", dir);
+	assert_ok(kser_read_file(&data, path.ptr));
+	assert_ok(verify_thin_members(&m, &n, data.ptr, data.len));
+	assert_int_equal(n, 0);
+
+	/* Cut short anywhere, it is refused, never read past. */
+	kser_buf_clear(&path);
+	kser_buf_printf(&path, "%s/built-in.a", dir);
+	assert_ok(kser_read_file(&data, path.ptr));
+	for (i = 9; i < data.len; i += 7) {
+		if (!verify_thin_members(&m, &n, data.ptr, i)) {
+			/* A cut between two headers is an archive too. */
+			while (n)
+				free(m[--n]);
+			free(m);
+		}
+	}
+	/* GNU ar may close a "/N" name field with a '/' (seen in mm/). */
+	{
+		static const char t[] =
+			"!<thin>\n"
+			"//                                              14        `\n"
+			"a.o/\nlong.o/\n\n"
+			"/0              0           0     0     644     2         `\n"
+			"/5             /0           0     0     644     35000     `\n";
+
+		assert_ok(verify_thin_members(&m, &n, t, sizeof(t) - 1));
+		assert_int_equal(n, 2);
+		assert_string_equal(m[1], "long.o");
+		free(m[0]);
+		free(m[1]);
+		free(m);
+	}
+	assert_non_null(verify_thin_members(&m, &n, "!<arch>\nxx", 10));
+	assert_non_null(verify_thin_members(&m, &n, "garbage", 7));
+	kser_buf_release(&data);
+	kser_buf_release(&path);
+	kser_remove_tree(dir, NULL, NULL);
+}
+
+static void set_mtime(const char *path, time_t t)
+{
+	struct timeval tv[2] = { { t, 0 }, { t, 0 } };
+
+	assert_int_equal(utimes(path, tv), 0);
+}
+
+/* What make would have done: made, rebuilt, removed; never its noise. */
+static void snapshots_compared(void **state)
+{
+	char dir[] = "/tmp/kser-snap-XXXXXX", cmd[1024], p[512];
+	struct verify_snapshot a = { 0 }, b = { 0 };
+	struct kser_buf why = KSER_BUF_INIT;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(cmd, sizeof(cmd),
+		 "cd %s && mkdir -p lib && echo x > lib/x.o && echo y > y.o && "
+		 "echo z > z.o && echo m > Makefile && ln -s /tmp source",
+		 dir);
+	run_sh(cmd);
+	snprintf(p, sizeof(p), "%s/lib/x.o", dir);
+	set_mtime(p, 1000000);
+	assert_ok(verify_snapshot_take(&a, dir));
+	assert_ok(verify_snapshot_take(&b, dir));
+	assert_int_equal(verify_snapshot_diff(&a, &b, &why), 0);
+	verify_snapshot_release(&b);
+
+	/* make's own noise: the Makefile, source, a new directory. */
+	snprintf(cmd, sizeof(cmd),
+		 "cd %s && echo m > Makefile && rm source && ln -s /tmp source "
+		 "&& mkdir newdir && echo k > .kser-built", dir);
+	run_sh(cmd);
+	assert_ok(verify_snapshot_take(&b, dir));
+	assert_int_equal(verify_snapshot_diff(&a, &b, &why), 0);
+	assert_int_equal(why.len, 0);
+	verify_snapshot_release(&b);
+
+	set_mtime(p, 2000000);
+	snprintf(cmd, sizeof(cmd), "cd %s && rm y.o && echo w > w.o", dir);
+	run_sh(cmd);
+	assert_ok(verify_snapshot_take(&b, dir));
+	assert_int_equal(verify_snapshot_diff(&a, &b, &why), 3);
+	assert_non_null(strstr(why.ptr, "rebuilt 'lib/x.o'"));
+	assert_non_null(strstr(why.ptr, "made 'w.o'"));
+	assert_non_null(strstr(why.ptr, "removed 'y.o'"));
+	verify_snapshot_release(&a);
+	verify_snapshot_release(&b);
+	kser_buf_release(&why);
+	kser_remove_tree(dir, NULL, NULL);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(cmd_of_a_compile),
+		cmocka_unit_test(cmd_of_if_changed),
+		cmocka_unit_test(cmd_refused),
+		cmocka_unit_test(cmd_shell_unescaped),
+		cmocka_unit_test(paths_normalized),
+		cmocka_unit_test(thin_archive_members),
+		cmocka_unit_test(snapshots_compared),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
