@@ -57,7 +57,7 @@ LIB_SRCS := $(sort $(shell find tools/lib -name '*.c'))
 CLI_SRCS := $(sort $(wildcard tools/cli/*.c))
 UNIT_SRCS := $(sort $(wildcard tools/tests/unit/*_test.c))
 HEADERS := $(wildcard tools/include/kser/*.h tools/cli/*.h \
-	tools/tests/unit/*.h) $(shell find tools/lib -name '*.h')
+	tools/tests/unit/*.h) $(shell find tools/lib -name '*.h' -o -name '*.inc')
 
 REL := $(BUILD)/obj
 CHK := $(BUILD)/check
@@ -191,3 +191,10 @@ fuzz: deps fuzz-bins
 	@status=0; for t in $(FUZZ_TARGETS); do \
 		tools/tests/fuzz/run.sh $(FUZZ) $$t $(FUZZ_SECONDS) || status=1; \
 	done; exit $$status
+
+# Benchmarks built from C (tools/bench/NAME.c), over the release library.
+$(BUILD)/bench/%: tools/bench/%.c $(BUILD)/libkser.a $(HEADERS)
+	@mkdir -p $(@D)
+	@echo "  CC      $@"
+	@$(CC) $(CPPFLAGS) $(CFLAGS_RELEASE) -o $@ $< $(BUILD)/libkser.a \
+		$(PKG_LIBS)

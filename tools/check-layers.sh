@@ -19,18 +19,6 @@ cd "$top" || exit 2
 # The layers, bottom to top.
 layers=(core odb patch import mail series am rebase verify export)
 
-# The modules still flat in tools/lib/ (NAME.c, kser_lib_NAME.h, and the
-# public kser/NAME.h), by layer, until the next step of issue 8 moves them
-# into tools/lib/<layer>/. A module in a folder needs no line here: the
-# folder is its layer. A new flat file must be given a line.
-declare -A flat=(
-	[width]=core
-	[abbrev]=odb [revrange]=odb
-	[commitpatch]=patch [diffstat]=patch [rdtext]=patch
-	[series]=series [rangediff]=series [rangediff_diff]=series
-	[rangediff_input]=series [assign]=series
-)
-
 declare -A rank
 for i in "${!layers[@]}"; do
 	rank[${layers[$i]}]=$i
@@ -42,8 +30,8 @@ complain() {
 	status=1
 }
 
-# The layer of module NAME: its folder's, if tools/lib/<layer>/NAME.c is
-# there, else the table's; empty when neither knows it.
+# The layer of module NAME: the folder of tools/lib/<layer>/NAME.c; empty
+# when there is none.
 module_layer() {
 	local f
 	for f in tools/lib/*/"$1".c; do
@@ -53,21 +41,16 @@ module_layer() {
 			return
 		fi
 	done
-	echo "${flat[$1]:-}"
 }
 
-# The layer of a file of tools/lib/ or tools/include/kser/.
+# The layer of a file of tools/lib/<layer>/ or tools/include/kser/; empty
+# for a file of tools/lib/ outside the folders, which has none.
 file_layer() {
 	local f=$1 name
 	case $f in
 	tools/lib/*/*)
 		f=${f#tools/lib/}
 		echo "${f%%/*}"
-		;;
-	tools/lib/*)
-		name=${f#tools/lib/}
-		name=${name%.[ch]}
-		module_layer "${name#kser_lib_}"
 		;;
 	tools/include/kser/*)
 		name=${f#tools/include/kser/}
@@ -92,11 +75,17 @@ for d in tools/lib/*/; do
 	done
 done
 
+# Nothing of the library outside the folders.
+while IFS= read -r file; do
+	complain "$file: the library is in folders by layer: move it into" \
+		"tools/lib/<layer>/ (docs/layers.md)"
+done < <(find tools/lib -mindepth 1 -maxdepth 1 ! -type d | LC_ALL=C sort)
+
 while IFS= read -r file; do
 	layer=$(file_layer "$file")
 	if [ -z "$layer" ]; then
-		complain "$file: no layer for it: give it one in" \
-			"tools/check-layers.sh (docs/layers.md)"
+		complain "$file: no module of that name in tools/lib/<layer>/:" \
+			"a public header is named after its module (docs/layers.md)"
 		continue
 	fi
 	folder=
@@ -145,6 +134,15 @@ while IFS= read -r file; do
 			fi
 			what="'$inc'"
 			;;
+		*.inc)
+			# A generated table, for the files of its own folder.
+			if [ -z "$folder" ] || [ "$inc" != "${inc##*/}" ] ||
+				[ ! -e "tools/lib/$folder/$inc" ]; then
+				complain "$file: includes '$inc', which is no" \
+					"table of its own folder"
+			fi
+			continue
+			;;
 		*)
 			complain "$file: includes '$inc', which is no header" \
 				"of the library's (use <...> for others)"
@@ -153,7 +151,7 @@ while IFS= read -r file; do
 		esac
 		if [ -z "$to" ]; then
 			complain "$file: includes $what, which has no layer:" \
-				"give it one in tools/check-layers.sh"
+				"no module of that name in tools/lib/<layer>/"
 			continue
 		fi
 		if [ "${rank[$to]}" -gt "${rank[$layer]}" ]; then
@@ -162,6 +160,7 @@ while IFS= read -r file; do
 				"layer and the layers below only (docs/layers.md)"
 		fi
 	done < <(sed -n 's/^[[:space:]]*#[[:space:]]*include[[:space:]]*"\([^"]*\)".*/\1/p' "$file")
-done < <(find tools/lib tools/include/kser -name '*.[ch]' | LC_ALL=C sort)
+done < <(find tools/lib/*/ tools/include/kser -name '*.[ch]' -o -name '*.inc' |
+	LC_ALL=C sort)
 
 exit $status

@@ -9,6 +9,7 @@
 #include "kser/cancel.h"
 #include "kser/error.h"
 #include "kser/send.h"
+#include "kser/util.h"
 #include "kser_cli.h"
 
 static const char send_usage[] =
@@ -157,18 +158,18 @@ static const struct kser_error *apply_opt(struct kser_send_config *cfg,
 	return err ? kser_error_fmt(KSER_ERR_USAGE, "%s", err->msg) : NULL;
 }
 
-static const struct kser_error *push_opt(char ***v, size_t *n, const char *key,
-					 const char *value)
+static const struct kser_error *push_opt(char ***v, size_t *n, size_t *alloc,
+					 const char *key, const char *value)
 {
 	struct kser_buf b = KSER_BUF_INIT;
-	char **nv = realloc(*v, (*n + 1) * sizeof(*nv));
+	const struct kser_error *err;
 
-	if (!nv)
-		return kser_error_nomem();
-	*v = nv;
+	err = kser_array_grow((void **)v, alloc, *n, sizeof(**v), 8);
+	if (err)
+		return err;
 	kser_buf_printf(&b, "%s=%s", key, value);
-	nv[*n] = kser_buf_detach(&b);
-	if (!nv[*n])
+	(*v)[*n] = kser_buf_detach(&b);
+	if (!(*v)[*n])
 		return kser_error_nomem();
 	(*n)++;
 	return NULL;
@@ -278,6 +279,7 @@ static const struct kser_error *cmd_send(struct kser_cli *cli, int argc,
 	const struct kser_error *err = NULL;
 	char **server = NULL, **mail = NULL;
 	size_t nserver = 0, nmail = 0, k;
+	size_t server_alloc = 0, mail_alloc = 0;
 	const char *identity = NULL, *gitdir, *workdir;
 	struct kser_outbox *box = NULL;
 	struct kser_send *s = NULL;
@@ -297,8 +299,10 @@ static const struct kser_error *cmd_send(struct kser_cli *cli, int argc,
 			const char *v = opt == 'T' ? "false" : optarg;
 
 			err = keys[k].server ?
-			      push_opt(&server, &nserver, keys[k].key, v) :
-			      push_opt(&mail, &nmail, keys[k].key, v);
+			      push_opt(&server, &nserver, &server_alloc,
+				       keys[k].key, v) :
+			      push_opt(&mail, &nmail, &mail_alloc, keys[k].key,
+				       v);
 			if (err)
 				goto done;
 			continue;

@@ -60,21 +60,4 @@ const struct kser_error *kser_apply_to_tree(git_oid *out,
 					    const struct kser_apply_options *opts,
 					    struct kser_apply_report *rep);
 
-/*
- * Applies one file patch's hunks to a preimage held in memory (no binary
- * patches). Exposed for tests and the three-way fallback. fail receives a
- * description of the failure when the error is KSER_ERR_APPLY.
- */
-const struct kser_error *kser_apply_hunks(struct kser_buf *out,
-					  const char *pre, size_t prelen,
-					  const struct kser_file_patch *fp,
-					  struct kser_buf *notes);
-
-/* Applies a git binary delta to base. */
-const struct kser_error *kser_apply_delta(struct kser_buf *out,
-					  const unsigned char *base,
-					  size_t base_len,
-					  const unsigned char *delta,
-					  size_t delta_len);
-
 #endif

@@ -105,10 +105,4 @@ void kser_mail_free(struct kser_mail *mail);
 const struct kser_error *kser_mail_commit_message(struct kser_buf *out,
 						  const struct kser_mail *mail);
 
-/*
- * git's cleanup of a name for an identity line: crud (spaces, quotes,
- * punctuation) stripped from both ends, '<', '>' and newlines dropped.
- */
-char *kser_ident_clean(const char *s);
-
 #endif

@@ -27,14 +27,9 @@ struct kser_error;
 const struct kser_error *kser_pack_writer_new(struct kser_pack_writer **out,
 					      git_repository *repo,
 					      int level);
-/* Computes the object ID of (type, data) as git does. */
-void kser_pack_hash(git_oid *out, git_object_t type, const void *data,
-		    size_t len);
 const struct kser_error *kser_pack_writer_add(struct kser_pack_writer *pw,
 					      git_oid *out, git_object_t type,
 					      const void *data, size_t len);
-/* The objects in the pack so far: not those the repository had. */
-size_t kser_pack_writer_count(const struct kser_pack_writer *pw);
 
 /*
  * An object too big to hold in memory, written as its data arrives: size
@@ -74,8 +69,6 @@ const struct kser_error *kser_pack_writer_backend(git_odb_backend **out,
 const struct kser_error *kser_pack_writer_commit(struct kser_pack_writer *pw,
 						 kser_cancel_cb cancel,
 						 void *cancel_arg);
-/* Whether commit created files (the pack did not exist before). */
-bool kser_pack_writer_installed(const struct kser_pack_writer *pw);
 /* Removes the files commit created, when a later step fails. */
 void kser_pack_writer_uninstall(struct kser_pack_writer *pw);
 void kser_pack_writer_free(struct kser_pack_writer *pw);

@@ -77,15 +77,4 @@ const struct kser_error *kser_patch_parse(struct kser_patch **out,
 					  int strip);
 void kser_patch_free(struct kser_patch *patch);
 
-/* The path a file patch is best known by: new, else old. */
-const char *kser_file_patch_path(const struct kser_file_patch *fp);
-
-/*
- * Decodes git's C-style quoted path ("a\303\244b\n") into out, which must
- * hold at least len bytes. Returns the decoded length, or -1 if malformed.
- * in points after the opening quote; *consumed receives the number of
- * bytes used including the closing quote.
- */
-long kser_unquote_c(const char *in, size_t len, char *out, size_t *consumed);
-
 #endif

@@ -61,13 +61,6 @@ kser_rangediff_list_from_mails(struct kser_rangediff_list *out,
 			       struct kser_mailset *set, unsigned int version,
 			       unsigned int *version_out);
 
-/* Appends one patch from a parsed mail; exposed for the fuzz target. */
-const struct kser_error *
-kser_rangediff_list_add_mail(struct kser_rangediff_list *out,
-			     const char *name, const char *email,
-			     const char *message, const char *patch,
-			     size_t patch_len, char *id, const char *subject);
-
 enum kser_rangediff_status {
 	KSER_RANGEDIFF_SAME = '=',
 	KSER_RANGEDIFF_CHANGED = '!',

@@ -49,7 +49,7 @@ struct kser_mailset {
 	size_t n, alloc;
 	struct kser_buf notes;	/* things worth telling the user */
 	char **paths;		/* the file names mails point at */
-	size_t npaths;
+	size_t npaths, paths_alloc;
 };
 
 void kser_mailset_init(struct kser_mailset *set);

@@ -5,8 +5,8 @@
 /*
  * The object database layer (odb), private to its files: what the files
  * of the pack writer share. What the layers above use is public:
- * kser/pack.h, kser/treeedit.h, kser/worktree.h. The odb layer uses core
- * and libgit2.
+ * kser/pack.h, kser/treeedit.h, kser/worktree.h, kser/abbrev.h,
+ * kser/revrange.h. The odb layer uses core and libgit2.
  *
  * Its files, each using only those before it:
  *   pack.c         the pack writer: objects added from many threads, the
@@ -16,6 +16,9 @@
  *   pack_finish.c  the checksum, the index, installing the pack
  *   treeedit.c     edits of a tree by path, written once
  *   worktree.c     kser's own checkout of a tree, for builds
+ *   abbrev.c       git's default length of abbreviated object names
+ *   revrange.c     the commits of a revision range, checked against
+ *                  the commit graph
  */
 
 #include <pthread.h>
@@ -103,5 +106,16 @@ size_t pack_parse_entry_header(const unsigned char *p, size_t avail,
  */
 const struct kser_error *pack_open_temporary(int *fd, char **named,
 					     const char *dir);
+
+/* --- for the tests --------------------------------------------------- */
+
+struct kser_pack_writer;
+
+/* pack_finish.c: the objects in the pack so far, not those the
+ * repository had. */
+size_t kser_pack_writer_count(const struct kser_pack_writer *pw);
+/* pack_finish.c: whether commit created files (the pack did not exist
+ * before). */
+bool kser_pack_writer_installed(const struct kser_pack_writer *pw);
 
 #endif

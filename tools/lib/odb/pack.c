@@ -69,8 +69,9 @@ void pack_hash_begin(struct kser_sha1 *h, git_object_t type, uint64_t len)
 	kser_sha1_update(h, hdr, (size_t)n + 1);
 }
 
-void kser_pack_hash(git_oid *out, git_object_t type, const void *data,
-		    size_t len)
+/* The object ID of (type, data) as git computes it. */
+static void pack_hash(git_oid *out, git_object_t type, const void *data,
+		      size_t len)
 {
 	if (!tls_sha1)
 		tls_sha1 = kser_sha1_new();
@@ -397,7 +398,7 @@ const struct kser_error *kser_pack_writer_add(struct kser_pack_writer *pw,
 	if (!pack_type_name(type))
 		return kser_error_fmt(KSER_ERR_USAGE, "bad object type %d",
 				      (int)type);
-	kser_pack_hash(&oid, type, data, len);
+	pack_hash(&oid, type, data, len);
 	if (out)
 		git_oid_cpy(out, &oid);
 

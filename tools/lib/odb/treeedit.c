@@ -1,4 +1,19 @@
 // SPDX-License-Identifier: GPL-2.0
+/*
+ * Edits of a tree by path, written once (kser/treeedit.h). Uses core and
+ * libgit2's tree builders.
+ *
+ * Why not libgit2's git_tree_create_updated(): tools/bench/treeedit.sh
+ * runs both on the same edits of a 72,000-file tree, in memory. They are
+ * as fast as each other (3 paths: 0.9 ms here, 1.5 ms there; 60 paths:
+ * 17 ms and 15 ms; 3,000 paths: 210 ms and 206 ms), but libgit2 refuses
+ * four edits kser's callers make, which this file writes as git apply
+ * and git am do: a file removed and a directory added in its place
+ * ("D/F conflict when updating tree"), a directory emptied and a file
+ * added in its place, a path removed that is not there, and a removal
+ * below a file. Wrapping libgit2 would mean sorting out those cases
+ * before the call, which is what write_level() does anyway.
+ */
 #include <stdlib.h>
 #include <string.h>
 

@@ -5,8 +5,9 @@
 /*
  * The patch layer, private to its files: the parser's state and the
  * pieces of the parser and of the apply engine that their files share.
- * What the layers above use is public: kser/patch.h and kser/apply.h.
- * The patch layer uses core, odb (tree edits) and libgit2.
+ * What the layers above use is public: kser/patch.h, kser/apply.h,
+ * kser/commitpatch.h and kser/rdtext.h. The patch layer uses core, odb
+ * (tree edits, abbreviations) and libgit2.
  *
  * Its files, each using only those before it:
  *   patch.c          the parser's lines and its driver: where file
@@ -19,6 +20,11 @@
  *                    the two below use, which it calls back
  *   apply_binary.c   binary literals and deltas
  *   apply_merge.c    the three-way fallback
+ *   rdtext.c         the text git range-diff compares, piece by piece
+ *                    (with width_table.inc, made by gen_width.pl)
+ *   diffstat.c       the diffstat and summary git format-patch writes
+ *   commitpatch.c    a commit's change as git log -p and format-patch
+ *                    show it
  */
 
 #include <stdbool.h>
@@ -117,5 +123,47 @@ const struct kser_error *apply_three_way(struct apply_state *st,
 					 const struct kser_file_patch *fp,
 					 const struct kser_buf *ours,
 					 uint32_t mode, struct kser_buf *post);
+
+/* --- a commit made patch text ----------------------------------------- */
+
+/*
+ * diffstat.c: what git format-patch writes after the message: "---", one
+ * line per file scaled to 72 columns, "N files changed, ...", and the
+ * summary (create, delete, rename, mode change). NULL entries are
+ * skipped.
+ */
+const struct kser_error *kser_diffstat_write(struct kser_buf *out,
+					     git_patch *const *patches,
+					     size_t n);
+
+/* --- for the parser, the engine and the tests -------------------------- */
+
+/* patch.c: the path a file patch is best known by: new, else old. */
+const char *kser_file_patch_path(const struct kser_file_patch *fp);
+
+/*
+ * patch_header.c: decodes git's C-style quoted path ("a\303\244b\n") into out, which must
+ * hold at least len bytes. Returns the decoded length, or -1 if malformed.
+ * in points after the opening quote; *consumed receives the number of
+ * bytes used including the closing quote.
+ */
+long kser_unquote_c(const char *in, size_t len, char *out, size_t *consumed);
+
+/*
+ * apply_hunks.c: applies one file patch's hunks to a preimage held in memory (no binary
+ * patches), for the engine, the three-way fallback and the tests; notes
+ * receive a description of the failure when the error is KSER_ERR_APPLY.
+ */
+const struct kser_error *kser_apply_hunks(struct kser_buf *out,
+					  const char *pre, size_t prelen,
+					  const struct kser_file_patch *fp,
+					  struct kser_buf *notes);
+
+/* apply_binary.c: applies a git binary delta to base. */
+const struct kser_error *kser_apply_delta(struct kser_buf *out,
+					  const unsigned char *base,
+					  size_t base_len,
+					  const unsigned char *delta,
+					  size_t delta_len);
 
 #endif

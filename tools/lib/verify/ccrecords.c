@@ -19,55 +19,17 @@
 /* Deeper than any kbuild output directory. */
 #define DIAG_MAX_DEPTH 64
 
-struct dir_entry {
-	char *name;
-	unsigned char type;	/* DT_DIR, DT_REG, ...; DT_UNKNOWN: ask */
-};
-
-static int entry_cmp(const void *a, const void *b)
-{
-	return strcmp(((const struct dir_entry *)a)->name,
-		      ((const struct dir_entry *)b)->name);
-}
-
-/* The entries of a directory but "." and "..", sorted by name. */
+/* The entries of dir, sorted; the message says it is the build's. */
 static const struct kser_error *list_dir(const char *dir,
-					 struct dir_entry **out, size_t *n)
+					 struct kser_dir_list *out)
 {
-	const struct kser_error *err = NULL;
-	struct dir_entry *v = NULL;
-	size_t alloc = 0;
-	struct dirent *de;
-	DIR *d;
+	const struct kser_error *err = kser_dir_list(out, -1, dir);
 
-	*out = NULL;
-	*n = 0;
-	d = opendir(dir);
-	if (!d)
-		return kser_error_errno("cannot read the build directory '%s'",
-					dir);
-	for (;;) {
-		errno = 0;
-		de = readdir(d);
-		if (!de) {
-			if (errno)
-				err = kser_error_errno("cannot read the build "
-						       "directory '%s'", dir);
-			break;
-		}
-		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-			continue;
-		err = kser_array_grow((void **)&v, &alloc, *n, sizeof(*v), 64);
-		if (!err && !(v[*n].name = strdup(de->d_name)))
-			err = kser_error_nomem();
-		if (err)
-			break;
-		v[(*n)++].type = de->d_type;
+	if (err && err->code == KSER_ERR_ERRNO) {
+		errno = err->errno_value;
+		err = kser_error_errno("cannot read the build directory '%s'",
+				       dir);
 	}
-	closedir(d);
-	if (v)
-		qsort(v, *n, sizeof(*v), entry_cmp);
-	*out = v;
 	return err;
 }
 
@@ -86,7 +48,8 @@ static const struct kser_error *collect(struct walk *w, const char *rel,
 	const struct kser_error *err;
 	struct kser_buf path = KSER_BUF_INIT, sub = KSER_BUF_INIT;
 	struct kser_buf f = KSER_BUF_INIT;
-	struct dir_entry *v;
+	struct kser_dir_list list;
+	struct kser_dirent *v;
 	size_t n, i;
 
 	kser_buf_printf(&path, "%s%s%s", w->root, *rel ? "/" : "", rel);
@@ -104,7 +67,9 @@ static const struct kser_error *collect(struct walk *w, const char *rel,
 		kser_buf_release(&path);
 		return err;
 	}
-	err = list_dir(path.ptr, &v, &n);
+	err = list_dir(path.ptr, &list);
+	v = list.v;
+	n = list.n;
 	kser_buf_release(&path);
 	for (i = 0; !err && i < n; i++) {
 		size_t len = strlen(v[i].name);
@@ -153,9 +118,7 @@ static const struct kser_error *collect(struct walk *w, const char *rel,
 			err = collect(w, kser_buf_cstr(&sub), depth + 1);
 		}
 	}
-	for (i = 0; i < n; i++)
-		free(v[i].name);
-	free(v);
+	kser_dir_list_release(&list);
 	kser_buf_release(&path);
 	kser_buf_release(&sub);
 	kser_buf_release(&f);

@@ -63,11 +63,28 @@ test_expect_success 'a public header includes no private one' '
 	grep "^check-layers: tools/include/kser/util.h: a public header includes the private '\''mail/kser_lib_mail.h'\''" err
 '
 
-test_expect_success 'a new flat file must be given a layer' '
+test_expect_success 'no file of the library is outside the folders' '
 	fresh_copy &&
 	echo "int x;" >copy/tools/lib/newthing.c &&
+	echo "int x;" >copy/tools/lib/kser_lib_newthing.h &&
 	test_expect_code 1 check_layers copy 2>err &&
-	grep "^check-layers: tools/lib/newthing.c: no layer for it" err
+	grep "^check-layers: tools/lib/newthing.c: the library is in folders by layer" err &&
+	grep "^check-layers: tools/lib/kser_lib_newthing.h: the library is in folders by layer" err &&
+	test_line_count = 2 err
+'
+
+test_expect_success 'a public header is named after a module of a folder' '
+	fresh_copy &&
+	echo "int x;" >copy/tools/include/kser/nomodule.h &&
+	test_expect_code 1 check_layers copy 2>err &&
+	grep "^check-layers: tools/include/kser/nomodule.h: no module of that name" err
+'
+
+test_expect_success 'a generated table is for the files of its own folder' '
+	fresh_copy &&
+	echo "#include \"width_table.inc\"" >>copy/tools/lib/series/series.c &&
+	test_expect_code 1 check_layers copy 2>err &&
+	grep "^check-layers: tools/lib/series/series.c: includes .width_table.inc., which is no table of its own folder" err
 '
 
 test_expect_success 'a folder is a layer, with one private header' '

@@ -14,6 +14,7 @@
 #include "kser/apply.h"
 #include "kser/buf.h"
 #include "kser/patch.h"
+#include "patch/kser_lib_patch.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -12,6 +12,7 @@
 
 #include "kser/buf.h"
 #include "kser/rangediff.h"
+#include "series/kser_lib_series.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

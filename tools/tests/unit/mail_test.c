@@ -8,6 +8,7 @@
 #include "kser/ident.h"
 #include "kser/mail.h"
 #include "kser/series.h"
+#include "mail/kser_lib_mail.h"
 #include "test_helpers.h"
 
 static struct kser_mail *parse_opts(const char *raw,

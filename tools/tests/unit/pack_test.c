@@ -19,6 +19,7 @@
 #include "kser/cancel.h"
 #include "kser/util.h"
 #include "kser/pack.h"
+#include "odb/kser_lib_odb.h"
 #include "test_helpers.h"
 
 struct fixture {

@@ -7,6 +7,7 @@
 #include "kser/apply.h"
 #include "kser/buf.h"
 #include "kser/patch.h"
+#include "patch/kser_lib_patch.h"
 #include "test_helpers.h"
 
 static struct kser_patch *parse(const char *text)

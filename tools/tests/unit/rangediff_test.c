@@ -7,8 +7,8 @@
 
 #include <git2.h>
 
-#include "kser/assign.h"
 #include "kser/rangediff.h"
+#include "series/kser_lib_series.h"
 #include "test_helpers.h"
 
 static long total(int n, const int *cost, const int *col2row)

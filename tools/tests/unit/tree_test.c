@@ -15,6 +15,7 @@
 #include "kser/path.h"
 #include "kser/util.h"
 #include "kser/pack.h"
+#include "odb/kser_lib_odb.h"
 #include "kser/treeedit.h"
 #include "test_helpers.h"
 

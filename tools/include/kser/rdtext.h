@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-#ifndef KSER_LIB_RDTEXT_H
-#define KSER_LIB_RDTEXT_H
+#ifndef KSER_RDTEXT_H
+#define KSER_RDTEXT_H
 
 /*
  * The pieces of the text git range-diff compares for one patch, shared by
- * commits (commitpatch.c) and mails (rangediff_input.c), so that a commit
- * and the mail format-patch made of it give the same text.
+ * commits (patch/commitpatch.c) and mails (series/rangediff_input.c), so
+ * that a commit and the mail format-patch made of it give the same text.
+ * Of the patch layer (patch/rdtext.c); what it offers the layers above.
  */
 #include <stdbool.h>
 #include <stddef.h>

@@ -9,13 +9,13 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "kser_lib_rdtext.h"
+#include "kser/rdtext.h"
 
 struct width_range {
 	uint32_t first, last;
 };
 
-#include "kser_lib_width.h"
+#include "width_table.inc"
 
 void kser_rdtext_init(struct kser_rdtext *t, struct kser_buf *out)
 {

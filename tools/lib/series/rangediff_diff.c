@@ -14,8 +14,8 @@
 
 #include "kser/error.h"
 #include "kser/rangediff.h"
-#include "kser_lib_rangediff.h"
-#include "kser_lib_rdtext.h"
+#include "kser/rdtext.h"
+#include "kser_lib_series.h"
 
 /* --- size -------------------------------------------------------------- */
 

@@ -12,10 +12,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "kser/assign.h"
 #include "kser/error.h"
 #include "kser/rangediff.h"
-#include "kser_lib_rangediff.h"
+#include "kser_lib_series.h"
 
 void kser_rangediff_list_init(struct kser_rangediff_list *l)
 {

@@ -11,8 +11,8 @@
 #include "kser/abbrev.h"
 #include "kser/commitpatch.h"
 #include "kser/error.h"
-#include "kser_lib_diffstat.h"
-#include "kser_lib_rdtext.h"
+#include "kser/rdtext.h"
+#include "kser_lib_patch.h"
 
 struct file_ref {
 	size_t index;

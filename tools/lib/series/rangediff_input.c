@@ -14,10 +14,11 @@
 #include "kser/error.h"
 #include "kser/patch.h"
 #include "kser/rangediff.h"
+#include "kser/rdtext.h"
 #include "kser/revrange.h"
 #include "kser/series.h"
 #include "kser/util.h"
-#include "kser_lib_rdtext.h"
+#include "kser_lib_series.h"
 
 static const struct kser_error *push(struct kser_rangediff_list *l,
 				     struct kser_buf *text,

@@ -1,7 +1,7 @@
 #!/usr/bin/perl
-# Writes tools/lib/kser_lib_width.h: the Unicode column widths git uses
+# Writes tools/lib/patch/width_table.inc: the Unicode column widths git uses
 # for tab expansion in log messages (zero-width and double-width ranges).
-#   perl tools/lib/gen_width.pl >tools/lib/kser_lib_width.h
+#   perl tools/lib/patch/gen_width.pl >tools/lib/patch/width_table.inc
 use strict;
 use Unicode::UCD;
 # Ranges of code points with a property, merged.

@@ -6,8 +6,8 @@
 #include <string.h>
 
 #include "kser/error.h"
-#include "kser_lib_diffstat.h"
-#include "kser_lib_rdtext.h"
+#include "kser/rdtext.h"
+#include "kser_lib_patch.h"
 
 #define STAT_WIDTH 72
 

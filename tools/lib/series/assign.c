@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "kser/assign.h"
+#include "kser_lib_series.h"
 #include "kser/error.h"
 
 struct lap {
