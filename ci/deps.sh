@@ -2,7 +2,8 @@
 # Install every Debian package kser needs, idempotently: quiet and quick
 # when everything is already present.
 #
-#   ci/deps.sh            build and test dependencies
+#   ci/deps.sh            build and test dependencies (ccache, redis-server
+#                         and distcc: t7000 starts the daemons on loopback)
 #   ci/deps.sh --kernel   also the kernel sources and kernel-build tools
 set -eu
 
@@ -10,8 +11,8 @@ pkgs="gcc make pkg-config git
 libgit2-dev libgmime-3.0-dev libglib2.0-dev libarchive-dev libjansson-dev
 liblzma-dev zlib1g-dev libssl-dev libdeflate-dev libcurl4-openssl-dev
 libcmocka-dev sharness perl python3 python3-aiosmtpd xz-utils time
-clang libclang-rt-14-dev"
-kernel_pkgs="linux-source-6.12 ccache flex bison bc libelf-dev libssl-dev
+clang libclang-rt-14-dev ccache redis-server distcc"
+kernel_pkgs="linux-source-6.12 flex bison bc libelf-dev libssl-dev
 b4 hyperfine python3-ply python3-git"
 
 want=$pkgs

@@ -8,13 +8,18 @@
 # (deterministic, so the commit IDs are those in the cover letters); apply
 # that version with kser apply; verify every patch with kser verify (build,
 # KUnit on UML, checkpatch) in every configuration the version names
-# ([version "N"] verify = ..., kser verify --version), print the table,
-# then what changed since the version before (kser diff of the two
-# directories). --all-versions does the same for every version, each on
-# its own base; --default-config keeps to the default configuration (make
-# check: a fresh machine's first run need not build the kernel in the
-# others). Exits 1 if any check of any patch failed (a failure the
-# configuration expects, FAIL*, does not count).
+# ([version "N"] verify = ..., kser verify --version), print the table;
+# then export it with kser export and check that the result is the
+# committed vN/, byte for byte, and show what changed since the version
+# before (kser diff of the two directories). The commits are made by the
+# series' author at the version's date, so their IDs, which the mails
+# name, are the same on every machine. --all-versions does the same for
+# every version, each on its own base; --default-config keeps to the
+# default configuration (make check: a fresh machine's first run need not
+# build the kernel in the others; the export, whose gate wants every
+# configuration, is then checked only for versions that name none).
+# Exits 1 if any check of any patch failed (a failure the configuration
+# expects, FAIL*, does not count) or an export differs.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 kser=$top/build/kser
@@ -53,6 +58,10 @@ for conf in "$top"/series/*/series.conf; do
 		tarball=$("$top/ci/fetch-base.sh" "$pkg")
 		"$kser" base import --repo "$repo" --overlay "$overlay" \
 			--label "$base" --force "$tarball"
+		author=$(cfg series.author || true)
+		GIT_COMMITTER_NAME=${author% <*} \
+		GIT_COMMITTER_EMAIL=$(echo "$author" | sed 's/.*<\(.*\)>.*/\1/') \
+		GIT_COMMITTER_DATE=$(cfg "version.$v.date" || true) \
 		"$kser" apply --repo "$repo" --onto "$base" --branch "$branch" \
 			--force "$dir/v$v"
 		out=()
@@ -62,9 +71,29 @@ for conf in "$top"/series/*/series.conf; do
 			else out=(--json "$json.$name-v$v"); fi
 		fi
 		first=false
+		exported=true
 		"$kser" verify --repo "$repo" --series "$dir" --version "$v" \
-			"${checks[@]}" "${out[@]}" "$base..$branch" || status=1
+			"${checks[@]}" "${out[@]}" "$base..$branch" ||
+			{ status=1; exported=false; }
 		echo "== $name v$v: branch $branch in $repo"
+		# Under --default-config the gate lacks the other configurations.
+		if [ ${#checks[@]} -gt 0 ] && cfg "version.$v.verify" >/dev/null; then
+			exported=false
+		fi
+		# vN/ is what kser export writes (it refuses what failed).
+		if $exported; then
+			tmp=$(mktemp -d)
+			if "$kser" export --repo "$repo" --series "$dir" \
+				-v "$v" -o "$tmp/v$v" "$branch" >/dev/null &&
+			   diff -r "$dir/v$v" "$tmp/v$v" >"$tmp/diff"; then
+				echo "== $name v$v: export: v$v/ is what kser export writes"
+			else
+				echo "== $name v$v: export: v$v/ is not what kser export writes:"
+				cat "$tmp/diff"
+				status=1
+			fi
+			rm -rf "$tmp"
+		fi
 		# What changed since the version before, from the mails alone.
 		prev=$(echo "$all_versions" | awk -v v="$v" '$1 + 0 < v + 0' | tail -n 1)
 		if [ -n "$prev" ] && [ -d "$dir/v$prev" ]; then

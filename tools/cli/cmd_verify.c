@@ -32,6 +32,9 @@ static const char verify_usage[] =
 	"previous commit did not have. Results are cached in the repository\n"
 	"(refs/kser/verify/) by what determines them: nothing runs twice.\n"
 	"The user's work tree, index and branches are never touched.\n"
+	"verify.ccacheRemote (a redis:// URL) shares ccache's cache between\n"
+	"machines and verify.distccHosts sends compiles to distcc hosts, from\n"
+	"git config or the series settings (kser-verify(1), Build farm).\n"
 	"\n"
 	"  --repo DIR       the repository (default: as git finds it)\n"
 	"  --series DIR     the series' settings (DIR/series.conf)\n"
@@ -319,6 +322,35 @@ static void print_failures(const struct kser_verify_report *r,
 	printf("\n");
 }
 
+/*
+ * Each build's cache and distribution figures: whether the farm helped.
+ * A cached build shows those of the run that built it.
+ */
+static void print_farm(const struct kser_verify_report *r)
+{
+	size_t i, j;
+	bool first = true;
+
+	for (i = 0; i < r->nrows; i++)
+		for (j = 0; j < r->nchecks; j++) {
+			const struct kser_verify_result *x =
+				&r->rows[i].results[j];
+
+			if (!x->farm)
+				continue;
+			if (first)
+				printf("\nbuilds:\n");
+			first = false;
+			if (r->rows[i].number)
+				printf("%4u  ", r->rows[i].number);
+			else
+				printf("%4s  ", "base");
+			printf("%s: %s%s\n", r->checks[j].id,
+			       x->cached ? "cached; when built: " : "",
+			       x->farm);
+		}
+}
+
 static const struct kser_error *cmd_verify(struct kser_cli *cli, int argc,
 					   char **argv)
 {
@@ -416,6 +448,7 @@ static const struct kser_error *cmd_verify(struct kser_cli *cli, int argc,
 	clear_live(&ui);
 	if (rep.rows && rep.rows[0].results) {
 		print_table(&rep);
+		print_farm(&rep);
 		print_failures(&rep, &settings);
 		printf("\n%s: %zu checks ran, %zu from the cache, %.1f s\n",
 		       rep.passed && !err ? "all passed" : "FAILED", rep.ran,

@@ -57,6 +57,7 @@ extern const struct kser_cmd kser_cmd_apply;
 extern const struct kser_cmd kser_cmd_rebase;
 extern const struct kser_cmd kser_cmd_verify;
 extern const struct kser_cmd kser_cmd_diff;
+extern const struct kser_cmd kser_cmd_export;
 extern const struct kser_cmd kser_cmd_send;
 
 /* kser called as kser-cc: the compiler wrapper of kser verify. */

@@ -31,6 +31,7 @@ static const struct kser_cmd *const commands[] = {
 	&kser_cmd_rebase,
 	&kser_cmd_verify,
 	&kser_cmd_diff,
+	&kser_cmd_export,
 	&kser_cmd_send,
 };
 

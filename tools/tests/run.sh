@@ -132,6 +132,14 @@ if [ -z "${KSER_SKIP_SERIES:-}" ] && [ -z "${KSER_TESTS:-}" ]; then
 		failed=$((failed + ${counts#* }))
 		[ "${counts#* }" -eq 0 ] || failures+=(series)
 	fi
+	# Each version's export against its committed directory: one test.
+	ok=$(grep -c '^== .*: export: .* is what kser export writes$' \
+		"$logdir/series.log")
+	bad=$(grep -c '^== .*: export: .* is not what kser export writes:$' \
+		"$logdir/series.log")
+	passed=$((passed + ok))
+	failed=$((failed + bad))
+	[ "$bad" -eq 0 ] || failures+=(series-export)
 	if [ $status -ne 0 ] && ! grep -q '^all passed\|^FAILED' "$logdir/series.log"; then
 		failed=$((failed + 1))
 		failures+=(series)

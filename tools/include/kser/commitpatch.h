@@ -62,4 +62,13 @@ kser_commitpatch(struct kser_buf *out, struct kser_commitpatch_info *info,
 		 git_repository *repo, git_commit *commit,
 		 const struct kser_commitpatch_options *opts);
 
+/*
+ * The diffstat and summary of the change from tree old_tree to new_tree,
+ * as git format-patch's cover letter shows the series' (no "---" line).
+ */
+const struct kser_error *kser_commitpatch_diffstat(struct kser_buf *out,
+						   git_repository *repo,
+						   const git_oid *old_tree,
+						   const git_oid *new_tree);
+
 #endif

@@ -50,6 +50,13 @@ const struct kser_error *
 kser_rangediff_list_from_range(struct kser_rangediff_list *out,
 			       git_repository *repo, const char *range);
 
+/* The same, commit IDs abbreviated to at least abbrev_len digits (0:
+ * git's default length for repo). */
+const struct kser_error *
+kser_rangediff_list_from_range_abbrev(struct kser_rangediff_list *out,
+				      git_repository *repo, const char *range,
+				      int abbrev_len);
+
 /*
  * The patches of version (0: the highest) of the series in set, by their
  * numbers. A missing patch is a warning naming it, not an error. IDs are

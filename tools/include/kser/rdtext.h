@@ -81,4 +81,11 @@ static inline bool kser_git_isspace(char c)
  */
 size_t kser_utf8_valid_prefix(const char *s, size_t len);
 
+/*
+ * The columns of the character at s as git's utf8_width() counts them
+ * (-1 for a control character); *used is its length in bytes, 0 when s
+ * does not start a valid UTF-8 character.
+ */
+int kser_git_char_width(const char *s, size_t len, size_t *used);
+
 #endif

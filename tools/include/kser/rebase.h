@@ -121,4 +121,15 @@ const struct kser_error *kser_rebase_abort(struct kser_rebase_result **out,
 /* Is a rebase stopped (or interrupted) in this repository? */
 bool kser_rebase_in_progress(git_repository *repo);
 
+/*
+ * The patch-id of the change from tree a to tree b, as
+ * `git diff-tree -p A B | git patch-id --stable` computes it (zero when
+ * nothing differs): for a layer above, as kser export's
+ * prerequisite-patch-id lines.
+ */
+const struct kser_error *kser_rebase_patch_id(git_oid *out,
+					      git_repository *repo,
+					      const git_oid *a,
+					      const git_oid *b);
+
 #endif

@@ -26,6 +26,8 @@ struct kser_error;
  *   [verify]
  *           buildTimeout = 3600                   (seconds)
  *           kunitTimeout = 300
+ *           ccacheRemote = redis://host:port      (ccache's remote storage)
+ *           distccHosts = host:port/slots ...     (distcc's host list)
  *           fastPath = true                       (the build's fast path)
  *           paranoid = false                      (make after it, which
  *                                                  must find nothing)
@@ -76,6 +78,13 @@ struct kser_settings {
 	size_t versions_alloc;
 	unsigned int build_timeout;	/* seconds */
 	unsigned int kunit_timeout;
+	/*
+	 * The build farm (verify/farm.c): NULL when the settings do not
+	 * say; git config's verify.ccacheRemote and verify.distccHosts
+	 * come before these.
+	 */
+	char *ccache_remote;
+	char *distcc_hosts;
 	bool fast_path;		/* builds take the fast path when they can */
 	bool paranoid;		/* and make must then find nothing to do */
 };

@@ -17,7 +17,9 @@
  *
  * Sending them: address checks (addr.c, outbox.c), the SMTP transport
  * over libcurl (smtp.c), used by the journal (send.c, send_run.c) and
- * the settings (sendconf.c).
+ * the settings (sendconf.c). mailcompose.c (mail headers and names as
+ * git format-patch writes them, public: kser/mailcompose.h) uses the
+ * control character test.
  */
 
 #include <stdbool.h>

@@ -36,6 +36,26 @@ static int file_ref_cmp(const void *a, const void *b)
 	return x->index < y->index ? -1 : x->index > y->index;
 }
 
+/* The diff of two trees (a NULL: the empty tree), renames as git's. */
+static const struct kser_error *trees_diff(git_diff **out,
+					   git_repository *repo,
+					   git_tree *old_tree, git_tree *new_tree,
+					   const git_diff_options *dopts)
+{
+	const struct kser_error *err;
+
+	*out = NULL;
+	if (git_diff_tree_to_tree(out, repo, old_tree, new_tree, dopts) < 0)
+		return kser_error_git("cannot diff the trees");
+	/* git's defaults: diff.renames, 50 %, diff.renameLimit 1000. */
+	err = kser_commitpatch_find_renames(*out, repo);
+	if (err) {
+		git_diff_free(*out);
+		*out = NULL;
+	}
+	return err;
+}
+
 static const struct kser_error *commit_diff(git_diff **out,
 					    git_repository *repo,
 					    git_commit *commit,
@@ -43,7 +63,6 @@ static const struct kser_error *commit_diff(git_diff **out,
 {
 	git_tree *old_tree = NULL, *new_tree = NULL;
 	git_commit *parent = NULL;
-	git_diff_find_options fopts = GIT_DIFF_FIND_OPTIONS_INIT;
 	const struct kser_error *err = NULL;
 
 	*out = NULL;
@@ -54,20 +73,14 @@ static const struct kser_error *commit_diff(git_diff **out,
 				     git_oid_tostr_s(git_commit_id(commit)));
 		goto done;
 	}
-	if (git_commit_tree(&new_tree, commit) < 0 ||
-	    git_diff_tree_to_tree(out, repo, old_tree, new_tree, dopts) < 0) {
-		err = kser_error_git("cannot diff commit %s",
+	if (git_commit_tree(&new_tree, commit) < 0) {
+		err = kser_error_git("cannot read commit %s",
 				     git_oid_tostr_s(git_commit_id(commit)));
 		goto done;
 	}
-	/* git's defaults: diff.renames, 50 %, diff.renameLimit 1000. */
-	fopts.flags = GIT_DIFF_FIND_RENAMES |
-		      GIT_DIFF_FIND_DONT_IGNORE_WHITESPACE;
-	fopts.rename_threshold = 50;
-	fopts.rename_limit = 1000;
-	if (git_diff_find_similar(*out, &fopts) < 0)
-		err = kser_error_git("cannot find renames in %s",
-				     git_oid_tostr_s(git_commit_id(commit)));
+	err = kser_error_wrap(trees_diff(out, repo, old_tree, new_tree, dopts),
+			      "commit %s",
+			      git_oid_tostr_s(git_commit_id(commit)));
 done:
 	if (err) {
 		git_diff_free(*out);
@@ -195,6 +208,85 @@ static const struct kser_error *rangediff_file(struct kser_rdtext *t,
 	return NULL;
 }
 
+/*
+ * git puts a renamed file's "old mode"/"new mode" lines before its
+ * "similarity index" line, libgit2 after "rename to": put them first.
+ */
+static void put_header_as_git(struct kser_buf *out, const char *p, size_t n,
+			      const git_diff_delta *d)
+{
+	const char *end = p + n, *first, *modes, *after;
+
+	if (d->status != GIT_DELTA_RENAMED ||
+	    d->old_file.mode == d->new_file.mode ||
+	    !(first = memchr(p, '\n', n)) ||
+	    !(modes = memmem(first, (size_t)(end - first), "\nold mode ", 10)))
+		goto plain;
+	after = memmem(modes + 1, (size_t)(end - modes - 1), "\nnew mode ", 10);
+	if (!after || !(after = memchr(after + 1, '\n', (size_t)(end - after -
+								  1))))
+		goto plain;
+	modes++;
+	after++;
+	kser_buf_put(out, p, (size_t)(first + 1 - p));
+	kser_buf_put(out, modes, (size_t)(after - modes));
+	kser_buf_put(out, first + 1, (size_t)(modes - first - 1));
+	kser_buf_put(out, after, (size_t)(end - after));
+	return;
+plain:
+	kser_buf_put(out, p, n);
+}
+
+/*
+ * The patches as format-patch writes them: libgit2's text, but binary
+ * data as git deflates and chooses it.
+ */
+static const struct kser_error *email_patches(struct kser_buf *out,
+					      git_repository *repo,
+					      git_diff *diff,
+					      git_patch *const *patches,
+					      size_t n)
+{
+	static const char marker[] = "GIT binary patch\n";
+	struct kser_commitpatch_binaries *bins = NULL;
+	const struct kser_error *err = NULL;
+	int level = kser_commitpatch_zlib_level(repo);
+	size_t i;
+
+	for (i = 0; i < n && !err; i++) {
+		const git_diff_delta *d;
+		git_buf b = GIT_BUF_INIT;
+		const char *cut = NULL;
+		bool written = false;
+
+		if (!patches[i])
+			continue;
+		if (git_patch_to_buf(&b, patches[i]) < 0) {
+			err = kser_error_git("cannot write a patch");
+			break;
+		}
+		d = git_patch_get_delta(patches[i]);
+		if (d->flags & GIT_DIFF_FLAG_BINARY)
+			cut = memmem(b.ptr, b.size, marker, sizeof(marker) - 1);
+		if (cut && !bins)
+			err = kser_commitpatch_binaries_load(&bins, diff);
+		if (cut && !err) {
+			size_t keep = (size_t)(cut - b.ptr), at = out->len;
+
+			put_header_as_git(out, b.ptr, keep, d);
+			err = kser_commitpatch_binary_write(out, &written, bins,
+							    repo, d, level);
+			if (!err && !written)
+				kser_buf_truncate(out, at);
+		}
+		if (!err && !written)
+			put_header_as_git(out, b.ptr, b.size, d);
+		git_buf_dispose(&b);
+	}
+	kser_commitpatch_binaries_free(bins);
+	return err;
+}
+
 static const struct kser_error *rangediff_head(struct kser_rdtext *t,
 					       git_repository *repo,
 					       git_commit *commit,
@@ -289,18 +381,8 @@ kser_commitpatch(struct kser_buf *out, struct kser_commitpatch_info *info,
 	if (o->format == KSER_COMMITPATCH_EMAIL) {
 		err = kser_diffstat_write(out, patches, n);
 		kser_buf_putc(out, '\n');
-		for (i = 0; i < n && !err; i++) {
-			git_buf b = GIT_BUF_INIT;
-
-			if (!patches[i])
-				continue;
-			if (git_patch_to_buf(&b, patches[i]) < 0) {
-				err = kser_error_git("cannot write a patch");
-				break;
-			}
-			kser_buf_put(out, b.ptr, b.size);
-			git_buf_dispose(&b);
-		}
+		if (!err)
+			err = email_patches(out, repo, diff, patches, n);
 	} else {
 		err = rangediff_head(&t, repo, commit, o);
 		for (i = 0; i < n && !err; i++)
@@ -319,5 +401,60 @@ done:
 	free(patches);
 	free(files);
 	git_diff_free(diff);
+	return err;
+}
+
+const struct kser_error *kser_commitpatch_diffstat(struct kser_buf *out,
+						   git_repository *repo,
+						   const git_oid *old_tree,
+						   const git_oid *new_tree)
+{
+	git_diff_options dopts = GIT_DIFF_OPTIONS_INIT;
+	const struct kser_error *err = NULL;
+	struct kser_buf stat = KSER_BUF_INIT;
+	struct file_ref *files = NULL;
+	git_tree *a = NULL, *b = NULL;
+	git_patch **patches = NULL;
+	git_diff *diff = NULL;
+	size_t i, n = 0;
+
+	dopts.context_lines = 3;
+	dopts.interhunk_lines = 0;
+	dopts.flags = GIT_DIFF_INDENT_HEURISTIC;
+	if (git_tree_lookup(&a, repo, old_tree) < 0 ||
+	    git_tree_lookup(&b, repo, new_tree) < 0) {
+		err = kser_error_git("cannot read the trees to compare");
+		goto done;
+	}
+	err = trees_diff(&diff, repo, a, b, &dopts);
+	if (!err)
+		err = sorted_files(&files, diff);
+	if (err)
+		goto done;
+	n = git_diff_num_deltas(diff);
+	patches = calloc(n ? n : 1, sizeof(*patches));
+	if (!patches) {
+		err = kser_error_nomem();
+		goto done;
+	}
+	for (i = 0; i < n && !err; i++)
+		if (git_patch_from_diff(&patches[i], diff, files[i].index) < 0)
+			err = kser_error_git("cannot diff the trees");
+	if (!err)
+		err = kser_diffstat_write(&stat, patches, n);
+	/* Without format-patch's "---" line. */
+	if (!err)
+		kser_buf_put(out, kser_buf_cstr(&stat) + 4, stat.len - 4);
+	if (!err)
+		err = kser_buf_check(out);
+done:
+	for (i = 0; patches && i < n; i++)
+		git_patch_free(patches[i]);
+	free(patches);
+	free(files);
+	git_diff_free(diff);
+	git_tree_free(a);
+	git_tree_free(b);
+	kser_buf_release(&stat);
 	return err;
 }

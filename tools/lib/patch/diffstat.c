@@ -115,6 +115,23 @@ static void fill(struct stat_file *f, git_patch *p)
 	f->deleted = dels;
 }
 
+/*
+ * A path deleted by patch a and added by patch b changed type: git shows
+ * the two halves as two patches but counts them as one file.
+ */
+static bool type_change(git_patch *const *patches, size_t n, size_t i)
+{
+	const git_diff_delta *a, *b;
+
+	if (i + 1 >= n || !patches[i] || !patches[i + 1])
+		return false;
+	a = git_patch_get_delta(patches[i]);
+	b = git_patch_get_delta(patches[i + 1]);
+	return a->status == GIT_DELTA_DELETED &&
+	       b->status == GIT_DELTA_ADDED &&
+	       !strcmp(a->old_file.path, b->new_file.path);
+}
+
 static void summary(struct kser_buf *out, git_patch *p)
 {
 	const git_diff_delta *d = git_patch_get_delta(p);
@@ -166,9 +183,18 @@ const struct kser_error *kser_diffstat_write(struct kser_buf *out,
 		struct stat_file *f = &files[i];
 		int len;
 
-		if (!patches[i])
+		if (!patches[i] || (i && type_change(patches, n, i - 1)))
 			continue;
 		fill(f, patches[i]);
+		if (type_change(patches, n, i)) {
+			struct stat_file g = { 0 };
+
+			fill(&g, patches[i + 1]);
+			f->added += g.added;
+			f->deleted += g.deleted;
+			f->binary |= g.binary;
+			kser_buf_release(&g.name);
+		}
 		nfiles++;
 		len = (int)f->name.len;
 		if (max_len < len)
@@ -210,7 +236,7 @@ const struct kser_error *kser_diffstat_write(struct kser_buf *out,
 		int len = name_width, name_len = (int)f->name.len, padding;
 		int add = (int)f->added, del = (int)f->deleted;
 
-		if (!patches[i])
+		if (!patches[i] || (i && type_change(patches, n, i - 1)))
 			continue;
 		if (name_width < name_len) {
 			const char *slash;
@@ -276,9 +302,22 @@ const struct kser_error *kser_diffstat_write(struct kser_buf *out,
 	} else {
 		kser_buf_puts(out, " 0 files changed\n");
 	}
-	for (i = 0; i < n; i++)
-		if (patches[i])
-			summary(out, patches[i]);
+	for (i = 0; i < n; i++) {
+		if (!patches[i] || (i && type_change(patches, n, i - 1)))
+			continue;
+		if (type_change(patches, n, i)) {
+			const git_diff_delta *a = git_patch_get_delta(patches[i]);
+			const git_diff_delta *b =
+				git_patch_get_delta(patches[i + 1]);
+
+			kser_buf_printf(out, " mode change %06o => %06o ",
+					a->old_file.mode, b->new_file.mode);
+			kser_quote_path(out, "", b->new_file.path);
+			kser_buf_putc(out, '\n');
+			continue;
+		}
+		summary(out, patches[i]);
+	}
 	for (i = 0; i < n; i++)
 		kser_buf_release(&files[i].name);
 	free(files);

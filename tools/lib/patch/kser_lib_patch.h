@@ -6,8 +6,9 @@
  * The patch layer, private to its files: the parser's state and the
  * pieces of the parser and of the apply engine that their files share.
  * What the layers above use is public: kser/patch.h, kser/apply.h,
- * kser/commitpatch.h and kser/rdtext.h. The patch layer uses core, odb
- * (tree edits, abbreviations) and libgit2.
+ * kser/commitpatch.h, kser/rdtext.h and kser/rename.h. The patch layer
+ * uses core, odb (tree edits, abbreviations), libgit2, and zlib where
+ * git's own deflated bytes must be reproduced (commitpatch_binary.c).
  *
  * Its files, each using only those before it:
  *   patch.c          the parser's lines and its driver: where file
@@ -23,6 +24,11 @@
  *   rdtext.c         the text git range-diff compares, piece by piece
  *                    (with width_table.inc, made by gen_width.pl)
  *   diffstat.c       the diffstat and summary git format-patch writes
+ *   rename.c         git's rename detection and scores (public:
+ *                    kser/rename.h), for rebase and commitpatch
+ *   commitpatch_rename.c, commitpatch_binary.c
+ *                    commitpatch's text where libgit2's differs from
+ *                    git's: similarity scores, binary patches
  *   commitpatch.c    a commit's change as git log -p and format-patch
  *                    show it
  */
@@ -165,5 +171,46 @@ const struct kser_error *kser_apply_delta(struct kser_buf *out,
 					  size_t base_len,
 					  const unsigned char *delta,
 					  size_t delta_len);
+
+
+/* commitpatch_rename.c and commitpatch_binary.c, for commitpatch.c. */
+
+/*
+ * Finds renames in diff (a tree diff without any) as git diff does by
+ * default: diffcore-rename's exact renames, unique basenames and the
+ * similarity matrix at 50 %, diff.renameLimit candidates; the deltas are
+ * marked renamed with git's similarity percent.
+ */
+const struct kser_error *kser_commitpatch_find_renames(git_diff *diff,
+						       git_repository *repo);
+
+/*
+ * git's zlib level for the deflated data of binary patches
+ * (core.loosecompression, else core.compression, else 1).
+ */
+int kser_commitpatch_zlib_level(git_repository *repo);
+
+/*
+ * The binary data of the deltas of diff (made with GIT_DIFF_SHOW_BINARY),
+ * kept to write them as git does.
+ */
+struct kser_commitpatch_binaries;
+
+const struct kser_error *
+kser_commitpatch_binaries_load(struct kser_commitpatch_binaries **out,
+			       git_diff *diff);
+void kser_commitpatch_binaries_free(struct kser_commitpatch_binaries *b);
+
+/*
+ * Appends the patch text of a binary delta from "GIT binary patch" on,
+ * as git writes it: for each direction a literal or a delta, deflated at
+ * level, whichever git would take. Returns false (and writes nothing)
+ * when delta has no binary data.
+ */
+const struct kser_error *
+kser_commitpatch_binary_write(struct kser_buf *out, bool *written,
+			      const struct kser_commitpatch_binaries *b,
+			      git_repository *repo,
+			      const git_diff_delta *delta, int level);
 
 #endif

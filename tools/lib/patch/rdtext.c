@@ -95,6 +95,22 @@ static bool in_table(uint32_t ch, const struct width_range *t, size_t n)
 	return false;
 }
 
+int kser_git_char_width(const char *s, size_t len, size_t *used)
+{
+	uint32_t ch = 0;
+
+	*used = utf8_char((const unsigned char *)s, len, &ch);
+	if (!*used || ch == 0)
+		return 0;
+	if (ch < 32 || (ch >= 0x7f && ch < 0xa0))
+		return -1;
+	if (in_table(ch, zero_width, sizeof(zero_width) /
+		     sizeof(zero_width[0])))
+		return 0;
+	return in_table(ch, double_width, sizeof(double_width) /
+			sizeof(double_width[0])) ? 2 : 1;
+}
+
 /* The columns of s as git counts them; -1 for invalid UTF-8 or controls. */
 static int text_width(const char *s, size_t len)
 {

@@ -4,8 +4,8 @@
 
 /*
  * The parts of kser rebase: tree differences that skip equal subtrees
- * (rebase_diff.c), git's rename detection (rebase_rename.c), the
- * three-way tree merge of one pick (rebase_merge.c), patch-ids
+ * (rebase_diff.c), the three-way tree merge of one pick (rebase_merge.c,
+ * with git's rename detection, kser/rename.h of the patch layer), patch-ids
  * (rebase_patchid.c), the state of a stopped rebase (rebase_state.c) and
  * the work tree a stopped rebase is resolved in (rebase_wt.c).
  */
@@ -16,6 +16,7 @@
 
 #include "kser/buf.h"
 #include "kser/cancel.h"
+#include "kser/rename.h"
 
 struct kser_error;
 
@@ -63,31 +64,6 @@ static inline bool rb_entry_eq(const struct rb_entry *a,
 
 /* git's test for binary content: a NUL in the first 8000 bytes. */
 bool rb_is_binary(const void *data, size_t len);
-
-/* Rename detection as git's diffcore-rename does it for merge-ort. */
-struct rb_rename {
-	size_t src, dst;	/* indexes into the sources and destinations */
-	int score;
-};
-
-struct rb_rename_input {
-	const char *path;
-	struct rb_entry e;
-	bool relevant;		/* sources only: needed by the merge */
-};
-
-/*
- * Pairs deleted paths (srcs) with added ones (dsts): exact renames first
- * (all sources), then same-basename pairs, then git's similarity matrix
- * over the relevant sources; min_score of git's 60000 scale (50% is
- * 30000).
- */
-const struct kser_error *rb_find_renames(struct rb_rename **out, size_t *nout,
-					 git_repository *repo,
-					 const struct rb_rename_input *srcs,
-					 size_t nsrcs,
-					 const struct rb_rename_input *dsts,
-					 size_t ndsts, int min_score);
 
 /* The three-way merge of one pick. */
 struct rb_conflict {

@@ -364,8 +364,8 @@ static const struct kser_error *file_in_way(bool *out, struct merge *m,
 	return err;
 }
 
-static void rename_inputs(struct rb_rename_input **srcs, size_t *ns,
-			  struct rb_rename_input **dsts, size_t *nd,
+static void rename_inputs(struct kser_rename_input **srcs, size_t *ns,
+			  struct kser_rename_input **dsts, size_t *nd,
 			  const struct rb_changes *ch)
 {
 	size_t i;
@@ -375,18 +375,18 @@ static void rename_inputs(struct rb_rename_input **srcs, size_t *ns,
 		const struct rb_change *c = &ch->v[i];
 
 		if (present(&c->old) && !present(&c->new))
-			(*srcs)[(*ns)++] = (struct rb_rename_input){
-				c->path, c->old, false };
+			(*srcs)[(*ns)++] = (struct kser_rename_input){
+				c->path, { c->old.mode, c->old.oid }, false };
 		else if (!present(&c->old) && present(&c->new))
-			(*dsts)[(*nd)++] = (struct rb_rename_input){
-				c->path, c->new, false };
+			(*dsts)[(*nd)++] = (struct kser_rename_input){
+				c->path, { c->new.mode, c->new.oid }, false };
 	}
 }
 
 struct side_renames {
-	struct rb_rename_input *srcs, *dsts;
+	struct kser_rename_input *srcs, *dsts;
 	size_t ns, nd;
-	struct rb_rename *pairs;
+	struct kser_rename *pairs;
 	size_t npairs;
 };
 
@@ -420,7 +420,7 @@ static const struct kser_error *detect(struct side_renames *s,
 	}
 	if (!any || !s->nd)
 		return NULL;
-	return rb_find_renames(&s->pairs, &s->npairs, m->repo, s->srcs, s->ns,
+	return kser_rename_find(&s->pairs, &s->npairs, m->repo, s->srcs, s->ns,
 			       s->dsts, s->nd, m->opts->rename_score ?
 			       m->opts->rename_score : 30000);
 }
@@ -441,7 +441,7 @@ static bool relevant_ours(struct merge *m, const char *path)
 	return p && !rb_entry_eq(&p->st[THEIRS], &p->st[BASE]);
 }
 
-static const struct rb_rename *pair_of(const struct side_renames *s,
+static const struct kser_rename *pair_of(const struct side_renames *s,
 				       const char *src)
 {
 	size_t i;
@@ -466,7 +466,7 @@ static const struct kser_error *apply_renames(struct merge *m,
 
 	for (i = 0; i < n && !err; i++) {
 		struct pinfo *x = &m->p[i], *y;
-		const struct rb_rename *r1, *r2;
+		const struct kser_rename *r1, *r2;
 		const char *to1, *to2;
 		struct rb_entry r, base;
 		bool clean;

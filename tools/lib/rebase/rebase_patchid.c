@@ -15,6 +15,7 @@
 #include "kser/buf.h"
 #include "kser/error.h"
 #include "kser/hash.h"
+#include "kser/rebase.h"
 #include "kser_lib_rebase.h"
 
 struct pid {
@@ -320,4 +321,12 @@ const struct kser_error *rb_patch_id(git_oid *out, git_repository *repo,
 	kser_buf_release(&line);
 	rb_changes_release(&ch);
 	return err;
+}
+
+const struct kser_error *kser_rebase_patch_id(git_oid *out,
+					      git_repository *repo,
+					      const git_oid *a,
+					      const git_oid *b)
+{
+	return rb_patch_id(out, repo, a, b);
 }

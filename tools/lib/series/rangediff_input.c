@@ -125,6 +125,14 @@ const struct kser_error *
 kser_rangediff_list_from_range(struct kser_rangediff_list *out,
 			       git_repository *repo, const char *range)
 {
+	return kser_rangediff_list_from_range_abbrev(out, repo, range, 0);
+}
+
+const struct kser_error *
+kser_rangediff_list_from_range_abbrev(struct kser_rangediff_list *out,
+				      git_repository *repo, const char *range,
+				      int abbrev_len)
+{
 	struct kser_commitpatch_options copts = KSER_COMMITPATCH_OPTIONS_INIT;
 	const struct kser_error *err = NULL;
 	struct kser_buf text = KSER_BUF_INIT, subject = KSER_BUF_INIT;
@@ -133,7 +141,8 @@ kser_rangediff_list_from_range(struct kser_rangediff_list *out,
 	git_reference *notes_ref = NULL;
 	git_oid *ids = NULL;
 	size_t nids = 0, k;
-	int abbrev = kser_abbrev_default_len(repo);
+	int abbrev = abbrev_len > 0 ? abbrev_len :
+		     kser_abbrev_default_len(repo);
 
 	err = list_range(&ids, &nids, repo, range);
 	if (err)

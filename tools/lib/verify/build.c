@@ -186,6 +186,7 @@ done:
 
 struct make_argv {
 	struct kser_buf o, cc, hostcc, arch, jobs;
+	unsigned int njobs;
 	char *argv[8];
 };
 
@@ -195,7 +196,9 @@ static void make_argv_init(struct verify_ctx *c, struct make_argv *m,
 	memset(m, 0, sizeof(*m));
 	kser_buf_printf(&m->arch, "ARCH=%s", c->settings->configs[cfg].arch);
 	kser_buf_printf(&m->o, "O=%s", c->st.build_dirs[cfg]);
-	kser_buf_printf(&m->jobs, "-j%u", c->jobs);
+	/* Scaled to the distcc hosts' slots, unless --jobs said. */
+	m->njobs = verify_farm_jobs(&c->st.farm, c->jobs, c->opts->jobs != 0);
+	kser_buf_printf(&m->jobs, "-j%u", m->njobs);
 	cc_string(c, &m->cc, false);
 	cc_string(c, &m->hostcc, true);
 	m->argv[0] = "make";
@@ -214,6 +217,36 @@ static void make_argv_release(struct make_argv *m)
 	kser_buf_release(&m->hostcc);
 	kser_buf_release(&m->arch);
 	kser_buf_release(&m->jobs);
+}
+
+/*
+ * The build's cache and distribution figures, in its record and at the
+ * end of its log. They are not the patch's: whatever becomes of them,
+ * the build's result is what it is.
+ */
+static void add_farm_figures(struct verify_ctx *c, json_t *rec,
+			     const char *log_path, unsigned int jobs)
+{
+	const struct kser_error *err;
+	struct kser_buf line = KSER_BUF_INIT;
+	json_t *fig = NULL;
+	const char *sum;
+	FILE *log;
+
+	err = verify_farm_figures(&fig, &c->st.farm, jobs);
+	if (err)
+		fig = json_pack("{s:I, s:o}", "jobs", (json_int_t)jobs,
+				"summary", kser_verify_json_text(err->msg));
+	if (!fig || json_object_set_new(rec, "farm", fig) < 0)
+		return;
+	sum = json_string_value(json_object_get(fig, "summary"));
+	kser_buf_printf(&line, "kser: farm: %s\n", sum ? sum : "");
+	log = log_path && !kser_buf_check(&line) ? fopen(log_path, "a") : NULL;
+	if (log) {
+		fputs(line.ptr, log);
+		fclose(log);
+	}
+	kser_buf_release(&line);
 }
 
 /* One make job of the build, as kser runs it (the plain path). */
@@ -330,7 +363,10 @@ void verify_run_build(struct verify_ctx *c, size_t row, size_t check)
 			       vc->kunitconfig);
 		return;
 	}
-	err = configure(c, row, check, &jobs[0], false);
+	/* The figures are this build's, kunit.py config's included. */
+	err = verify_farm_begin(&c->st.farm);
+	if (!err)
+		err = configure(c, row, check, &jobs[0], false);
 	if (!err) {
 		seconds += jobs[0].seconds;
 		kser_job_release(&jobs[0]);
@@ -450,6 +486,8 @@ void verify_run_build(struct verify_ctx *c, size_t row, size_t check)
 		rec = verify_build_record(&jobs[0], ok, &errors, &warnings);
 	if (!err && !rec)
 		err = kser_error_nomem();
+	if (!err)
+		add_farm_figures(c, rec, res->log_path, m.njobs);
 	if (rec) {
 		json_t *ph = json_object();
 

@@ -75,9 +75,10 @@ void verify_cache_load(git_repository *repo, const char *log_dir,
 		       strdup(json_string_value(json_object_get(rec,
 								"summary"))) :
 		       NULL;
-	/* The log is brought out only when someone asks for it. */
+	/* The log is brought out only when someone asks for it (none: no
+	 * log_dir, when nothing runs). */
 	e = git_tree_entry_byname(tree, "log");
-	if (e) {
+	if (e && log_dir) {
 		char name[GIT_OID_HEXSZ + 8];
 
 		snprintf(name, sizeof(name), "%s.log", res->key);

@@ -23,6 +23,8 @@
  *   checks.c      which checks run (the columns)
  *   preflight.c   tools and trees checked before any work; the
  *                 toolchain's identity
+ *   farm.c        the build farm: a shared ccache and distcc from the
+ *                 settings, and each build's figures of them
  *   state.c       the state directory: lock, kser-cc, build directories,
  *                 logs, the checkout, the builds' environment
  *   keys.c        cache keys: what determines each result
@@ -343,6 +345,105 @@ const struct kser_error *verify_toolchain_identify(struct verify_toolchain *tc,
 
 void verify_toolchain_release(struct verify_toolchain *tc);
 
+/* --- farm.c ------------------------------------------------------------ */
+
+/*
+ * The build farm: ccache's remote storage (verify.ccacheRemote) and
+ * distcc as ccache's prefix command (verify.distccHosts), from git config
+ * or else the series settings, and the figures each build reports of
+ * them. None of it is a property of the patch: nothing here enters a key
+ * or decides a status.
+ */
+struct verify_farm {
+	bool ccache;		/* builds go through ccache */
+	char *ccache_remote;	/* ccache's remote_storage; NULL: none */
+	char *remote_shown;	/* the same without credentials */
+	char *distcc_hosts;	/* DISTCC_HOSTS; NULL: no distcc */
+	unsigned int distcc_slots;	/* what the hosts offer */
+	char *dir;		/* <state dir>/farm, which holds: */
+	char *stats_log;	/* ccache's stats_log of the build */
+	char *distcc_log;	/* DISTCC_LOG of the build */
+	char *distcc_dir;	/* DISTCC_DIR: distcc's locks and backoffs */
+	char **env;		/* "NAME=value" for builds, NULL-ended, owned */
+};
+
+/*
+ * Reads the farm's settings and checks them (a URL ccache takes, hosts
+ * distcc takes, the tools on PATH), and makes its environment. Release f
+ * with verify_farm_release() whatever this returns.
+ */
+const struct kser_error *verify_farm_open(struct verify_farm *f,
+					  git_repository *repo,
+					  const struct kser_settings *s,
+					  const char *state_dir);
+
+void verify_farm_release(struct verify_farm *f);
+
+/*
+ * make's -j: jobs when the user asked for it or there is no distcc;
+ * otherwise jobs (one per local CPU, for what stays local) and every slot
+ * the hosts offer.
+ */
+unsigned int verify_farm_jobs(const struct verify_farm *f, unsigned int jobs,
+			      bool asked);
+
+/* Before a build: its logs emptied, so its figures are its own. */
+const struct kser_error *verify_farm_begin(const struct verify_farm *f);
+
+/*
+ * After a build: its figures (owned) from ccache's and distcc's logs,
+ * with "summary", one line.
+ */
+const struct kser_error *verify_farm_figures(json_t **out,
+					     const struct verify_farm *f,
+					     unsigned int jobs);
+
+/* remote without its credentials (userinfo, attributes); owned. */
+char *verify_remote_shown(const char *remote);
+
+/* The slots a distcc host list offers, as `distcc -j` counts them. */
+const struct kser_error *verify_distcc_slots(const char *hosts,
+					     unsigned int *out);
+
+/* A build's ccache calls, from its stats_log. */
+struct verify_ccache_figures {
+	size_t calls;
+	size_t local_hits, remote_hits, misses;
+	size_t uncacheable;	/* links, preprocessing, failed compiles */
+	size_t remote_errors;	/* errors and timeouts of remote storage */
+};
+
+void verify_ccache_stats_parse(struct verify_ccache_figures *out,
+			       const char *text, size_t len);
+
+/* A build's distcc jobs, from its DISTCC_LOG. */
+struct verify_distcc_host {
+	char *host;		/* as the list names it; "localhost": here */
+	size_t jobs;		/* compiled there */
+	size_t failures;	/* jobs it could not take */
+	char *error;		/* the first failure's error; may be NULL */
+};
+
+struct verify_distcc_pending {
+	long pid;
+	char *error;
+};
+
+struct verify_distcc_figures {
+	struct verify_distcc_host *v;
+	size_t n, alloc;
+	size_t fallbacks;	/* jobs compiled here after a failure */
+	/* The parser's: errors not yet tied to a host. */
+	struct verify_distcc_pending *pending;
+	size_t npending, pending_alloc;
+};
+
+const struct kser_error *
+verify_distcc_log_parse(struct verify_distcc_figures *out, const char *text,
+			size_t len);
+
+void verify_distcc_figures_release(struct verify_distcc_figures *d);
+
 /* --- state.c ----------------------------------------------------------- */
 
 /* The state directory and what is in it; one run holds its lock. */
@@ -353,7 +454,9 @@ struct verify_state {
 	size_t nbuild_dirs;
 	struct kser_worktree *wt;	/* the checkout, in dir/src */
 	int lock_fd;
+	struct verify_farm farm;	/* ccache and distcc */
 	char **env;		/* environment for builds */
+	size_t env_owned;	/* the last env_owned entries are ours */
 };
 
 /*
@@ -405,7 +508,8 @@ void verify_key(char out[GIT_OID_HEXSZ + 1], git_repository *repo,
 
 /*
  * Fills in res from the cache, by res->key, when it holds an answer; its
- * log is then log_dir/<key>.log, written out by verify_cache_extract_log().
+ * log is then log_dir/<key>.log (log_dir NULL: none), written out by
+ * verify_cache_extract_log().
  */
 void verify_cache_load(git_repository *repo, const char *log_dir,
 		       struct kser_verify_result *res);

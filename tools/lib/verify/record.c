@@ -50,7 +50,12 @@ static void record_free(struct kser_verify_record *rec)
 bool verify_record_set(struct kser_verify_result *res, json_t *json)
 {
 	struct kser_verify_record *rec = NULL;
+	const char *farm = json_string_value(json_object_get(
+		json_object_get(json, "farm"), "summary"));
 
+	/* A build's figures, from its record, fresh or cached. */
+	free(res->farm);
+	res->farm = farm ? strdup(farm) : NULL;
 	if (json) {
 		rec = malloc(sizeof(*rec));
 		if (!rec) {
@@ -76,6 +81,7 @@ void kser_verify_report_release(struct kser_verify_report *r)
 		for (j = 0; row->results && j < r->nchecks; j++) {
 			free(row->results[j].summary);
 			free(row->results[j].log_path);
+			free(row->results[j].farm);
 			record_free(row->results[j].record);
 		}
 		free(row->results);

@@ -101,6 +101,25 @@ static json_t *messages_of(const struct kser_verify_check *ck,
 	return out;
 }
 
+/*
+ * A build's cache and distribution figures, for the reports: those of
+ * this run, or, marked "cached", of the run that built it. NULL when the
+ * result has none.
+ */
+static json_t *farm_of(const struct kser_verify_result *r)
+{
+	json_t *f = json_object_get(verify_record(r), "farm"), *o;
+
+	if (!json_is_object(f))
+		return NULL;
+	o = json_deep_copy(f);
+	if (o && json_object_set_new(o, "cached", json_boolean(r->cached)) < 0) {
+		json_decref(o);
+		o = NULL;
+	}
+	return o;
+}
+
 const struct kser_error *
 kser_verify_write_json(const struct kser_verify_report *rep, const char *path)
 {
@@ -151,6 +170,12 @@ kser_verify_write_json(const struct kser_verify_report *rep, const char *path)
 			}
 			if (o && verify_record(r))
 				json_object_set(o, "details", verify_record(r));
+			if (o && json_is_object(json_object_get(verify_record(r),
+								 "farm")) &&
+			    json_object_set_new(o, "farm", farm_of(r)) < 0) {
+				json_decref(o);
+				o = NULL;
+			}
 			/* A record left out would be a check neither passed
 			 * nor failed. */
 			if (!o || json_array_append_new(records, o) < 0) {
@@ -210,6 +235,91 @@ static void xml_escape(struct kser_buf *b, const char *text)
 	kser_buf_release(&u);
 }
 
+static void junit_property(struct kser_buf *b, const char *name,
+			   const char *value)
+{
+	kser_buf_puts(b, "        <property name=\"");
+	xml_escape(b, name);
+	kser_buf_puts(b, "\" value=\"");
+	xml_escape(b, value);
+	kser_buf_puts(b, "\"/>\n");
+}
+
+/*
+ * The scalars of v as properties named prefix.KEY...; a list of hosts
+ * ({"host", "jobs" or "count"}) gives one a host: prefix.HOST.
+ */
+static void junit_properties(struct kser_buf *b, const char *prefix,
+			     json_t *v)
+{
+	struct kser_buf name = KSER_BUF_INIT;
+	const char *k, *s = NULL;
+	char num[32];
+	json_t *x;
+	size_t i;
+
+	if (json_is_object(v)) {
+		json_object_foreach(v, k, x) {
+			kser_buf_clear(&name);
+			kser_buf_printf(&name, "%s.%s", prefix, k);
+			junit_properties(b, kser_buf_cstr(&name), x);
+		}
+	} else if (json_is_array(v)) {
+		json_array_foreach(v, i, x) {
+			json_t *n = json_object_get(x, "jobs");
+			const char *host = json_string_value(json_object_get(x,
+									     "host"));
+
+			kser_buf_clear(&name);
+			kser_buf_printf(&name, "%s.%s", prefix, host ? host : "");
+			junit_properties(b, kser_buf_cstr(&name), n ? n :
+					 json_object_get(x, "count"));
+		}
+	} else if (json_is_string(v)) {
+		s = json_string_value(v);
+	} else if (json_is_integer(v)) {
+		snprintf(num, sizeof(num), "%lld",
+			 (long long)json_integer_value(v));
+		s = num;
+	} else if (json_is_boolean(v)) {
+		s = json_is_true(v) ? "true" : "false";
+	}
+	if (s)
+		junit_property(b, prefix, s);
+	if (kser_buf_check(&name))
+		b->oom = true;
+	kser_buf_release(&name);
+}
+
+/*
+ * A build's figures as the test case's properties ("farm.ccache.misses");
+ * "farm.cached" says whose they are.
+ */
+static void junit_farm(struct kser_buf *b, const struct kser_verify_result *r)
+{
+	json_t *f = farm_of(r);
+
+	if (!f)
+		return;
+	kser_buf_puts(b, "      <properties>\n");
+	junit_properties(b, "farm", f);
+	kser_buf_puts(b, "      </properties>\n");
+	json_decref(f);
+}
+
+/* And as its output, one line, after the failure if there is one. */
+static void junit_farm_out(struct kser_buf *b,
+			   const struct kser_verify_result *r)
+{
+	if (!r->farm)
+		return;
+	kser_buf_puts(b, "      <system-out>");
+	if (r->cached)
+		kser_buf_puts(b, "cached; when built: ");
+	xml_escape(b, r->farm);
+	kser_buf_puts(b, "</system-out>\n");
+}
+
 const struct kser_error *
 kser_verify_write_junit(const struct kser_verify_report *rep,
 			const char *path)
@@ -238,6 +348,7 @@ kser_verify_write_junit(const struct kser_verify_report *rep,
 			kser_buf_puts(&cases, "\" name=\"");
 			xml_escape(&cases, rep->checks[j].id);
 			kser_buf_printf(&cases, "\" time=\"%.3f\">\n", r->seconds);
+			junit_farm(&cases, r);
 			/* JUnit has no expected failure: it is not one. */
 			if (r->expected_failure) {
 				skipped++;
@@ -293,6 +404,7 @@ kser_verify_write_junit(const struct kser_verify_report *rep,
 				}
 				kser_buf_puts(&cases, "</failure>\n");
 			}
+			junit_farm_out(&cases, r);
 			kser_buf_puts(&cases, "    </testcase>\n");
 		}
 	}

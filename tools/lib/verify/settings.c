@@ -39,6 +39,8 @@ void kser_settings_release(struct kser_settings *s)
 	free(s->versions);
 	free(s->name);
 	free(s->checkpatch);
+	free(s->ccache_remote);
+	free(s->distcc_hosts);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -372,6 +374,8 @@ const struct kser_error *kser_settings_load(struct kser_settings *out,
 		free(out->configs[0].kunitconfig);
 		out->configs[0].kunitconfig = s;
 	}
+	out->ccache_remote = get_string(cfg, "verify.ccacheremote");
+	out->distcc_hosts = get_string(cfg, "verify.distcchosts");
 	err = get_timeout(cfg, "verify.buildtimeout", &out->build_timeout);
 	if (!err)
 		err = get_timeout(cfg, "verify.kunittimeout",

@@ -3,8 +3,8 @@
  * The state directory of kser verify (<git dir>/kser/verify, or
  * kser.verifyDir): its lock, kser-cc, a build directory per
  * configuration, the logs, the checkout, and the environment builds run
- * in. Uses the settings, kser's checkout (kser/worktree.h), libgit2's
- * config and the core.
+ * in. Uses the settings, the build farm (farm.c), kser's checkout
+ * (kser/worktree.h), libgit2's config and the core.
  */
 #include <fcntl.h>
 #include <limits.h>
@@ -157,6 +157,20 @@ done:
 	return err;
 }
 
+/* Does the environment entry e set the variable entry k sets? */
+static bool same_name(const char *e, const char *k)
+{
+	size_t n = strcspn(k, "=");
+
+	return !strncmp(e, k, n) && e[n] == '=';
+}
+
+/*
+ * The builds' environment: the caller's, less what would change a build
+ * without its key saying so, and less what kser sets itself; then kser's
+ * own, which make builds reproducible and the same wherever they run, so
+ * that ccache hits across repositories and machines.
+ */
 static const struct kser_error *make_env(struct verify_state *st)
 {
 	static const char *const pinned[] = {
@@ -167,34 +181,87 @@ static const struct kser_error *make_env(struct verify_state *st)
 		"KBUILD_BUILD_VERSION=1",
 		"LC_ALL=C",
 		"LANG=C",
+		/*
+		 * base_dir makes paths relative, so the directory need not
+		 * be hashed: a build at another path hits.
+		 */
+		"CCACHE_NOHASHDIR=1",
+		/*
+		 * ccache does not hash the prefix maps below: entries made
+		 * with others (a kser before them) must not be taken.
+		 */
+		"CCACHE_NAMESPACE=kser-verify-1",
 	};
-	size_t n = 0, i, k = 0;
-	struct kser_buf tmpdir = KSER_BUF_INIT, base = KSER_BUF_INIT;
+	/* kbuild reads these from the environment; no key holds them. */
+	static const char *const dropped[] = {
+		"KBUILD_", "KCFLAGS=", "KCPPFLAGS=", "KAFLAGS=", "KRUSTFLAGS=",
+		"ARCH=", "CROSS_COMPILE=", "LLVM=", "LLVM_IAS=",
+		"CCACHE_HASHDIR=",
+	};
+	size_t npinned = sizeof(pinned) / sizeof(*pinned);
+	size_t n = 0, nfarm = 0, i, j, k = 0, o;
+	char *own[4] = { NULL };
+	const size_t nown = sizeof(own) / sizeof(*own);
+	struct kser_buf b = KSER_BUF_INIT;
 
 	while (environ[n])
 		n++;
-	st->env = calloc(n + sizeof(pinned) / sizeof(*pinned) + 3,
-			sizeof(char *));
-	if (!st->env)
+	while (st->farm.env && st->farm.env[nfarm])
+		nfarm++;
+	/* UML's memory file lives in TMPDIR; keep it ours. */
+	kser_buf_printf(&b, "TMPDIR=%s", st->tmp_dir);
+	own[0] = kser_buf_detach(&b);
+	kser_buf_printf(&b, "CCACHE_BASEDIR=%s", st->dir);
+	own[1] = kser_buf_detach(&b);
+	/*
+	 * ccache makes the source's path relative (../src/lib/x.c), which
+	 * kbuild's -fmacro-prefix-map=$(srctree)/= no longer matches:
+	 * __FILE__ is made "lib/x.c" again, as kbuild means it. The
+	 * directory is mapped out of debug information, so an object is
+	 * the same byte for byte wherever it was built. KCFLAGS, not
+	 * KCPPFLAGS: UML's user-space objects take KBUILD_CFLAGS only.
+	 */
+	kser_buf_printf(&b, "KCFLAGS=-fmacro-prefix-map=../src/= "
+			"-fdebug-prefix-map=%s/=", st->dir);
+	own[2] = kser_buf_detach(&b);
+	kser_buf_printf(&b, "KAFLAGS=-fmacro-prefix-map=../src/= "
+			"-fdebug-prefix-map=%s/=", st->dir);
+	own[3] = kser_buf_detach(&b);
+	st->env = calloc(n + npinned + nfarm + nown + 1, sizeof(char *));
+	for (i = 0; i < nown; i++)
+		if (!own[i])
+			break;
+	if (!st->env || i < nown) {
+		for (i = 0; i < nown; i++)
+			free(own[i]);
+		free(st->env);
+		st->env = NULL;
 		return kser_error_nomem();
+	}
 	for (i = 0; i < n; i++) {
 		const char *e = environ[i];
+		bool drop = false;
 
-		if (!strncmp(e, "KBUILD_", 7) || !strncmp(e, "LC_ALL=", 7) ||
-		    !strncmp(e, "LANG=", 5) || !strncmp(e, "TMPDIR=", 7) ||
-		    !strncmp(e, "CCACHE_BASEDIR=", 15) ||
-		    !strncmp(e, "ARCH=", 5) || !strncmp(e, "CROSS_COMPILE=", 14))
-			continue;
-		st->env[k++] = (char *)e;
+		for (j = 0; !drop && j < sizeof(dropped) / sizeof(*dropped);
+		     j++)
+			drop = !strncmp(e, dropped[j], strlen(dropped[j]));
+		for (j = 0; !drop && j < npinned; j++)
+			drop = same_name(e, pinned[j]);
+		for (j = 0; !drop && j < nfarm; j++)
+			drop = same_name(e, st->farm.env[j]);
+		for (j = 0; !drop && j < nown; j++)
+			drop = same_name(e, own[j]);
+		if (!drop)
+			st->env[k++] = (char *)e;
 	}
-	for (i = 0; i < sizeof(pinned) / sizeof(*pinned); i++)
+	for (i = 0; i < npinned; i++)
 		st->env[k++] = (char *)pinned[i];
-	/* UML's memory file lives in TMPDIR; keep it ours. */
-	kser_buf_printf(&tmpdir, "TMPDIR=%s", st->tmp_dir);
-	kser_buf_printf(&base, "CCACHE_BASEDIR=%s", st->dir);
-	st->env[k++] = kser_buf_detach(&tmpdir);
-	st->env[k++] = kser_buf_detach(&base);
-	return st->env[k - 1] && st->env[k - 2] ? NULL : kser_error_nomem();
+	for (i = 0; i < nfarm; i++)
+		st->env[k++] = st->farm.env[i];
+	for (o = 0; o < nown; o++)
+		st->env[k++] = own[o];
+	st->env_owned = nown;
+	return NULL;
 }
 
 const struct kser_error *verify_state_open(struct verify_state *st,
@@ -204,6 +271,8 @@ const struct kser_error *verify_state_open(struct verify_state *st,
 {
 	const struct kser_error *err = setup(st, repo, dir, s);
 
+	if (!err)
+		err = verify_farm_open(&st->farm, repo, s, st->dir);
 	return err ? err : make_env(st);
 }
 
@@ -218,17 +287,16 @@ void verify_state_release(struct verify_state *st)
 		free(st->build_dirs[i]);
 	free(st->build_dirs);
 	if (st->env) {
-		/* Only the two we made are ours. */
+		/* Only the last env_owned are ours. */
 		size_t n = 0;
 
 		while (st->env[n])
 			n++;
-		if (n >= 2) {
-			free(st->env[n - 1]);
-			free(st->env[n - 2]);
-		}
+		while (st->env_owned-- && n)
+			free(st->env[--n]);
 		free(st->env);
 	}
+	verify_farm_release(&st->farm);
 	free(st->dir);
 	free(st->log_dir);
 	free(st->tmp_dir);

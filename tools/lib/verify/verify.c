@@ -124,6 +124,47 @@ static void resolve_cached_builds(struct kser_verify_report *out, size_t row)
 			verify_resolve_build(out, row, j);
 }
 
+/*
+ * Without running anything, a cached build's new warnings are known only
+ * when the build it is compared with is: the last row before it that
+ * built, with every row between cached (and failed); or, when no row
+ * before it built (a base that fails to build, as expected), every row
+ * before it cached.
+ */
+static void unknown_builds_pending(struct kser_verify_report *out)
+{
+	size_t i, j, r;
+
+	for (j = 0; j < out->nchecks; j++) {
+		if (out->checks[j].kind != KSER_CHECK_BUILD)
+			continue;
+		for (i = 1; i < out->nrows; i++) {
+			struct kser_verify_result *res =
+				&out->rows[i].results[j];
+			bool known = true;
+
+			if (!res->cached || !verify_built(res))
+				continue;
+			for (r = i; r-- > 0;) {
+				const struct kser_verify_result *pr =
+					&out->rows[r].results[j];
+
+				if (!pr->cached) {
+					known = false;
+					break;
+				}
+				if (verify_built(pr))
+					break;
+			}
+			if (known)
+				continue;
+			res->status = KSER_VERIFY_PENDING;
+			verify_summary(res, "the build before it is not "
+				       "cached: its new warnings are unknown");
+		}
+	}
+}
+
 /* Keys, cached answers, and which cells apply at all. */
 static const struct kser_error *prepare_results(struct verify_ctx *c)
 {
@@ -146,7 +187,8 @@ static const struct kser_error *prepare_results(struct verify_ctx *c)
 			}
 			verify_key(r->key, c->repo, out, c->settings, &c->tc, i,
 				   j);
-			r->log_path = verify_log_path(&c->st, r->key);
+			if (!c->opts->cache_only)
+				r->log_path = verify_log_path(&c->st, r->key);
 			if (!c->opts->no_cache)
 				verify_cache_load(c->repo, c->st.log_dir, r);
 			if (r->cached)
@@ -194,17 +236,21 @@ const struct kser_error *kser_verify(struct kser_verify_report *out,
 	if (!err)
 		err = verify_choose_checks(out, c.settings, c.opts->checks,
 					   c.opts->series_version);
-	if (!err)
+	if (!err && !c.opts->cache_only)
 		err = verify_preflight(out, repo, c.settings);
 	if (!err)
 		err = verify_toolchain_identify(&c.tc, verify_stop_cb, &c);
-	if (!err)
+	if (!err && !c.opts->cache_only)
 		err = verify_state_open(&c.st, repo, c.opts->state_dir,
 					c.settings);
 	if (!err)
 		err = prepare_results(&c);
 	if (err)
 		goto done;
+	if (c.opts->cache_only) {
+		unknown_builds_pending(out);
+		goto done;
+	}
 	verify_emit(&c, KSER_VERIFY_EVENT_START, 0, 0);
 	err = verify_stop(&c);
 	for (j = 0; j < out->nchecks && !err; j++)

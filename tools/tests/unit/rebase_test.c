@@ -166,8 +166,8 @@ static void blob(git_oid *out, struct fixture *f, const char *s)
 static void renames_scored_as_git(void **state)
 {
 	struct fixture *f = *state;
-	struct rb_rename_input src[2], dst[2];
-	struct rb_rename *pairs = NULL;
+	struct kser_rename_input src[2], dst[2];
+	struct kser_rename *pairs = NULL;
 	struct kser_buf a = KSER_BUF_INIT, b = KSER_BUF_INIT;
 	size_t n = 0;
 	int i;
@@ -176,15 +176,15 @@ static void renames_scored_as_git(void **state)
 		kser_buf_printf(&a, "line %d of the file\n", i);
 	kser_buf_puts(&b, a.ptr);
 	kser_buf_puts(&b, "one more line\n");
-	src[0] = (struct rb_rename_input){ "old/a.c", { 0100644 }, true };
-	src[1] = (struct rb_rename_input){ "x.c", { 0100644 }, true };
-	dst[0] = (struct rb_rename_input){ "new/b.c", { 0100644 }, false };
-	dst[1] = (struct rb_rename_input){ "y.c", { 0100644 }, false };
+	src[0] = (struct kser_rename_input){ "old/a.c", { 0100644 }, true };
+	src[1] = (struct kser_rename_input){ "x.c", { 0100644 }, true };
+	dst[0] = (struct kser_rename_input){ "new/b.c", { 0100644 }, false };
+	dst[1] = (struct kser_rename_input){ "y.c", { 0100644 }, false };
 	blob(&src[0].e.oid, f, a.ptr);
 	blob(&dst[0].e.oid, f, b.ptr);
 	blob(&src[1].e.oid, f, "something\nelse\n");
 	blob(&dst[1].e.oid, f, "entirely\ndifferent\nhere\n");
-	assert_ok(rb_find_renames(&pairs, &n, f->repo, src, 2, dst, 2, 30000));
+	assert_ok(kser_rename_find(&pairs, &n, f->repo, src, 2, dst, 2, 30000));
 	assert_int_equal(n, 1);
 	assert_int_equal(pairs[0].src, 0);
 	assert_int_equal(pairs[0].dst, 0);
@@ -196,7 +196,7 @@ static void renames_scored_as_git(void **state)
 
 	/* An irrelevant source takes part in exact renames only. */
 	src[0].relevant = false;
-	assert_ok(rb_find_renames(&pairs, &n, f->repo, src, 2, dst, 2, 30000));
+	assert_ok(kser_rename_find(&pairs, &n, f->repo, src, 2, dst, 2, 30000));
 	assert_int_equal(n, 0);
 	free(pairs);
 	kser_buf_release(&a);

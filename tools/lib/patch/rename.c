@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Rename detection as git's diffcore-rename does it for merge-ort, so
- * that kser rebase pairs the same files git rebase pairs: exact renames
+ * that kser rebase pairs the same files git rebase pairs (and kser
+ * export and kser diff score renames as git diff -M does): exact renames
  * over every source, then sources and destinations of the same unique
  * basename at the stricter basename score, then the similarity matrix
  * over the sources the merge needs. Similarity is git's: files cut into
@@ -12,8 +13,8 @@
 #include <string.h>
 
 #include "kser/error.h"
+#include "kser/rename.h"
 #include "kser/util.h"
-#include "kser_lib_rebase.h"
 
 #define MAX_SCORE 60000
 #define HASHBASE 107927
@@ -43,7 +44,7 @@ static const struct kser_error *hash_chars(struct counts *out,
 					   size_t sz)
 {
 	unsigned int accum1 = 0, accum2 = 0, n = 0;
-	bool is_text = !rb_is_binary(buf, sz);
+	bool is_text = !memchr(buf, 0, sz < 8000 ? sz : 8000);
 	struct span *v = NULL;
 	size_t nv = 0, alloc = 0, i, k;
 	const struct kser_error *err;
@@ -104,7 +105,7 @@ static unsigned long copied(const struct counts *src,
 }
 
 struct file {
-	const struct rb_rename_input *in;
+	const struct kser_rename_input *in;
 	struct counts c;
 	bool sized, used;
 	git_blob *blob;
@@ -203,7 +204,7 @@ static int cand_cmp(const void *a_, const void *b_)
 	return b->score - a->score;
 }
 
-static const struct kser_error *add_pair(struct rb_rename **out, size_t *n,
+static const struct kser_error *add_pair(struct kser_rename **out, size_t *n,
 					 size_t *alloc, size_t src,
 					 size_t dst, int score)
 {
@@ -238,7 +239,7 @@ static long unique_base(struct file *v, size_t n, const char *name,
 	return found;
 }
 
-static bool is_empty_blob(const struct rb_entry *e)
+static bool is_empty_blob(const struct kser_rename_entry *e)
 {
 	static const char empty[] = "e69de29bb2d1d6434b8b29ae775ad8c2e48c5391";
 	char hex[GIT_OID_HEXSZ + 1];
@@ -247,12 +248,12 @@ static bool is_empty_blob(const struct rb_entry *e)
 	return !strcmp(hex, empty);
 }
 
-const struct kser_error *rb_find_renames(struct rb_rename **out, size_t *nout,
-					 git_repository *repo,
-					 const struct rb_rename_input *srcs,
-					 size_t nsrcs,
-					 const struct rb_rename_input *dsts,
-					 size_t ndsts, int min_score)
+const struct kser_error *kser_rename_find(struct kser_rename **out,
+					  size_t *nout, git_repository *repo,
+					  const struct kser_rename_input *srcs,
+					  size_t nsrcs,
+					  const struct kser_rename_input *dsts,
+					  size_t ndsts, int min_score)
 {
 	const struct kser_error *err = NULL;
 	struct file *s = NULL, *d = NULL;
