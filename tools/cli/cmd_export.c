@@ -15,7 +15,8 @@ static const char export_usage[] =
 	"usage: kser export [--repo DIR] [--series DIR] [-v N]\n"
 	"                   [-o DIR | --mbox FILE | --stdout] [--cover FILE]\n"
 	"                   [--to ADDR]... [--cc ADDR]... [--no-auto-cc]\n"
-	"                   [--prev REV|DIR|MBOX] [--force] RANGE\n"
+	"                   [--prev REV|DIR|MBOX] [--creation-factor N]\n"
+	"                   [--force] RANGE\n"
 	"\n"
 	"Write a verified series as the mails of one version: git format-patch's\n"
 	"patches, threaded under a cover letter laid out as b4 lays it out.\n"
@@ -50,6 +51,10 @@ static const char export_usage[] =
 	"                     cover letter: a range, a revision (its commits\n"
 	"                     not in RANGE), or mails (default: vN-1/ of the\n"
 	"                     series' directory, if there is one)\n"
+	"  --creation-factor N\n"
+	"                     the range-diff's, in percent, as git range-diff\n"
+	"                     takes it (default: the settings'\n"
+	"                     version.N.creation-factor, else 999)\n"
 	"  --force            export even what is not verified; the cover\n"
 	"                     letter says so (X-Kser-Unverified and a line\n"
 	"                     under ---)\n";
@@ -81,6 +86,7 @@ static const struct kser_error *cmd_export(struct kser_cli *cli, int argc,
 		{ "cc", required_argument, NULL, 'C' },
 		{ "no-auto-cc", no_argument, NULL, 'n' },
 		{ "prev", required_argument, NULL, 'p' },
+		{ "creation-factor", required_argument, NULL, 'F' },
 		{ "force", no_argument, NULL, 'f' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -141,6 +147,18 @@ static const struct kser_error *cmd_export(struct kser_cli *cli, int argc,
 		case 'p':
 			eo.prev = optarg;
 			break;
+		case 'F': {
+			char *end;
+			unsigned long f = strtoul(optarg, &end, 10);
+
+			if (!*optarg || *end || !f ||
+			    f > KSER_EXPORT_CREATION_FACTOR_MAX)
+				err = kser_cli_usage(&kser_cmd_export,
+						     "bad creation factor '%s'",
+						     optarg);
+			eo.creation_factor = (unsigned int)f;
+			break;
+		}
 		case 'f':
 			eo.force = true;
 			break;

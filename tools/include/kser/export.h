@@ -38,7 +38,8 @@ struct kser_error;
  *   [version "N"]  base (a [base] section or a revision: base-commit),
  *             date (the cover letter's, "YYYY-MM-DD HH:MM:SS +ZZZZ"),
  *             message-id (the cover letter's, as sent), cover (a file
- *             beside series.conf: the cover letter's text)
+ *             beside series.conf: the cover letter's text),
+ *             creation-factor (the range-diff's, in percent)
  */
 
 enum kser_export_stage {
@@ -80,6 +81,10 @@ struct kser_export_options {
 	 * a directory of mails or an mbox; NULL: none, or vN-1/ beside
 	 * series.conf when that exists. */
 	const char *prev;
+	/* The range-diff's creation factor, in percent (git range-diff
+	 * --creation-factor); 0: the settings' version.N.creation-factor,
+	 * else 999, git format-patch's for the versions of one series. */
+	unsigned int creation_factor;
 	/* Export even what is not verified; the cover letter says so. */
 	bool force;
 	kser_export_progress_fn progress;
@@ -90,6 +95,7 @@ struct kser_export_options {
 	void *cancel_arg;
 };
 
+#define KSER_EXPORT_CREATION_FACTOR_MAX 10000
 #define KSER_EXPORT_OPTIONS_VERSION 1
 #define KSER_EXPORT_OPTIONS_INIT { KSER_EXPORT_OPTIONS_VERSION }
 

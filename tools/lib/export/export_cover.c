@@ -398,6 +398,43 @@ done:
 	return err;
 }
 
+/*
+ * The creation factor of the range-diff: the caller's, else the settings'
+ * version.N.creation-factor, else git format-patch's for one series.
+ */
+static const struct kser_error *creation_factor(int *out,
+						const struct ex_ctx *c)
+{
+	struct kser_buf key = KSER_BUF_INIT;
+	const struct kser_error *err = NULL;
+	char *v = NULL, *end;
+	long f;
+
+	*out = CREATION_FACTOR_SAME_SERIES;
+	if (c->opts->creation_factor) {
+		*out = (int)c->opts->creation_factor;
+		return NULL;
+	}
+	kser_buf_printf(&key, "version.%u.creation-factor", c->version);
+	err = kser_buf_check(&key);
+	if (!err)
+		err = ex_setting(&v, c, key.ptr);
+	if (err || !v)
+		goto done;
+	f = strtol(v, &end, 10);
+	if (!*v || *end || f < 1 || f > KSER_EXPORT_CREATION_FACTOR_MAX)
+		err = kser_error_fmt(KSER_ERR_BAD_INPUT, "series settings: "
+				     "%s '%s' is not a percentage from 1 "
+				     "to %d", key.ptr, v,
+				     KSER_EXPORT_CREATION_FACTOR_MAX);
+	else
+		*out = (int)f;
+done:
+	free(v);
+	kser_buf_release(&key);
+	return err;
+}
+
 static const struct kser_error *range_diff(struct kser_buf *out,
 					   struct ex_ctx *c)
 {
@@ -424,7 +461,8 @@ static const struct kser_error *range_diff(struct kser_buf *out,
 		err = kser_rangediff_list_from_range_abbrev(&cur, c->repo,
 							    range.ptr,
 							    c->abbrev);
-	ro.creation_factor = CREATION_FACTOR_SAME_SERIES;
+	if (!err)
+		err = creation_factor(&ro.creation_factor, c);
 	if (!err)
 		err = kser_rangediff_compare(&rd, &prev, &cur, &ro);
 	if (err)

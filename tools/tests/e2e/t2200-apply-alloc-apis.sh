@@ -3,7 +3,7 @@ test_description='kser base import and apply on the real series and Linux 6.12
 
 Imports Debian'"'"'s 6.12.107 sources with the kernel overlay, checks that the
 commit is the one the cover letters name (the import is deterministic), and
-applies the series with the review replies.'
+applies the series with the review replies, and v4 on 6.12.118.'
 . "$KSER_TOP/tools/tests/e2e/lib.sh"
 
 series=$KSER_TOP/series/alloc-apis
@@ -55,6 +55,21 @@ test_expect_success 'v3 was rebased: on 6.12.107 its MAINTAINERS hunks sit a lin
 	kser apply --repo r --onto v6.12.107 --branch v3-here "$series/v3" >out &&
 	grep -A1 "^\[1/10\]" out >first &&
 	grep "note: .MAINTAINERS.: hunk #1 applied at offset -1" first
+'
+
+test_expect_success 'v4 applies onto the 6.12.118 import its cover letter names' '
+	base=$(git config -f "$series/series.conf" version.4.base) &&
+	pkg=$(git config -f "$series/series.conf" "base.$base.package") &&
+	tarball=$("$KSER_TOP/ci/fetch-base.sh" "$pkg") &&
+	kser base import --repo r --overlay "$KSER_TOP/kernel-overlay" \
+		--label "$base" "$tarball" >out &&
+	tail -n 1 out >id118 &&
+	sed -n "s/^base-commit: //p" "$series/v4/v4-0000-cover-letter.patch" >expect &&
+	test_cmp expect id118 &&
+	kser apply --repo r --branch v4 "$series/v4" >out &&
+	grep "^base: base-commit $(cut -c1-12 id118)" out &&
+	grep "^\[15/15\] " out &&
+	test "$(git -C r rev-parse v4~15)" = "$(cat id118)"
 '
 
 test_expect_success 'git fsck --strict over the import and every apply above' '

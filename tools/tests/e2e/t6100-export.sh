@@ -333,6 +333,31 @@ test_expect_success KSCRIPTS 'with --prev REV the range-diff is git format-patch
 	grep "^2:  [0-9a-f]* ! 4:  [0-9a-f]* lib: let b() add to the helper$" got
 '
 
+test_expect_success KSCRIPTS '--creation-factor and version.N.creation-factor are git range-diff'"'"'s' '
+	export_v -v 2 --cover cover-v2 --prev mini-v1 --creation-factor 1 \
+		--stdout base..mini-v2 >mbox &&
+	sed -n "/^Range-diff against v1:$/,/^base-commit: /p" mbox | sed "\$d" | sed "\$d" >got &&
+	git -C repo -c core.abbrev=12 format-patch --stdout --cover-letter -v2 --range-diff=mini-v1 \
+		--creation-factor=1 base..mini-v2 >git.mbox &&
+	sed -n "/^Range-diff against v1:$/,/^-- $/p" git.mbox | sed "\$d" >want &&
+	test_cmp want got &&
+	# At 1%, the reworked patch is no longer paired with its v1.
+	grep "^2:  [0-9a-f]* < -:  -\{12\} lib: let b() add to the helper$" got &&
+	cp series.conf cf.conf &&
+	git config -f cf.conf version.2.creation-factor 1 &&
+	kser export --repo repo --series cf.conf -v 2 --cover cover-v2 \
+		--prev mini-v1 --stdout base..mini-v2 >mbox2 &&
+	test_cmp mbox mbox2 &&
+	git config -f cf.conf version.2.creation-factor 0 &&
+	test_expect_code 1 kser export --repo repo --series cf.conf -v 2 \
+		--cover cover-v2 --prev mini-v1 --stdout base..mini-v2 \
+		>/dev/null 2>err &&
+	grep "version.2.creation-factor .0. is not a percentage" err &&
+	test_expect_code 2 export_v -v 2 --creation-factor 0 --stdout \
+		base..mini-v2 >/dev/null 2>err &&
+	grep "bad creation factor" err
+'
+
 test_expect_success KSCRIPTS 'git am of the export onto the base makes the same commits' '
 	git clone -q repo am &&
 	git -C am checkout -q base &&
