@@ -5,6 +5,7 @@
  * and function names are git's); this file puts the files in git's order
  * and writes the text.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -113,6 +114,44 @@ static const struct kser_error *sorted_files(struct file_ref **out,
 	qsort(v, n, sizeof(*v), file_ref_cmp);
 	*out = v;
 	return NULL;
+}
+
+/*
+ * The patches of diff's deltas in git's order (*n of them, the array's
+ * length at least 1); what must be said on failure is what.
+ */
+static const struct kser_error *sorted_patches(git_patch ***out, size_t *n,
+					       git_diff *diff,
+					       const char *what)
+{
+	const struct kser_error *err;
+	struct file_ref *files;
+	git_patch **patches;
+	size_t i;
+
+	*out = NULL;
+	*n = git_diff_num_deltas(diff);
+	err = sorted_files(&files, diff);
+	if (err)
+		return err;
+	patches = calloc(*n ? *n : 1, sizeof(*patches));
+	if (!patches)
+		err = kser_error_nomem();
+	for (i = 0; i < *n && !err; i++)
+		if (git_patch_from_diff(&patches[i], diff, files[i].index) < 0)
+			err = kser_error_git("%s", what);
+	free(files);
+	*out = patches;
+	return err;
+}
+
+static void patches_free(git_patch **patches, size_t n)
+{
+	size_t i;
+
+	for (i = 0; patches && i < n; i++)
+		git_patch_free(patches[i]);
+	free(patches);
 }
 
 static enum kser_rdtext_kind kind_of(const git_diff_delta *d)
@@ -242,10 +281,10 @@ kser_commitpatch(struct kser_buf *out, struct kser_commitpatch_info *info,
 	const struct kser_commitpatch_options *o = opts ? opts : &defaults;
 	git_diff_options dopts = GIT_DIFF_OPTIONS_INIT;
 	const struct kser_error *err = NULL;
-	struct file_ref *files = NULL;
 	struct kser_rdtext t;
 	git_patch **patches = NULL;
 	git_diff *diff = NULL;
+	char what[80];
 	size_t i, n = 0;
 
 	kser_rdtext_init(&t, out);
@@ -265,23 +304,11 @@ kser_commitpatch(struct kser_buf *out, struct kser_commitpatch_info *info,
 	err = commit_diff(&diff, repo, commit, &dopts);
 	if (err)
 		goto done;
-	err = sorted_files(&files, diff);
+	snprintf(what, sizeof(what), "cannot make the patch of %s",
+		 git_oid_tostr_s(git_commit_id(commit)));
+	err = sorted_patches(&patches, &n, diff, what);
 	if (err)
 		goto done;
-	n = git_diff_num_deltas(diff);
-	patches = calloc(n ? n : 1, sizeof(*patches));
-	if (!patches) {
-		err = kser_error_nomem();
-		goto done;
-	}
-	for (i = 0; i < n; i++)
-		if (git_patch_from_diff(&patches[i], diff, files[i].index) <
-		    0) {
-			err = kser_error_git("cannot make the patch of %s",
-					     git_oid_tostr_s(
-						     git_commit_id(commit)));
-			goto done;
-		}
 
 	if (o->format == KSER_COMMITPATCH_EMAIL) {
 		err = kser_diffstat_write(out, patches, n);
@@ -301,10 +328,7 @@ kser_commitpatch(struct kser_buf *out, struct kser_commitpatch_info *info,
 	if (!err)
 		err = kser_buf_check(out);
 done:
-	for (i = 0; patches && i < n; i++)
-		git_patch_free(patches[i]);
-	free(patches);
-	free(files);
+	patches_free(patches, n);
 	git_diff_free(diff);
 	return err;
 }
@@ -317,11 +341,10 @@ const struct kser_error *kser_commitpatch_diffstat(struct kser_buf *out,
 	git_diff_options dopts = GIT_DIFF_OPTIONS_INIT;
 	const struct kser_error *err = NULL;
 	struct kser_buf stat = KSER_BUF_INIT;
-	struct file_ref *files = NULL;
 	git_tree *a = NULL, *b = NULL;
 	git_patch **patches = NULL;
 	git_diff *diff = NULL;
-	size_t i, n = 0;
+	size_t n = 0;
 
 	dopts.context_lines = 3;
 	dopts.interhunk_lines = 0;
@@ -333,18 +356,8 @@ const struct kser_error *kser_commitpatch_diffstat(struct kser_buf *out,
 	}
 	err = trees_diff(&diff, repo, a, b, &dopts);
 	if (!err)
-		err = sorted_files(&files, diff);
-	if (err)
-		goto done;
-	n = git_diff_num_deltas(diff);
-	patches = calloc(n ? n : 1, sizeof(*patches));
-	if (!patches) {
-		err = kser_error_nomem();
-		goto done;
-	}
-	for (i = 0; i < n && !err; i++)
-		if (git_patch_from_diff(&patches[i], diff, files[i].index) < 0)
-			err = kser_error_git("cannot diff the trees");
+		err = sorted_patches(&patches, &n, diff,
+				     "cannot diff the trees");
 	if (!err)
 		err = kser_diffstat_write(&stat, patches, n);
 	/* Without format-patch's "---" line. */
@@ -353,10 +366,7 @@ const struct kser_error *kser_commitpatch_diffstat(struct kser_buf *out,
 	if (!err)
 		err = kser_buf_check(out);
 done:
-	for (i = 0; patches && i < n; i++)
-		git_patch_free(patches[i]);
-	free(patches);
-	free(files);
+	patches_free(patches, n);
 	git_diff_free(diff);
 	git_tree_free(a);
 	git_tree_free(b);
