@@ -3,9 +3,10 @@
 # adds or rewrites fails when the property it guards is broken, and that
 # v3's tests did not.
 #
-#   series/alloc-apis/proof.sh [--repo DIR] [--out DIR] [NAME...]
+#   series/alloc-apis/proof.sh [--repo DIR] [--out DIR] [--expected FILE]
+#                              [--no-cache] [NAME...]
 #
-# For each row of proof/expected (or only the NAMEs given), in order:
+# For each row of proof/expected (or FILE; only the NAMEs given), in order:
 # apply proof/NAME.patch with kser apply onto proof/alloc-apis-vN, the tip
 # of the version the row breaks, as branch proof/NAME of the work
 # repository (build/work/linux, or --repo); run
@@ -29,7 +30,8 @@
 # verify's fast path when it can, in verify's default build directory),
 # so this is not part of make check.  When another kser verify holds the
 # repository's lock, waits for it.  OUT (default build/proof/) keeps each
-# row's JSON and output.
+# row's JSON and output.  The results are verify's, from its cache when
+# it has them (the line says so); --no-cache runs every row again.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
@@ -39,15 +41,19 @@ out=$top/build/proof
 conf=$here/series.conf
 expected=$here/proof/expected
 lock_wait=${KSER_PROOF_LOCK_WAIT:-60}
+nocache=()
 
 usage () {
-	echo "usage: proof.sh [--repo DIR] [--out DIR] [NAME...]" >&2
+	echo "usage: proof.sh [--repo DIR] [--out DIR] [--expected FILE]" \
+		"[--no-cache] [NAME...]" >&2
 	exit 2
 }
 while [ $# -gt 0 ]; do
 	case $1 in
 	--repo) [ $# -ge 2 ] || usage; repo=$2; shift 2 ;;
 	--out) [ $# -ge 2 ] || usage; out=$2; shift 2 ;;
+	--expected) [ $# -ge 2 ] || usage; expected=$2; shift 2 ;;
+	--no-cache) nocache=(--no-cache); shift ;;
 	-*) usage ;;
 	*) break ;;
 	esac
@@ -188,7 +194,10 @@ for spec in want["fail"]:
             continue
     else:
         e = first(c)
-    text = (e["text"].splitlines() or [""])[0] if e else ""
+    # "Expected A == B, but" and the value KUnit found.
+    text = " ".join(x.strip() for x in e["text"].splitlines()[:2]) if e else ""
+    if len(text) > 200:
+        text = text[:197] + "..."
     where = "%s:%s: " % (os.path.basename(e.get("file") or "?"), e.get("line")) if e else ""
     print(f"{name} failed: {where}{text}".rstrip())
 for name in want["pass"]:
@@ -236,7 +245,8 @@ while read -r name v spec <&3; do
 	rm -f "$out/$name.json"
 	rc=0
 	verify "$out/$name.verify.log" --repo "$repo" --series "$here" \
-		--version "$v" --checks kunit --json "$out/$name.json" \
+		--version "$v" --checks kunit "${nocache[@]}" \
+		--json "$out/$name.json" \
 		"$branch~1..$branch" || rc=$?
 	if [ ! -s "$out/$name.json" ] || [ $rc -gt 1 ]; then
 		echo "not ok $i - $name (v$v): kser verify exited $rc"
