@@ -173,6 +173,7 @@ struct fp_index {
 	struct smap files;	/* absolute path -> mtime */
 	struct smap srcdeps;	/* source-relative path -> a target */
 	struct smap targets;	/* target -> its index */
+	struct verify_dirs dirs;	/* whose kbuild passes run */
 	struct kser_buf why;	/* why the fast path cannot be taken */
 };
 
@@ -192,6 +193,7 @@ static void index_release(struct fp_index *x)
 	smap_release(&x->files);
 	smap_release(&x->srcdeps);
 	smap_release(&x->targets);
+	verify_dirs_release(&x->dirs);
 	kser_buf_release(&x->why);
 }
 
@@ -703,46 +705,194 @@ static int cmp_size(const void *a, const void *b, void *arg)
 	return dp > dq ? -1 : dp < dq ? 1 : 0;
 }
 
-/* The targets the fast path rebuilds itself, or false with why not. */
-static bool plan(struct fp_index *x, const struct fp_change *ch, size_t nch,
-		 const char *kunitconfig)
+/*
+ * A kbuild file whose change a directory's kbuild pass may take care of:
+ * a Makefile or Kbuild, or a file one includes (kbdirs.c says whose).
+ */
+static bool dir_passable(const char *path, const char *kunitconfig)
 {
-	size_t i, k;
+	const char *b = strrchr(path, '/');
+	size_t n;
+
+	b = b ? b + 1 : path;
+	n = strlen(b);
+	if (kunitconfig && !strcmp(path, kunitconfig))
+		return false;
+	return !strncmp(b, "Makefile", 8) || !strncmp(b, "Kbuild", 6) ||
+	       (n > 3 && !strcmp(b + n - 3, ".mk"));
+}
+
+/* The reasons no index is needed for: the fast path's own cost spared. */
+static bool cheap_allows(struct fp_index *x, const struct fp_change *ch,
+			 size_t nch, const char *kunitconfig)
+{
+	size_t i;
 
 	for (i = 0; i < nch; i++) {
 		const char *p = ch[i].path;
 
-		if (ch[i].status == GIT_DELTA_ADDED)
-			return fallback(x, "'%s' is a new file", p);
-		if (ch[i].status == GIT_DELTA_DELETED)
-			return fallback(x, "'%s' was deleted", p);
-		if (ch[i].status != GIT_DELTA_MODIFIED)
+		if (ch[i].status != GIT_DELTA_ADDED &&
+		    ch[i].status != GIT_DELTA_DELETED &&
+		    ch[i].status != GIT_DELTA_MODIFIED)
 			return fallback(x, "'%s' changed its type", p);
-		if (kbuild_file(p, kunitconfig))
+		if (kbuild_file(p, kunitconfig) &&
+		    !dir_passable(p, kunitconfig))
 			return fallback(x, "'%s' is read by kbuild itself", p);
 	}
+	return true;
+}
+
+/* The target of the archive of directory dir ("" is the top's). */
+static struct smap_entry *dir_archive(struct fp_index *x, const char *dir,
+				      size_t len)
+{
+	struct kser_buf b = KSER_BUF_INIT;
+	struct smap_entry *e;
+
+	if (len)
+		kser_buf_printf(&b, "%.*s/built-in.a", (int)len, dir);
+	else
+		kser_buf_puts(&b, "built-in.a");
+	e = kser_buf_check(&b) ? NULL : smap_find(&x->targets, b.ptr);
+	kser_buf_release(&b);
+	return e;
+}
+
+/*
+ * The directories of the kbuild passes: those whose kbuild files
+ * changed (kbdirs.c), and for a new or deleted file the deepest
+ * directory holding it that kbuild builds. Each must be one kbuild
+ * descends into for this configuration: its built-in.a is in an
+ * enclosing directory's.
+ */
+static const struct kser_error *plan_dirs(struct fp_index *x,
+					  git_repository *repo,
+					  const git_oid *tree,
+					  const struct fp_change *ch,
+					  size_t nch, const char *kunitconfig)
+{
+	const struct kser_error *err = NULL;
+	const char **kb = calloc(nch ? nch : 1, sizeof(*kb));
+	size_t i, nkb = 0;
+
+	if (!kb)
+		return kser_error_nomem();
+	for (i = 0; i < nch; i++)
+		if (kbuild_file(ch[i].path, kunitconfig))
+			kb[nkb++] = ch[i].path;
+	if (nkb)
+		err = verify_kbuild_readers(repo, tree, kb, nkb, &x->dirs,
+					    &x->why);
+	free(kb);
+	for (i = 0; !err && !x->why.len && i < nch; i++) {
+		const char *p = ch[i].path, *e;
+		bool found = false;
+
+		if (ch[i].status == GIT_DELTA_MODIFIED ||
+		    verify_dirs_holding(&x->dirs, p))
+			continue;
+		for (e = strrchr(p, '/'); e && !found;
+		     e = e > p ? memrchr(p, '/', (size_t)(e - p)) : NULL) {
+			size_t len = (size_t)(e - p);
+
+			if (verify_kbuild_top_read(p, len))
+				break;
+			if (dir_archive(x, p, len)) {
+				found = true;
+				err = verify_dirs_add(&x->dirs, p, len);
+			}
+		}
+		if (!found && !err)
+			fallback(x, ch[i].status == GIT_DELTA_ADDED ?
+				 "'%s' is a new file outside every directory "
+				 "kbuild builds" : "'%s' was deleted, outside "
+				 "every directory kbuild builds", p);
+	}
+	for (i = 0; !err && !x->why.len && i < x->dirs.n; i++) {
+		const char *d = x->dirs.v[i], *e;
+		bool entered = false;
+
+		if (!dir_archive(x, d, strlen(d))) {
+			fallback(x, "kbuild builds no %s/built-in.a here", d);
+			break;
+		}
+		for (e = strrchr(d, '/'); !entered;
+		     e = e && e > d ? memrchr(d, '/', (size_t)(e - d)) : NULL) {
+			size_t len = e ? (size_t)(e - d) : 0;
+			struct smap_entry *a = dir_archive(x, d, len);
+			struct kser_buf want = KSER_BUF_INIT;
+
+			kser_buf_printf(&want, "%s/built-in.a",
+					e ? e + 1 : d);
+			entered = a && !kser_buf_check(&want) &&
+				  names_file(x->t[a->value].cmd.savedcmd,
+					     want.ptr);
+			kser_buf_release(&want);
+			if (!e)
+				break;
+		}
+		if (!entered)
+			fallback(x, "no enclosing directory's built-in.a holds "
+				 "%s/built-in.a", d);
+	}
+	return err;
+}
+
+/* Is the archive target in a directory some pass's directory is in? */
+static bool encloses_a_dir(const struct fp_index *x, const char *target)
+{
+	const char *slash = strrchr(target, '/');
+	size_t len = slash ? (size_t)(slash - target) : 0, i;
+
+	for (i = 0; i < x->dirs.n; i++)
+		if (!len || (!strncmp(x->dirs.v[i], target, len) &&
+			     x->dirs.v[i][len] == '/'))
+			return true;
+	return false;
+}
+
+/*
+ * The targets the fast path rebuilds itself and the kbuild passes it
+ * runs, or x->why says why not.
+ */
+static const struct kser_error *plan(struct fp_index *x, git_repository *repo,
+				     const git_oid *tree,
+				     const struct fp_change *ch, size_t nch,
+				     const char *kunitconfig)
+{
+	const struct kser_error *err;
+	size_t i, k;
+
+	if (!cheap_allows(x, ch, nch, kunitconfig))
+		return NULL;
+	err = plan_dirs(x, repo, tree, ch, nch, kunitconfig);
+	if (err || x->why.len)
+		return err;
 	for (i = 0; i < nch; i++) {
 		const char *p = ch[i].path, *base = strrchr(p, '/');
+		bool passed = verify_dirs_holding(&x->dirs, p) != NULL;
 
 		base = base ? base + 1 : p;
-		if (!smap_find(&x->srcdeps, p) && !inert_when_unlisted(p))
+		if (!passed && !smap_find(&x->srcdeps, p) &&
+		    !inert_when_unlisted(p))
 			return fallback(x, "no object depends on '%s', and "
-					"the build may read it", p);
+					"the build may read it", p), NULL;
 		/* What a command names but no dependency list holds. */
 		for (k = 0; k < x->n; k++)
 			if (!x->t[k].cmd.has_deps &&
+			    !verify_dirs_holding(&x->dirs, x->t[k].cmd.target) &&
 			    names_file(x->t[k].cmd.savedcmd, base))
 				return fallback(x, "the command of '%s' names "
 						"'%s'", x->t[k].cmd.target,
-						base);
+						base), NULL;
 		if (!syscalls_check_allows(x, p))
-			return false;
+			return NULL;
 	}
 	for (i = 0; i < x->n; i++) {
 		const struct fp_target *t = &x->t[i];
 		const char *tg = t->cmd.target;
 
-		if (!t->stale)
+		if (!t->stale || verify_dirs_holding(&x->dirs, tg))
 			continue;
 		/*
 		 * What the tree no longer has the source of is left over
@@ -757,11 +907,16 @@ static bool plan(struct fp_index *x, const struct fp_change *ch, size_t nch,
 		if (!t->archived || !t->cmd.has_deps)
 			return fallback(x, "'%s' is stale ('%s') and is not "
 					"an object of the kernel's archives",
-					tg, t->why_stale);
+					tg, t->why_stale), NULL;
 	}
 	for (i = 0; i < x->nar; i++) {
 		struct fp_archive *a = &x->ar[i];
+		const char *tg = x->t[a->target].cmd.target;
 
+		/* A pass's own archives are its to make. */
+		if (verify_dirs_holding(&x->dirs, tg))
+			continue;
+		a->rerun = encloses_a_dir(x, tg);
 		for (k = 0; k < a->nmembers && !a->rerun; k++) {
 			struct smap_entry *e = a->members[k] ?
 				smap_find(&x->targets, a->members[k]) : NULL;
@@ -771,7 +926,14 @@ static bool plan(struct fp_index *x, const struct fp_change *ch, size_t nch,
 		}
 	}
 	qsort_r(x->ar, x->nar, sizeof(*x->ar), cmp_size, x);
-	return true;
+	return NULL;
+}
+
+/* Is the target one the fast path recompiles itself? */
+static bool to_recompile(const struct fp_index *x, const struct fp_target *t)
+{
+	return t->stale && t->archived && t->cmd.has_deps &&
+	       !verify_dirs_holding(&x->dirs, t->cmd.target);
 }
 
 /* --- running --------------------------------------------------------- */
@@ -972,14 +1134,16 @@ done:
 	return err;
 }
 
-/* A sub-make of kbuild's top Makefile: make -f SRC/scripts/NAME. */
+/* A sub-make of kbuild's top Makefile: make -f SRC/scripts/NAME ARGS. */
 static const struct kser_error *run_submake(struct fp_run *r,
-					    const char *makefile, int *status)
+					    const char *makefile,
+					    char *const *args, int *status)
 {
 	struct kser_buf mf = KSER_BUF_INIT, ld = KSER_BUF_INIT;
 	struct kser_job job = { 0 };
 	const struct kser_error *err;
-	char *argv[4], **env = r->env, **ldenv = NULL;
+	char *argv[8], **env = r->env, **ldenv = NULL;
+	size_t na = 3;
 
 	kser_buf_printf(&mf, "%s/scripts/%s", r->src, makefile);
 	if (kser_buf_check(&mf))
@@ -1006,7 +1170,9 @@ static const struct kser_error *run_submake(struct fp_run *r,
 	argv[0] = "make";
 	argv[1] = "-f";
 	argv[2] = mf.ptr;
-	argv[3] = NULL;
+	while (args && *args && na < 7)
+		argv[na++] = *args++;
+	argv[na] = NULL;
 	job.name = makefile;
 	job.argv = argv;
 	job.cwd = r->bdir;
@@ -1330,6 +1496,27 @@ static double since(uint64_t t0)
 	return (double)(kser_now_ms() - t0) / 1000.0;
 }
 
+/* The kbuild pass of directory dir, as kbuild's parent pass starts it. */
+static const struct kser_error *run_dir_pass(struct fp_run *r,
+					     const char *dir, int *status)
+{
+	struct kser_buf obj = KSER_BUF_INIT;
+	const struct kser_error *err;
+	char *args[4];
+
+	kser_buf_printf(&obj, "obj=%s", dir);
+	if (kser_buf_check(&obj))
+		return kser_error_nomem();
+	log_line(r, "kser verify: build: kbuild's pass of %s/", dir);
+	args[0] = obj.ptr;
+	args[1] = "need-builtin=1";
+	args[2] = "need-modorder=1";
+	args[3] = NULL;
+	err = run_submake(r, "Makefile.build", args, status);
+	kser_buf_release(&obj);
+	return err;
+}
+
 static const struct kser_error *do_build(struct fp_run *r,
 					 struct fp_index *x,
 					 const struct verify_make *mi)
@@ -1340,7 +1527,7 @@ static const struct kser_error *do_build(struct fp_run *r,
 	int status = 0;
 
 	for (i = 0; i < x->n; i++)
-		if (x->t[i].stale && x->t[i].archived && x->t[i].cmd.has_deps) {
+		if (to_recompile(x, &x->t[i])) {
 			if (x->t[i].orphan || !is_compile(&x->t[i].cmd)) {
 				fallback(x, "'%s' is not made by a compile "
 					 "kser knows", x->t[i].cmd.target);
@@ -1350,18 +1537,27 @@ static const struct kser_error *do_build(struct fp_run *r,
 			nstale++;
 		}
 	r->out->objects = nstale;
-	kser_buf_printf(&r->out->why, "%zu object%s to recompile", nstale,
-			nstale == 1 ? "" : "s");
+	r->out->dirs = x->dirs.n;
+	for (i = 0; i < x->dirs.n; i++)
+		kser_buf_printf(&r->out->why, "%s%s/", i ? ", " : "kbuild's "
+				"pass of ", x->dirs.v[i]);
+	if (x->dirs.n)
+		kser_buf_puts(&r->out->why, nstale ? "; " : "");
+	if (nstale || !x->dirs.n)
+		kser_buf_printf(&r->out->why, "%zu object%s to recompile",
+				nstale, nstale == 1 ? "" : "s");
 	for (i = 0; i < x->n && shown < 5; i++)
-		if (x->t[i].stale && x->t[i].archived && x->t[i].cmd.has_deps)
+		if (to_recompile(x, &x->t[i]))
 			kser_buf_printf(&r->out->why, "%s%s",
 					shown++ ? ", " : ": ",
 					x->t[i].cmd.target);
 	if (nstale > shown)
 		kser_buf_printf(&r->out->why, ", ...");
-	log_line(r, "kser verify: build: the fast path: %s (only existing "
-		 "sources and headers changed)", kser_buf_cstr(&r->out->why));
-	if (!nstale) {
+	log_line(r, "kser verify: build: the fast path: %s (%s)",
+		 kser_buf_cstr(&r->out->why), x->dirs.n ?
+		 "the rest of the tree has no kbuild file changed" :
+		 "only existing sources and headers changed");
+	if (!nstale && !x->dirs.n) {
 		r->out->ok = true;
 		return NULL;
 	}
@@ -1373,8 +1569,7 @@ static const struct kser_error *do_build(struct fp_run *r,
 	for (i = 0; i < x->n && !err; i++) {
 		bool ok;
 
-		if (!(x->t[i].stale && x->t[i].archived &&
-		      x->t[i].cmd.has_deps))
+		if (!to_recompile(x, &x->t[i]))
 			continue;
 		err = recompile(r, &x->t[i].cmd, &ok);
 		if (!err && !ok) {
@@ -1382,8 +1577,10 @@ static const struct kser_error *do_build(struct fp_run *r,
 			return NULL;	/* the build failed, as make's would */
 		}
 	}
+	for (i = 0; i < x->dirs.n && !err && !status; i++)
+		err = run_dir_pass(r, x->dirs.v[i], &status);
 	r->out->compile_s = since(t0);
-	if (err)
+	if (err || status)
 		return err;
 
 	t0 = kser_now_ms();
@@ -1405,11 +1602,11 @@ static const struct kser_error *do_build(struct fp_run *r,
 		}
 	}
 	if (!err && !status)
-		err = run_submake(r, "Makefile.vmlinux_o", &status);
+		err = run_submake(r, "Makefile.vmlinux_o", NULL, &status);
 	if (!err && !status)
-		err = run_submake(r, "Makefile.modpost", &status);
+		err = run_submake(r, "Makefile.modpost", NULL, &status);
 	if (!err && !status)
-		err = run_submake(r, "Makefile.vmlinux", &status);
+		err = run_submake(r, "Makefile.vmlinux", NULL, &status);
 	if (!err && !status) {
 		/* arch/um/Makefile: linux: vmlinux; ln -f $< $@ */
 		struct kser_buf a = KSER_BUF_INIT, b = KSER_BUF_INIT;
@@ -1478,16 +1675,13 @@ const struct kser_error *verify_fastpath_run(struct verify_ctx *c,
 	if (err)
 		goto done;
 	/* Cheap reasons first: the walk is the fast path's own cost. */
-	for (i = 0; i < nch; i++)
-		if (ch[i].status != GIT_DELTA_MODIFIED ||
-		    kbuild_file(ch[i].path, vc->kunitconfig)) {
-			plan(&x, ch, nch, vc->kunitconfig);
-			goto decided;
-		}
+	if (!cheap_allows(&x, ch, nch, vc->kunitconfig))
+		goto decided;
 	err = index_build(&x);
 	if (err || x.why.len)
 		goto decided;
-	plan(&x, ch, nch, vc->kunitconfig);
+	err = plan(&x, c->repo, &c->rep->rows[row].tree, ch, nch,
+		   vc->kunitconfig);
 decided:
 	out->plan_s = since(t0);
 	if (err)

@@ -37,6 +37,7 @@
  *                 fingerprint, the new ones
  *   kbuild.c      what kbuild leaves in a build directory: .cmd files,
  *                 thin archives
+ *   kbdirs.c      which directories' kbuild passes read a kbuild file
  *   fastpath.c    the build check's fast path: the stale objects
  *                 recompiled and the kernel linked without make's walk;
  *                 the build directory's snapshots for the paranoid mode
@@ -689,6 +690,49 @@ char *verify_path_normalize(const char *path);
 const struct kser_error *verify_thin_members(char ***out, size_t *n,
 					     const char *data, size_t len);
 
+/* --- kbdirs.c ---------------------------------------------------------- */
+
+/* Directories, relative to the source tree, none inside another. */
+struct verify_dirs {
+	char **v;
+	size_t n, alloc;
+};
+
+void verify_dirs_release(struct verify_dirs *d);
+
+/* Adds dir (len bytes, no '/' at the end); one inside another goes. */
+const struct kser_error *verify_dirs_add(struct verify_dirs *d,
+					 const char *dir, size_t len);
+
+/* The directory of d that path is in (or is), or NULL. */
+const char *verify_dirs_holding(const struct verify_dirs *d,
+				const char *path);
+
+/*
+ * Is dir (len bytes) one whose kbuild file kbuild's top Makefile reads
+ * besides its pass (the top, arch/ARCH), or kbuild's own (scripts/,
+ * tools/, usr/)?
+ */
+bool verify_kbuild_top_read(const char *dir, size_t len);
+
+/* Is path a directory's own kbuild file (DIR/Makefile, DIR/Kbuild)? */
+bool verify_kbuild_own_file(const char *path);
+
+/*
+ * The directories whose kbuild passes read the changed kbuild files
+ * paths (of the tree): DIR for DIR/Makefile and DIR/Kbuild, and for an
+ * included file (a .mk, a Makefile.x) every directory whose own Makefile
+ * names it; added to out. When one is read by kbuild's top Makefile
+ * (the top directory's, arch/ARCH/'s, scripts/'s) or by anything but a
+ * directory's own Makefile, why says so (and out is not to be used).
+ */
+const struct kser_error *verify_kbuild_readers(git_repository *repo,
+					       const git_oid *tree,
+					       const char *const *paths,
+					       size_t n,
+					       struct verify_dirs *out,
+					       struct kser_buf *why);
+
 /* --- fastpath.c -------------------------------------------------------- */
 
 /* kser's make command line for a configuration (build.c). */
@@ -702,6 +746,7 @@ struct verify_fastpath {
 	bool ok;		/* it built */
 	struct kser_buf why;	/* what it did, or why make builds */
 	size_t objects;		/* recompiled */
+	size_t dirs;		/* directories kbuild made (their passes) */
 	double plan_s, compile_s, link_s;
 };
 
