@@ -50,18 +50,6 @@
 
 /* --- a small string map: path -> value ------------------------------- */
 
-struct smap_entry {
-	char *key;
-	int64_t mtime_ns;	/* -1: missing */
-	size_t value;		/* an index, for the maps that need one */
-	bool used;
-};
-
-struct smap {
-	struct smap_entry *v;
-	size_t n, cap;
-};
-
 static uint64_t hash_str(const char *s)
 {
 	uint64_t h = 1469598103934665603ull;
@@ -71,7 +59,7 @@ static uint64_t hash_str(const char *s)
 	return h;
 }
 
-static void smap_release(struct smap *m)
+void verify_fp_smap_release(struct fp_smap *m)
 {
 	size_t i;
 
@@ -82,14 +70,14 @@ static void smap_release(struct smap *m)
 }
 
 /* The entry of key, added (zeroed, key copied) when absent; NULL: nomem. */
-static struct smap_entry *smap_get(struct smap *m, const char *key,
-				   bool *added)
+struct fp_smap_entry *verify_fp_smap_get(struct fp_smap *m, const char *key,
+					 bool *added)
 {
 	size_t i;
 
 	if ((m->n + 1) * 2 > m->cap) {
 		size_t ncap = m->cap ? m->cap * 2 : 1024, k;
-		struct smap_entry *nv = calloc(ncap, sizeof(*nv));
+		struct fp_smap_entry *nv = calloc(ncap, sizeof(*nv));
 
 		if (!nv)
 			return NULL;
@@ -126,7 +114,8 @@ static struct smap_entry *smap_get(struct smap *m, const char *key,
 	return &m->v[i];
 }
 
-static struct smap_entry *smap_find(const struct smap *m, const char *key)
+struct fp_smap_entry *verify_fp_smap_find(const struct fp_smap *m,
+					  const char *key)
 {
 	size_t i;
 
@@ -141,43 +130,14 @@ static struct smap_entry *smap_find(const struct smap *m, const char *key)
 	return NULL;
 }
 
-static int64_t mtime_of(const struct stat *st)
+int64_t verify_fp_mtime_of(const struct stat *st)
 {
 	return (int64_t)st->st_mtim.tv_sec * 1000000000 + st->st_mtim.tv_nsec;
 }
 
 /* --- the index of a build directory ---------------------------------- */
 
-struct fp_target {
-	struct verify_cmd cmd;
-	int64_t mtime_ns;	/* -1: the target does not exist */
-	bool stale;
-	bool orphan;		/* its source is gone: no rule makes it now */
-	bool archived;		/* a member of some built-in.a or lib.a */
-	const char *why_stale;	/* a dependency's path; borrowed */
-};
-
-struct fp_archive {
-	size_t target;		/* its .cmd */
-	char **members;		/* relative to the build directory */
-	size_t nmembers;
-	bool rerun;
-};
-
-struct fp_index {
-	const char *bdir, *src;	/* absolute, as make sees them */
-	struct fp_target *t;
-	size_t n, alloc;
-	struct fp_archive *ar;
-	size_t nar, aralloc;
-	struct smap files;	/* absolute path -> mtime */
-	struct smap srcdeps;	/* source-relative path -> a target */
-	struct smap targets;	/* target -> its index */
-	struct verify_dirs dirs;	/* whose kbuild passes run */
-	struct kser_buf why;	/* why the fast path cannot be taken */
-};
-
-static void index_release(struct fp_index *x)
+void verify_fp_index_release(struct fp_index *x)
 {
 	size_t i, k;
 
@@ -190,18 +150,15 @@ static void index_release(struct fp_index *x)
 		free(x->ar[i].members);
 	}
 	free(x->ar);
-	smap_release(&x->files);
-	smap_release(&x->srcdeps);
-	smap_release(&x->targets);
+	verify_fp_smap_release(&x->files);
+	verify_fp_smap_release(&x->srcdeps);
+	verify_fp_smap_release(&x->targets);
 	verify_dirs_release(&x->dirs);
 	kser_buf_release(&x->why);
 }
 
-static bool fallback(struct fp_index *x, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
 /* Records why (the first reason stands); always false. */
-static bool fallback(struct fp_index *x, const char *fmt, ...)
+bool verify_fp_fallback(struct fp_index *x, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -218,13 +175,14 @@ static const struct kser_error *file_mtime(struct fp_index *x,
 					   const char *path, int64_t *out)
 {
 	bool added;
-	struct smap_entry *e = smap_get(&x->files, path, &added);
+	struct fp_smap_entry *e = verify_fp_smap_get(&x->files, path, &added);
 	struct stat st;
 
 	if (!e)
 		return kser_error_nomem();
 	if (added)
-		e->mtime_ns = stat(path, &st) == 0 ? mtime_of(&st) : -1;
+		e->mtime_ns = stat(path, &st) == 0 ? verify_fp_mtime_of(&st) :
+			      -1;
 	*out = e->mtime_ns;
 	return NULL;
 }
@@ -250,8 +208,8 @@ static const struct kser_error *add_cmd_file(struct fp_index *x,
 	t = &x->t[x->n];
 	memset(t, 0, sizeof(*t));
 	if (verify_cmd_parse(&t->cmd, kser_buf_cstr(&text), text.len)) {
-		fallback(x, "'%s' is not a .cmd file as kbuild 6.12 writes it",
-			 rel);
+		verify_fp_fallback(x, "'%s' is not a .cmd file as kbuild 6.12 "
+				   "writes it", rel);
 		goto done;
 	}
 	x->n++;
@@ -357,7 +315,7 @@ static bool is_archive(const char *target)
  * Modification times and staleness of every target, the map from source
  * files to the targets that depend on them, and the archives' members.
  */
-static const struct kser_error *index_build(struct fp_index *x)
+const struct kser_error *verify_fp_index_build(struct fp_index *x)
 {
 	const struct kser_error *err;
 	size_t i, k;
@@ -366,8 +324,9 @@ static const struct kser_error *index_build(struct fp_index *x)
 	if (err || x->why.len)
 		return err;
 	for (i = 0; i < x->n; i++) {
-		struct smap_entry *e = smap_get(&x->targets, x->t[i].cmd.target,
-						NULL);
+		struct fp_smap_entry *e =
+			verify_fp_smap_get(&x->targets, x->t[i].cmd.target,
+					   NULL);
 
 		if (!e)
 			return kser_error_nomem();
@@ -404,8 +363,9 @@ static const struct kser_error *index_build(struct fp_index *x)
 			if (!err && p == t->cmd.source && rel && m < 0)
 				t->orphan = true;
 			if (!err && rel) {
-				struct smap_entry *e = smap_get(&x->srcdeps,
-								rel, NULL);
+				struct fp_smap_entry *e =
+					verify_fp_smap_get(&x->srcdeps, rel,
+							   NULL);
 
 				if (!e)
 					err = kser_error_nomem();
@@ -437,8 +397,8 @@ static const struct kser_error *index_build(struct fp_index *x)
 		err = kser_read_file(&data, abs);
 		if (!err && verify_thin_members(&m, &nm, kser_buf_cstr(&data),
 						data.len)) {
-			fallback(x, "'%s' is not a thin archive",
-				 x->t[i].cmd.target);
+			verify_fp_fallback(x, "'%s' is not a thin archive",
+					   x->t[i].cmd.target);
 			m = NULL;
 			nm = 0;
 		}
@@ -468,7 +428,7 @@ static const struct kser_error *index_build(struct fp_index *x)
 			struct kser_buf full = KSER_BUF_INIT;
 			char *norm;
 			size_t bl = strlen(x->bdir);
-			struct smap_entry *e;
+			struct fp_smap_entry *e;
 
 			kser_buf_printf(&full, "%s/%s", abs, m[k]);
 			norm = kser_buf_check(&full) ? NULL :
@@ -481,9 +441,10 @@ static const struct kser_error *index_build(struct fp_index *x)
 			free(m[k]);
 			m[k] = NULL;
 			if (strncmp(norm, x->bdir, bl) || norm[bl] != '/') {
-				fallback(x, "'%s' holds '%s', outside the "
-					 "build directory",
-					 x->t[i].cmd.target, norm);
+				verify_fp_fallback(x, "'%s' holds '%s', "
+						   "outside the build "
+						   "directory",
+						   x->t[i].cmd.target, norm);
 				free(norm);
 				continue;
 			}
@@ -493,7 +454,7 @@ static const struct kser_error *index_build(struct fp_index *x)
 				free(abs);
 				return kser_error_nomem();
 			}
-			e = smap_find(&x->targets, m[k]);
+			e = verify_fp_smap_find(&x->targets, m[k]);
 			if (e)
 				x->t[e->value].archived = true;
 		}
@@ -570,7 +531,7 @@ static bool names_file(const char *cmd, const char *base)
 }
 
 /* The kernel configuration: the options the fast path has no steps for. */
-static bool config_allows(struct fp_index *x)
+bool verify_fp_config_allows(struct fp_index *x)
 {
 	static const char *const refuse[] = {
 		"CONFIG_MODULES", "CONFIG_IKHEADERS", "CONFIG_MODVERSIONS",
@@ -588,8 +549,8 @@ static bool config_allows(struct fp_index *x)
 	if (kser_buf_check(&path) || kser_read_file(&conf, path.ptr)) {
 		kser_buf_release(&path);
 		kser_buf_release(&conf);
-		return fallback(x, "the build directory has no "
-				"include/config/auto.conf");
+		return verify_fp_fallback(x, "the build directory has no "
+					  "include/config/auto.conf");
 	}
 	for (i = 0; ok && i < sizeof(refuse) / sizeof(*refuse); i++) {
 		struct kser_buf line = KSER_BUF_INIT;
@@ -597,8 +558,9 @@ static bool config_allows(struct fp_index *x)
 		kser_buf_printf(&line, "\n%s=", refuse[i]);
 		if (!kser_buf_check(&line) &&
 		    memmem(conf.ptr, conf.len, line.ptr, line.len))
-			ok = fallback(x, "%s is set: the fast path has no "
-				      "steps for what it builds", refuse[i]);
+			ok = verify_fp_fallback(x, "%s is set: the fast path "
+						"has no steps for what it "
+						"builds", refuse[i]);
 		kser_buf_release(&line);
 	}
 	kser_buf_release(&path);
@@ -620,8 +582,9 @@ static bool syscalls_check_allows(struct fp_index *x, const char *rel)
 		while ((p = strstr(p, rel))) {
 			if ((p[-1] == '/' || p[-1] == ' ') &&
 			    (p[n] == ' ' || p[n] == '\n' || !p[n])) {
-				ok = fallback(x, "kbuild's checksyscalls.sh "
-					      "reads '%s'", rel);
+				ok = verify_fp_fallback(x, "kbuild's "
+							"checksyscalls.sh "
+							"reads '%s'", rel);
 				break;
 			}
 			p++;
@@ -632,22 +595,17 @@ static bool syscalls_check_allows(struct fp_index *x, const char *rel)
 	return ok;
 }
 
-struct fp_change {
-	char *path;
-	git_delta_t status;
-};
-
 /*
  * The paths that differ between the tree the build directory was last
  * completely built from and the row's; false (with the reason) when one
  * is not a modification of an existing file.
  */
-static const struct kser_error *changes_between(struct fp_index *x,
-						git_repository *repo,
-						const git_oid *from,
-						const git_oid *to,
-						struct fp_change **out,
-						size_t *nout)
+const struct kser_error *verify_fp_changes(struct fp_index *x,
+					   git_repository *repo,
+					   const git_oid *from,
+					   const git_oid *to,
+					   struct fp_change **out,
+					   size_t *nout)
 {
 	git_tree *a = NULL, *b = NULL;
 	git_diff *diff = NULL;
@@ -723,8 +681,8 @@ static bool dir_passable(const char *path, const char *kunitconfig)
 }
 
 /* The reasons no index is needed for: the fast path's own cost spared. */
-static bool cheap_allows(struct fp_index *x, const struct fp_change *ch,
-			 size_t nch, const char *kunitconfig)
+bool verify_fp_cheap_allows(struct fp_index *x, const struct fp_change *ch,
+			    size_t nch, const char *kunitconfig)
 {
 	size_t i;
 
@@ -734,26 +692,28 @@ static bool cheap_allows(struct fp_index *x, const struct fp_change *ch,
 		if (ch[i].status != GIT_DELTA_ADDED &&
 		    ch[i].status != GIT_DELTA_DELETED &&
 		    ch[i].status != GIT_DELTA_MODIFIED)
-			return fallback(x, "'%s' changed its type", p);
+			return verify_fp_fallback(x, "'%s' changed its type",
+						  p);
 		if (kbuild_file(p, kunitconfig) &&
 		    !dir_passable(p, kunitconfig))
-			return fallback(x, "'%s' is read by kbuild itself", p);
+			return verify_fp_fallback(x, "'%s' is read by kbuild "
+						  "itself", p);
 	}
 	return true;
 }
 
 /* The target of the archive of directory dir ("" is the top's). */
-static struct smap_entry *dir_archive(struct fp_index *x, const char *dir,
-				      size_t len)
+static struct fp_smap_entry *dir_archive(struct fp_index *x, const char *dir,
+					 size_t len)
 {
 	struct kser_buf b = KSER_BUF_INIT;
-	struct smap_entry *e;
+	struct fp_smap_entry *e;
 
 	if (len)
 		kser_buf_printf(&b, "%.*s/built-in.a", (int)len, dir);
 	else
 		kser_buf_puts(&b, "built-in.a");
-	e = kser_buf_check(&b) ? NULL : smap_find(&x->targets, b.ptr);
+	e = kser_buf_check(&b) ? NULL : verify_fp_smap_find(&x->targets, b.ptr);
 	kser_buf_release(&b);
 	return e;
 }
@@ -803,23 +763,25 @@ static const struct kser_error *plan_dirs(struct fp_index *x,
 			}
 		}
 		if (!found && !err)
-			fallback(x, ch[i].status == GIT_DELTA_ADDED ?
-				 "'%s' is a new file outside every directory "
-				 "kbuild builds" : "'%s' was deleted, outside "
-				 "every directory kbuild builds", p);
+			verify_fp_fallback(x, ch[i].status == GIT_DELTA_ADDED ?
+					   "'%s' is a new file outside every "
+					   "directory kbuild builds" :
+					   "'%s' was deleted, outside every "
+					   "directory kbuild builds", p);
 	}
 	for (i = 0; !err && !x->why.len && i < x->dirs.n; i++) {
 		const char *d = x->dirs.v[i], *e;
 		bool entered = false;
 
 		if (!dir_archive(x, d, strlen(d))) {
-			fallback(x, "kbuild builds no %s/built-in.a here", d);
+			verify_fp_fallback(x, "kbuild builds no "
+					   "%s/built-in.a here", d);
 			break;
 		}
 		for (e = strrchr(d, '/'); !entered;
 		     e = e && e > d ? memrchr(d, '/', (size_t)(e - d)) : NULL) {
 			size_t len = e ? (size_t)(e - d) : 0;
-			struct smap_entry *a = dir_archive(x, d, len);
+			struct fp_smap_entry *a = dir_archive(x, d, len);
 			struct kser_buf want = KSER_BUF_INIT;
 
 			kser_buf_printf(&want, "%s/built-in.a",
@@ -832,8 +794,9 @@ static const struct kser_error *plan_dirs(struct fp_index *x,
 				break;
 		}
 		if (!entered)
-			fallback(x, "no enclosing directory's built-in.a holds "
-				 "%s/built-in.a", d);
+			verify_fp_fallback(x, "no enclosing directory's "
+					   "built-in.a holds %s/built-in.a",
+					   d);
 	}
 	return err;
 }
@@ -855,15 +818,16 @@ static bool encloses_a_dir(const struct fp_index *x, const char *target)
  * The targets the fast path rebuilds itself and the kbuild passes it
  * runs, or x->why says why not.
  */
-static const struct kser_error *plan(struct fp_index *x, git_repository *repo,
-				     const git_oid *tree,
-				     const struct fp_change *ch, size_t nch,
-				     const char *kunitconfig)
+const struct kser_error *verify_fp_plan(struct fp_index *x,
+					git_repository *repo,
+					const git_oid *tree,
+					const struct fp_change *ch, size_t nch,
+					const char *kunitconfig)
 {
 	const struct kser_error *err;
 	size_t i, k;
 
-	if (!cheap_allows(x, ch, nch, kunitconfig))
+	if (!verify_fp_cheap_allows(x, ch, nch, kunitconfig))
 		return NULL;
 	err = plan_dirs(x, repo, tree, ch, nch, kunitconfig);
 	if (err || x->why.len)
@@ -873,18 +837,20 @@ static const struct kser_error *plan(struct fp_index *x, git_repository *repo,
 		bool passed = verify_dirs_holding(&x->dirs, p) != NULL;
 
 		base = base ? base + 1 : p;
-		if (!passed && !smap_find(&x->srcdeps, p) &&
+		if (!passed && !verify_fp_smap_find(&x->srcdeps, p) &&
 		    !inert_when_unlisted(p))
-			return fallback(x, "no object depends on '%s', and "
-					"the build may read it", p), NULL;
+			return verify_fp_fallback(x, "no object depends on "
+						  "'%s', and the build may "
+						  "read it", p), NULL;
 		/* What a command names but no dependency list holds. */
 		for (k = 0; k < x->n; k++)
 			if (!x->t[k].cmd.has_deps &&
 			    !verify_dirs_holding(&x->dirs, x->t[k].cmd.target) &&
 			    names_file(x->t[k].cmd.savedcmd, base))
-				return fallback(x, "the command of '%s' names "
-						"'%s'", x->t[k].cmd.target,
-						base), NULL;
+				return verify_fp_fallback(x, "the command of "
+							  "'%s' names '%s'",
+							  x->t[k].cmd.target,
+							  base), NULL;
 		if (!syscalls_check_allows(x, p))
 			return NULL;
 	}
@@ -905,9 +871,10 @@ static const struct kser_error *plan(struct fp_index *x, git_repository *repo,
 		    !strcmp(tg, "vmlinux"))
 			continue;
 		if (!t->archived || !t->cmd.has_deps)
-			return fallback(x, "'%s' is stale ('%s') and is not "
-					"an object of the kernel's archives",
-					tg, t->why_stale), NULL;
+			return verify_fp_fallback(x, "'%s' is stale ('%s') "
+						  "and is not an object of "
+						  "the kernel's archives",
+						  tg, t->why_stale), NULL;
 	}
 	for (i = 0; i < x->nar; i++) {
 		struct fp_archive *a = &x->ar[i];
@@ -918,8 +885,9 @@ static const struct kser_error *plan(struct fp_index *x, git_repository *repo,
 			continue;
 		a->rerun = encloses_a_dir(x, tg);
 		for (k = 0; k < a->nmembers && !a->rerun; k++) {
-			struct smap_entry *e = a->members[k] ?
-				smap_find(&x->targets, a->members[k]) : NULL;
+			struct fp_smap_entry *e = a->members[k] ?
+				verify_fp_smap_find(&x->targets,
+						    a->members[k]) : NULL;
 
 			if (e && x->t[e->value].stale)
 				a->rerun = true;
@@ -937,15 +905,6 @@ static bool to_recompile(const struct fp_index *x, const struct fp_target *t)
 }
 
 /* --- running --------------------------------------------------------- */
-
-struct fp_run {
-	struct verify_ctx *c;
-	const char *bdir, *src;
-	char **env;		/* make's environment for its recipes */
-	char *ldflags_vmlinux;	/* exported to Makefile.vmlinux alone */
-	int log_fd;
-	struct verify_fastpath *out;
-};
 
 static void log_line(struct fp_run *r, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
@@ -1080,7 +1039,8 @@ static const struct kser_error *recompile(struct fp_run *r,
 	if (err || status) {
 		/* .DELETE_ON_ERROR: a target the failed recipe touched. */
 		if (!err && stat(objpath.ptr, &after) == 0 &&
-		    (!had || mtime_of(&after) != mtime_of(&before)))
+		    (!had || verify_fp_mtime_of(&after) !=
+			     verify_fp_mtime_of(&before)))
 			unlink(objpath.ptr);
 		goto done;
 	}
@@ -1192,7 +1152,7 @@ static const struct kser_error *run_submake(struct fp_run *r,
 
 /* --- make's environment ---------------------------------------------- */
 
-static void free_env(char **env)
+void verify_fp_env_free(char **env)
 {
 	size_t i;
 
@@ -1315,8 +1275,8 @@ done:
  * kser's make), with LDFLAGS_vmlinux, which it exports to the vmlinux
  * link alone. Kept in the build directory until the next plain make.
  */
-static const struct kser_error *env_capture(struct fp_run *r,
-					    const struct verify_make *mi)
+const struct kser_error *verify_fp_env_capture(struct fp_run *r,
+					       const struct verify_make *mi)
 {
 	struct kser_buf mk = KSER_BUF_INIT, path = KSER_BUF_INIT;
 	struct kser_buf out = KSER_BUF_INIT, data = KSER_BUF_INIT;
@@ -1462,8 +1422,8 @@ verify_fastpath_stamp(const char *bdir, const struct verify_make *mi,
 }
 
 /* The tree of a valid stamp, or false. */
-static bool stamp_tree(const char *bdir, const struct verify_make *mi,
-		       git_oid *tree)
+bool verify_fp_stamp_tree(const char *bdir, const struct verify_make *mi,
+			  git_oid *tree)
 {
 	struct kser_buf p = KSER_BUF_INIT, have = KSER_BUF_INIT;
 	char *want;
@@ -1529,8 +1489,9 @@ static const struct kser_error *do_build(struct fp_run *r,
 	for (i = 0; i < x->n; i++)
 		if (to_recompile(x, &x->t[i])) {
 			if (x->t[i].orphan || !is_compile(&x->t[i].cmd)) {
-				fallback(x, "'%s' is not made by a compile "
-					 "kser knows", x->t[i].cmd.target);
+				verify_fp_fallback(x, "'%s' is not made by a "
+						   "compile kser knows",
+						   x->t[i].cmd.target);
 				r->out->taken = false;
 				return NULL;
 			}
@@ -1561,7 +1522,7 @@ static const struct kser_error *do_build(struct fp_run *r,
 		r->out->ok = true;
 		return NULL;
 	}
-	err = env_capture(r, mi);
+	err = verify_fp_env_capture(r, mi);
 	if (err)
 		return err;
 
@@ -1590,7 +1551,8 @@ static const struct kser_error *do_build(struct fp_run *r,
 					x->t[x->ar[i].target].cmd.savedcmd,
 					&status);
 	if (!err && !status) {
-		struct smap_entry *e = smap_find(&x->targets, "vmlinux.a");
+		struct fp_smap_entry *e = verify_fp_smap_find(&x->targets,
+							      "vmlinux.a");
 
 		if (!e) {
 			log_line(r, "kser verify: the build directory has no "
@@ -1659,29 +1621,29 @@ const struct kser_error *verify_fastpath_run(struct verify_ctx *c,
 	x.bdir = r.bdir = bdir;
 	x.src = r.src = src;
 	if (strcmp(vc->arch, "um")) {
-		fallback(&x, "the fast path knows the final steps of ARCH=um "
-			 "only");
+		verify_fp_fallback(&x, "the fast path knows the final steps "
+				   "of ARCH=um only");
 		goto decided;
 	}
-	if (!stamp_tree(bdir, mi, &from)) {
-		fallback(&x, "the build directory is not known to be "
-			 "completely built with these options");
+	if (!verify_fp_stamp_tree(bdir, mi, &from)) {
+		verify_fp_fallback(&x, "the build directory is not known to "
+				   "be completely built with these options");
 		goto decided;
 	}
-	if (!config_allows(&x))
+	if (!verify_fp_config_allows(&x))
 		goto decided;
-	err = changes_between(&x, c->repo, &from, &c->rep->rows[row].tree,
-			      &ch, &nch);
+	err = verify_fp_changes(&x, c->repo, &from, &c->rep->rows[row].tree,
+				&ch, &nch);
 	if (err)
 		goto done;
 	/* Cheap reasons first: the walk is the fast path's own cost. */
-	if (!cheap_allows(&x, ch, nch, vc->kunitconfig))
+	if (!verify_fp_cheap_allows(&x, ch, nch, vc->kunitconfig))
 		goto decided;
-	err = index_build(&x);
+	err = verify_fp_index_build(&x);
 	if (err || x.why.len)
 		goto decided;
-	err = plan(&x, c->repo, &c->rep->rows[row].tree, ch, nch,
-		   vc->kunitconfig);
+	err = verify_fp_plan(&x, c->repo, &c->rep->rows[row].tree, ch, nch,
+			     vc->kunitconfig);
 decided:
 	out->plan_s = since(t0);
 	if (err)
@@ -1708,9 +1670,9 @@ done:
 	for (i = 0; i < nch; i++)
 		free(ch[i].path);
 	free(ch);
-	free_env(r.env);
+	verify_fp_env_free(r.env);
 	free(r.ldflags_vmlinux);
-	index_release(&x);
+	verify_fp_index_release(&x);
 	return err;
 }
 
@@ -1718,7 +1680,7 @@ done:
 
 void verify_snapshot_release(struct verify_snapshot *s)
 {
-	smap_release((struct smap *)s->map);
+	verify_fp_smap_release(s->map);
 	free(s->map);
 	s->map = NULL;
 }
@@ -1734,7 +1696,7 @@ static bool always_rewritten(const char *rel)
 	       !strncmp(b, ".kser-", 6);
 }
 
-static const struct kser_error *snap_walk(struct smap *m, const char *root,
+static const struct kser_error *snap_walk(struct fp_smap *m, const char *root,
 					  const char *rel, int depth)
 {
 	struct kser_buf path = KSER_BUF_INIT;
@@ -1770,12 +1732,13 @@ static const struct kser_error *snap_walk(struct smap *m, const char *root,
 				      kser_error_nomem() :
 				      snap_walk(m, root, sub.ptr, depth + 1);
 		} else if (!always_rewritten(sub.ptr)) {
-			struct smap_entry *e = smap_get(m, sub.ptr, NULL);
+			struct fp_smap_entry *e = verify_fp_smap_get(m, sub.ptr,
+								     NULL);
 
 			if (!e) {
 				err = kser_error_nomem();
 			} else {
-				e->mtime_ns = mtime_of(&st);
+				e->mtime_ns = verify_fp_mtime_of(&st);
 				e->value = (size_t)st.st_size ^
 					   ((size_t)st.st_ino << 20);
 			}
@@ -1793,7 +1756,7 @@ const struct kser_error *verify_snapshot_take(struct verify_snapshot *s,
 {
 	const struct kser_error *err;
 
-	s->map = calloc(1, sizeof(struct smap));
+	s->map = calloc(1, sizeof(struct fp_smap));
 	if (!s->map)
 		return kser_error_nomem();
 	err = snap_walk(s->map, bdir, "", 0);
@@ -1814,22 +1777,22 @@ size_t verify_snapshot_diff(const struct verify_snapshot *a,
 			    const struct verify_snapshot *b,
 			    struct kser_buf *why)
 {
-	const struct smap *ma = a->map, *mb = b->map;
+	const struct fp_smap *ma = a->map, *mb = b->map;
 	size_t i, n = 0;
 
 	for (i = 0; i < mb->cap; i++) {
-		const struct smap_entry *e = &mb->v[i], *o;
+		const struct fp_smap_entry *e = &mb->v[i], *o;
 
 		if (!e->used)
 			continue;
-		o = smap_find(ma, e->key);
+		o = verify_fp_smap_find(ma, e->key);
 		if (!o)
 			note_path(why, &n, "made", e->key);
 		else if (o->mtime_ns != e->mtime_ns || o->value != e->value)
 			note_path(why, &n, "rebuilt", e->key);
 	}
 	for (i = 0; i < ma->cap; i++)
-		if (ma->v[i].used && !smap_find(mb, ma->v[i].key))
+		if (ma->v[i].used && !verify_fp_smap_find(mb, ma->v[i].key))
 			note_path(why, &n, "removed", ma->v[i].key);
 	if (n > 5)
 		kser_buf_printf(why, " and %zu more", n - 5);

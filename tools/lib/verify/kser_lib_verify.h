@@ -65,6 +65,7 @@
 struct kser_buf;
 struct kser_error;
 struct kser_worktree;
+struct stat;
 
 /* --- ktap.c ------------------------------------------------------------ */
 
@@ -735,6 +736,13 @@ const struct kser_error *verify_kbuild_readers(git_repository *repo,
 
 /* --- fastpath.c -------------------------------------------------------- */
 
+/*
+ * What the files of the build check's fast path share: the index of a
+ * build directory and what is decided over it, what changed, the run.
+ * build.c uses the fast path through verify_fastpath_*() and
+ * verify_snapshot_*() alone.
+ */
+
 /* kser's make command line for a configuration (build.c). */
 struct verify_make {
 	char *const *argv;
@@ -750,35 +758,101 @@ struct verify_fastpath {
 	double plan_s, compile_s, link_s;
 };
 
-/*
- * Tries the fast path for configuration cfg of the row (the checkout is
- * at the row's tree). Not taken: out->why says why, and nothing was
- * touched. Taken: its log is log_path, and out->ok says whether it built.
- * An error is the machine's (or an interruption).
- */
-const struct kser_error *verify_fastpath_run(struct verify_ctx *c,
-					     size_t row, size_t cfg,
-					     const struct verify_make *mi,
-					     const char *log_path,
-					     struct verify_fastpath *out);
+/* A small string map (open addressing): path -> value. */
+struct fp_smap_entry {
+	char *key;
+	int64_t mtime_ns;	/* -1: missing */
+	size_t value;		/* an index, for the maps that need one */
+	bool used;
+};
 
-void verify_fastpath_release(struct verify_fastpath *fp);
+struct fp_smap {
+	struct fp_smap_entry *v;
+	size_t n, cap;
+};
+
+/* A target of the build directory: its .cmd file, and is it stale? */
+struct fp_target {
+	struct verify_cmd cmd;
+	int64_t mtime_ns;	/* -1: the target does not exist */
+	bool stale;
+	bool orphan;		/* its source is gone: no rule makes it now */
+	bool archived;		/* a member of some built-in.a or lib.a */
+	const char *why_stale;	/* a dependency's path; borrowed */
+};
+
+/* A thin archive (built-in.a, lib.a) and its members. */
+struct fp_archive {
+	size_t target;		/* its .cmd */
+	char **members;		/* relative to the build directory */
+	size_t nmembers;
+	bool rerun;
+};
 
 /*
- * The stamp: the build directory was completely built from tree with
- * mi. Without one, the fast path is not taken; remove it before a build
- * (unstamp), write it when the build succeeds, and forget (the stamp and
- * the captured environment of make) when the configuration changes.
+ * The index of a build directory, and what is decided over it: the
+ * archives to make again, the directories whose kbuild passes run, or
+ * why the fast path cannot be taken.
  */
-const struct kser_error *verify_fastpath_stamp(const char *bdir,
-					       const struct verify_make *mi,
-					       const git_oid *tree);
-void verify_fastpath_unstamp(const char *bdir);
-void verify_fastpath_forget(const char *bdir);
+struct fp_index {
+	const char *bdir, *src;	/* absolute, as make sees them */
+	struct fp_target *t;
+	size_t n, alloc;
+	struct fp_archive *ar;
+	size_t nar, aralloc;
+	struct fp_smap files;	/* absolute path -> mtime */
+	struct fp_smap srcdeps;	/* source-relative path -> a target */
+	struct fp_smap targets;	/* target -> its index */
+	struct verify_dirs dirs;	/* whose kbuild passes run */
+	struct kser_buf why;	/* why the fast path cannot be taken */
+};
+
+/* A path that differs between the stamp's tree and the row's. */
+struct fp_change {
+	char *path;
+	git_delta_t status;
+};
+
+/* A run of the fast path: where, in what environment, logged where. */
+struct fp_run {
+	struct verify_ctx *c;
+	const char *bdir, *src;
+	char **env;		/* make's environment for its recipes */
+	char *ldflags_vmlinux;	/* exported to Makefile.vmlinux alone */
+	int log_fd;
+	struct verify_fastpath *out;
+};
+
+/* The entry of key, added (zeroed, key copied) when absent; NULL: nomem. */
+struct fp_smap_entry *verify_fp_smap_get(struct fp_smap *m, const char *key,
+					 bool *added);
+
+/* The entry of key, or NULL. */
+struct fp_smap_entry *verify_fp_smap_find(const struct fp_smap *m,
+					  const char *key);
+
+void verify_fp_smap_release(struct fp_smap *m);
+
+/* A modification time, in nanoseconds. */
+int64_t verify_fp_mtime_of(const struct stat *st);
+
+/* Records why the fast path is not taken (the first reason stands). */
+bool verify_fp_fallback(struct fp_index *x, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/*
+ * Reads every .cmd file under x->bdir into x: the targets, their
+ * modification times and staleness, the map from source files to the
+ * targets that depend on them, and the archives' members. What the fast
+ * path cannot read that way is a reason in x->why, not an error.
+ */
+const struct kser_error *verify_fp_index_build(struct fp_index *x);
+
+void verify_fp_index_release(struct fp_index *x);
 
 /* Every file of a build directory, for the paranoid mode. */
 struct verify_snapshot {
-	void *map;
+	struct fp_smap *map;
 };
 
 const struct kser_error *verify_snapshot_take(struct verify_snapshot *s,
@@ -792,6 +866,76 @@ void verify_snapshot_release(struct verify_snapshot *s);
 size_t verify_snapshot_diff(const struct verify_snapshot *a,
 			    const struct verify_snapshot *b,
 			    struct kser_buf *why);
+
+/* Does the kernel configuration have only options the fast path knows? */
+bool verify_fp_config_allows(struct fp_index *x);
+
+/* The paths that differ between the trees from and to (*out is owned). */
+const struct kser_error *verify_fp_changes(struct fp_index *x,
+					   git_repository *repo,
+					   const git_oid *from,
+					   const git_oid *to,
+					   struct fp_change **out,
+					   size_t *nout);
+
+/*
+ * The reasons against the fast path that need no index (a change of
+ * type, a kbuild file no directory's pass takes care of); false with
+ * the reason in x->why.
+ */
+bool verify_fp_cheap_allows(struct fp_index *x, const struct fp_change *ch,
+			    size_t nch, const char *kunitconfig);
+
+/*
+ * The targets the fast path rebuilds itself and the kbuild passes it
+ * runs (in x), or x->why says why not.
+ */
+const struct kser_error *verify_fp_plan(struct fp_index *x,
+					git_repository *repo,
+					const git_oid *tree,
+					const struct fp_change *ch, size_t nch,
+					const char *kunitconfig);
+
+/*
+ * r->env and r->ldflags_vmlinux: the environment kbuild's top Makefile
+ * gives its recipes, captured from make itself, kept in the build
+ * directory until the next plain make.
+ */
+const struct kser_error *verify_fp_env_capture(struct fp_run *r,
+					       const struct verify_make *mi);
+
+/* Frees a NULL-ended environment (NULL is fine). */
+void verify_fp_env_free(char **env);
+
+/* The tree of the build directory's stamp, when it is valid for mi. */
+bool verify_fp_stamp_tree(const char *bdir, const struct verify_make *mi,
+			  git_oid *tree);
+
+/*
+ * The stamp: the build directory was completely built from tree with
+ * mi. Without one, the fast path is not taken; remove it before a build
+ * (unstamp), write it when the build succeeds, and forget (the stamp and
+ * the captured environment of make) when the configuration changes.
+ */
+const struct kser_error *verify_fastpath_stamp(const char *bdir,
+					       const struct verify_make *mi,
+					       const git_oid *tree);
+void verify_fastpath_unstamp(const char *bdir);
+void verify_fastpath_forget(const char *bdir);
+
+/*
+ * Tries the fast path for configuration cfg of the row (the checkout is
+ * at the row's tree). Not taken: out->why says why, and nothing was
+ * touched. Taken: its log is log_path, and out->ok says whether it built.
+ * An error is the machine's (or an interruption).
+ */
+const struct kser_error *verify_fastpath_run(struct verify_ctx *c,
+					     size_t row, size_t cfg,
+					     const struct verify_make *mi,
+					     const char *log_path,
+					     struct verify_fastpath *out);
+
+void verify_fastpath_release(struct verify_fastpath *fp);
 
 /* --- build.c, kunit.c, checkpatch.c ------------------------------------ */
 
