@@ -38,9 +38,16 @@
  *   kbuild.c      what kbuild leaves in a build directory: .cmd files,
  *                 thin archives
  *   kbdirs.c      which directories' kbuild passes read a kbuild file
+ *   fpindex.c     the fast path's index of a build directory: its
+ *                 targets, which are stale, the archives' members; a
+ *                 small string map
+ *   fpsnap.c      a build directory's snapshots, for the paranoid mode
+ *   fpplan.c      what the fast path decides: may it be taken, which
+ *                 objects it recompiles, whose kbuild passes it runs
+ *   fpenv.c       make's environment, captured for the fast path, and
+ *                 the stamp: what the build directory was built of
  *   fastpath.c    the build check's fast path: the stale objects
- *                 recompiled and the kernel linked without make's walk;
- *                 the build directory's snapshots for the paranoid mode
+ *                 recompiled and the kernel linked without make's walk
  *   checkpatch.c  the checkpatch check
  *   kunit.c       the KUnit check: UML booted, KTAP read
  *   build.c       the build check: kunit.py config, the fast path or
@@ -734,7 +741,7 @@ const struct kser_error *verify_kbuild_readers(git_repository *repo,
 					       struct verify_dirs *out,
 					       struct kser_buf *why);
 
-/* --- fastpath.c -------------------------------------------------------- */
+/* --- the fast path: what its files share ------------------------------- */
 
 /*
  * What the files of the build check's fast path share: the index of a
@@ -823,6 +830,8 @@ struct fp_run {
 	struct verify_fastpath *out;
 };
 
+/* --- fpindex.c --------------------------------------------------------- */
+
 /* The entry of key, added (zeroed, key copied) when absent; NULL: nomem. */
 struct fp_smap_entry *verify_fp_smap_get(struct fp_smap *m, const char *key,
 					 bool *added);
@@ -850,6 +859,8 @@ const struct kser_error *verify_fp_index_build(struct fp_index *x);
 
 void verify_fp_index_release(struct fp_index *x);
 
+/* --- fpsnap.c ---------------------------------------------------------- */
+
 /* Every file of a build directory, for the paranoid mode. */
 struct verify_snapshot {
 	struct fp_smap *map;
@@ -866,6 +877,8 @@ void verify_snapshot_release(struct verify_snapshot *s);
 size_t verify_snapshot_diff(const struct verify_snapshot *a,
 			    const struct verify_snapshot *b,
 			    struct kser_buf *why);
+
+/* --- fpplan.c ---------------------------------------------------------- */
 
 /* Does the kernel configuration have only options the fast path knows? */
 bool verify_fp_config_allows(struct fp_index *x);
@@ -896,6 +909,8 @@ const struct kser_error *verify_fp_plan(struct fp_index *x,
 					const struct fp_change *ch, size_t nch,
 					const char *kunitconfig);
 
+/* --- fpenv.c ----------------------------------------------------------- */
+
 /*
  * r->env and r->ldflags_vmlinux: the environment kbuild's top Makefile
  * gives its recipes, captured from make itself, kept in the build
@@ -922,6 +937,8 @@ const struct kser_error *verify_fastpath_stamp(const char *bdir,
 					       const git_oid *tree);
 void verify_fastpath_unstamp(const char *bdir);
 void verify_fastpath_forget(const char *bdir);
+
+/* --- fastpath.c -------------------------------------------------------- */
 
 /*
  * Tries the fast path for configuration cfg of the row (the checkout is
