@@ -128,6 +128,15 @@ edit lib/ctnr/ctnr.mk -a "ctnr_cflags += -DKSER_CORPUS_MK=1"
 shape "an included .mk two directories read (both passes)" fast
 edit lib/Makefile -a "# corpus: a parent directory's Makefile"
 shape "a parent directory's Makefile (its pass, all of lib/)" fast
+edit lib/ctnr/Makefile -a "always-y += kser_corpus_gen.h
+filechk_kser_corpus_gen = echo '/* corpus: generated, 1 */'
+\$(obj)/kser_corpus_gen.h: FORCE
+	\$(call filechk,kser_corpus_gen)"
+shape "a Makefile that generates a header (its pass)" fast
+edit samples/ctnr/ctnr_sample.c -a "#include <../lib/ctnr/kser_corpus_gen.h>"
+shape "another directory's source includes the generated header" fast
+edit lib/ctnr/Makefile 's/generated, 1/generated, 2/'
+shape "the pass makes the header anew: what includes it, recompiled" fast
 edit arch/um/Makefile -a "# corpus: kbuild's top Makefile reads this one"
 shape "an arch Makefile change" make
 edit lib/Kconfig '/^config CTNR$/,/^config PARMAN/s/Selected by its users\./Selected by its users (corpus)./'

@@ -332,6 +332,71 @@ static const struct kser_error *run_dir_pass(struct fp_run *r,
 	return err;
 }
 
+/*
+ * After the passes: an object outside them that depends on a file a
+ * pass made anew (a generated header under its directory) is stale now,
+ * though it was not when the index was read. Marks each (and the
+ * archives holding it); false (with the reason) for one kser does not
+ * recompile itself.
+ */
+static bool mark_remade(struct fp_index *x, const char *bdir)
+{
+	size_t i, k;
+
+	for (i = 0; i < x->n; i++) {
+		struct fp_target *t = &x->t[i];
+		struct kser_buf path = KSER_BUF_INIT;
+		struct stat st;
+
+		if (!t->cmd.has_deps || t->stale ||
+		    verify_dirs_holding(&x->dirs, t->cmd.target))
+			continue;
+		for (k = 0; k < t->cmd.ndeps && !t->stale; k++) {
+			const char *p = t->cmd.deps[k].path;
+			size_t bl = strlen(bdir);
+			char *norm;
+			bool under;
+
+			if (*p == '/' || t->cmd.deps[k].wildcard)
+				continue;
+			/* A build directory's file ("./include/../lib/x.h"). */
+			kser_buf_clear(&path);
+			kser_buf_printf(&path, "%s/%s", bdir, p);
+			norm = kser_buf_check(&path) ? NULL :
+			       verify_path_normalize(path.ptr);
+			under = norm && !strncmp(norm, bdir, bl) &&
+				norm[bl] == '/' &&
+				verify_dirs_holding(&x->dirs, norm + bl + 1);
+			if (under && stat(norm, &st) == 0 &&
+			    verify_fp_mtime_of(&st) > t->mtime_ns) {
+				t->stale = true;
+				t->why_stale = p;
+			}
+			free(norm);
+		}
+		kser_buf_release(&path);
+		if (!t->stale)
+			continue;
+		if (!t->archived || t->orphan || !is_compile(&t->cmd))
+			return verify_fp_fallback(x, "'%s' depends on '%s', "
+						  "which kbuild's pass made "
+						  "anew", t->cmd.target,
+						  t->why_stale);
+		for (k = 0; k < x->nar; k++) {
+			struct fp_archive *a = &x->ar[k];
+			size_t m;
+
+			for (m = 0; m < a->nmembers && !a->rerun; m++)
+				if (a->members[m] &&
+				    !strcmp(a->members[m], t->cmd.target) &&
+				    !verify_dirs_holding(&x->dirs,
+					    x->t[a->target].cmd.target))
+					a->rerun = true;
+		}
+	}
+	return true;
+}
+
 static const struct kser_error *do_build(struct fp_run *r,
 					 struct fp_index *x,
 					 const struct verify_make *mi)
@@ -381,7 +446,22 @@ static const struct kser_error *do_build(struct fp_run *r,
 	if (err)
 		return err;
 
+	/*
+	 * The passes first, as make's walk reaches the directories before
+	 * the link: what they generate, others may include.
+	 */
 	t0 = kser_now_ms();
+	for (i = 0; i < x->dirs.n && !err && !status; i++)
+		err = run_dir_pass(r, x->dirs.v[i], &status);
+	if (err || status) {
+		r->out->compile_s = since(t0);
+		return err;
+	}
+	if (x->dirs.n && !mark_remade(x, r->bdir)) {
+		/* make goes on from here: the log starts anew. */
+		r->out->taken = false;
+		return NULL;
+	}
 	for (i = 0; i < x->n && !err; i++) {
 		bool ok;
 
@@ -393,10 +473,8 @@ static const struct kser_error *do_build(struct fp_run *r,
 			return NULL;	/* the build failed, as make's would */
 		}
 	}
-	for (i = 0; i < x->dirs.n && !err && !status; i++)
-		err = run_dir_pass(r, x->dirs.v[i], &status);
 	r->out->compile_s = since(t0);
-	if (err || status)
+	if (err)
 		return err;
 
 	t0 = kser_now_ms();
