@@ -110,7 +110,10 @@ echo "verify: (c) kser verify again, cached: $c s"
 # (d): amend the middle patch (a comment in a file it touches), rebase the rest.
 mid=$(( (n + 1) / 2 ))
 git -C "$repo" checkout -q -f --detach "$branch~$((n - mid))"
-file=$(git -C "$repo" diff --name-only HEAD~ HEAD -- '*.c' | head -n 1)
+# A file it touches that the tip still has: the rest then applies.
+file=$(git -C "$repo" diff --name-only HEAD~ HEAD -- '*.c' |
+	while read -r f; do git -C "$repo" cat-file -e "$branch:$f" 2>/dev/null && echo "$f"; done |
+	head -n 1)
 printf '/* amended for the benchmark */\n' >>"$repo/$file"
 git -C "$repo" -c user.name=b -c user.email=b@x commit -q -a --amend --no-edit
 git -C "$repo" -c user.name=b -c user.email=b@x cherry-pick "$branch~$((n - mid))..$branch" >/dev/null

@@ -142,19 +142,6 @@ static char *depfile_of(const char *cmd)
 	return strndup(p, strcspn(p, " \t"));
 }
 
-/* Is it a compile of target, as rule_cc_o_c and rule_as_o_S run it? */
-static bool is_compile(const struct verify_cmd *c)
-{
-	struct kser_buf want = KSER_BUF_INIT;
-	bool yes;
-
-	kser_buf_printf(&want, " -c -o %s ", c->target);
-	yes = !kser_buf_check(&want) && strstr(c->savedcmd, want.ptr) &&
-	      c->source;
-	kser_buf_release(&want);
-	return yes;
-}
-
 /* Recompiles one object as cmd_and_fixdep does; *ok: it compiled. */
 static const struct kser_error *recompile(struct fp_run *r,
 					  const struct verify_cmd *cmd,
@@ -377,7 +364,7 @@ static bool mark_remade(struct fp_index *x, const char *bdir)
 		kser_buf_release(&path);
 		if (!t->stale)
 			continue;
-		if (!t->archived || t->orphan || !is_compile(&t->cmd))
+		if (!t->archived || t->orphan || !verify_fp_is_compile(&t->cmd))
 			return verify_fp_fallback(x, "'%s' depends on '%s', "
 						  "which kbuild's pass made "
 						  "anew", t->cmd.target,
@@ -408,7 +395,7 @@ static const struct kser_error *do_build(struct fp_run *r,
 
 	for (i = 0; i < x->n; i++)
 		if (to_recompile(x, &x->t[i])) {
-			if (x->t[i].orphan || !is_compile(&x->t[i].cmd)) {
+			if (x->t[i].orphan || !verify_fp_is_compile(&x->t[i].cmd)) {
 				verify_fp_fallback(x, "'%s' is not made by a "
 						   "compile kser knows",
 						   x->t[i].cmd.target);

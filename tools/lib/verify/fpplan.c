@@ -234,6 +234,19 @@ static bool dir_passable(const char *path, const char *kunitconfig)
 	       (n > 3 && !strcmp(b + n - 3, ".mk"));
 }
 
+/* Is it a compile of target, as rule_cc_o_c and rule_as_o_S run it? */
+bool verify_fp_is_compile(const struct verify_cmd *c)
+{
+	struct kser_buf want = KSER_BUF_INIT;
+	bool yes;
+
+	kser_buf_printf(&want, " -c -o %s ", c->target);
+	yes = !kser_buf_check(&want) && strstr(c->savedcmd, want.ptr) &&
+	      c->source;
+	kser_buf_release(&want);
+	return yes;
+}
+
 /* The reasons no index is needed for: the fast path's own cost spared. */
 bool verify_fp_cheap_allows(struct fp_index *x, const struct fp_change *ch,
 			    size_t nch, const char *kunitconfig)
@@ -273,6 +286,33 @@ static struct fp_smap_entry *dir_archive(struct fp_index *x, const char *dir,
 }
 
 /*
+ * Adds the deepest directory holding path that kbuild builds (its
+ * built-in.a is a target), below the directories the top Makefile reads;
+ * *found: there is one.
+ */
+static const struct kser_error *add_built_dir(struct fp_index *x,
+					      const char *p, bool *found)
+{
+	const char *e;
+
+	*found = false;
+	for (e = strrchr(p, '/'); e;
+	     e = e > p ? memrchr(p, '/', (size_t)(e - p)) : NULL) {
+		size_t len = (size_t)(e - p);
+
+		if (verify_kbuild_top_read(p, len))
+			break;
+		if (dir_archive(x, p, len)) {
+			*found = true;
+			return verify_dirs_add(&x->dirs, p, len);
+		}
+	}
+	return NULL;
+}
+
+static bool dirs_entered(struct fp_index *x);
+
+/*
  * The directories of the kbuild passes: those whose kbuild files
  * changed (kbdirs.c), and for a new or deleted file the deepest
  * directory holding it that kbuild builds. Each must be one kbuild
@@ -299,23 +339,13 @@ static const struct kser_error *plan_dirs(struct fp_index *x,
 					    &x->why);
 	free(kb);
 	for (i = 0; !err && !x->why.len && i < nch; i++) {
-		const char *p = ch[i].path, *e;
-		bool found = false;
+		const char *p = ch[i].path;
+		bool found;
 
 		if (ch[i].status == GIT_DELTA_MODIFIED ||
 		    verify_dirs_holding(&x->dirs, p))
 			continue;
-		for (e = strrchr(p, '/'); e && !found;
-		     e = e > p ? memrchr(p, '/', (size_t)(e - p)) : NULL) {
-			size_t len = (size_t)(e - p);
-
-			if (verify_kbuild_top_read(p, len))
-				break;
-			if (dir_archive(x, p, len)) {
-				found = true;
-				err = verify_dirs_add(&x->dirs, p, len);
-			}
-		}
+		err = add_built_dir(x, p, &found);
 		if (!found && !err)
 			verify_fp_fallback(x, ch[i].status == GIT_DELTA_ADDED ?
 					   "'%s' is a new file outside every "
@@ -323,7 +353,17 @@ static const struct kser_error *plan_dirs(struct fp_index *x,
 					   "'%s' was deleted, outside every "
 					   "directory kbuild builds", p);
 	}
-	for (i = 0; !err && !x->why.len && i < x->dirs.n; i++) {
+	if (!err && !x->why.len)
+		dirs_entered(x);
+	return err;
+}
+
+/* Each pass's directory is one kbuild descends into here. */
+static bool dirs_entered(struct fp_index *x)
+{
+	size_t i;
+
+	for (i = 0; !x->why.len && i < x->dirs.n; i++) {
 		const char *d = x->dirs.v[i], *e;
 		bool entered = false;
 
@@ -352,7 +392,7 @@ static const struct kser_error *plan_dirs(struct fp_index *x,
 					   "built-in.a holds %s/built-in.a",
 					   d);
 	}
-	return err;
+	return !x->why.len;
 }
 
 /* Is the archive target in a directory some pass's directory is in? */
@@ -408,6 +448,26 @@ const struct kser_error *verify_fp_plan(struct fp_index *x,
 		if (!syscalls_check_allows(x, p))
 			return NULL;
 	}
+	/*
+	 * An object no archive holds, compiled in a directory kbuild builds
+	 * (one an earlier tree of the series listed, say): whether make
+	 * builds it is that directory's Makefile's to say, so its pass runs.
+	 */
+	for (i = 0; i < x->n; i++) {
+		const struct fp_target *t = &x->t[i];
+		bool found;
+
+		if (!t->stale || t->archived || t->orphan || !t->cmd.has_deps ||
+		    !verify_fp_is_compile(&t->cmd) ||
+		    verify_dirs_holding(&x->dirs, t->cmd.target) ||
+		    !strcmp(t->cmd.target, "init/version-timestamp.o"))
+			continue;
+		err = add_built_dir(x, t->cmd.target, &found);
+		if (err)
+			return err;
+	}
+	if (x->dirs.n && !dirs_entered(x))
+		return NULL;
 	for (i = 0; i < x->n; i++) {
 		const struct fp_target *t = &x->t[i];
 		const char *tg = t->cmd.target;

@@ -903,6 +903,9 @@ bool verify_fp_cheap_allows(struct fp_index *x, const struct fp_change *ch,
  * The targets the fast path rebuilds itself and the kbuild passes it
  * runs (in x), or x->why says why not.
  */
+/* Is it a compile of its target, as rule_cc_o_c and rule_as_o_S run it? */
+bool verify_fp_is_compile(const struct verify_cmd *c);
+
 const struct kser_error *verify_fp_plan(struct fp_index *x,
 					git_repository *repo,
 					const git_oid *tree,
