@@ -3,15 +3,15 @@
 # headers of its own layer and of the layers below it, never of one
 # above; a folder's private header (tools/lib/<layer>/kser_lib_<layer>.h)
 # is for the files of that folder; a public header includes no private
-# one.
+# one; and no source file of the library is over 800 lines.
 #
 #   tools/check-layers.sh [TOP]
 #
 # TOP is the top of a kser tree (default: the one this script is in). It
 # reads tools/lib/ and tools/include/kser/, prints nothing and exits 0
 # when the rule holds, and otherwise prints one line per wrong include
-# (or file it cannot place), naming the file and the include, and exits
-# 1. make check runs it.
+# (or file it cannot place, or source file too long), naming the file
+# and the include (or its length), and exits 1. make check runs it.
 set -u
 top=${1:-$(cd "$(dirname "$0")/.." && pwd)}
 cd "$top" || exit 2
@@ -80,6 +80,15 @@ while IFS= read -r file; do
 	complain "$file: the library is in folders by layer: move it into" \
 		"tools/lib/<layer>/ (docs/layers.md)"
 done < <(find tools/lib -mindepth 1 -maxdepth 1 ! -type d | LC_ALL=C sort)
+
+# No source file of the library over 800 lines (headers may be).
+max_lines=800
+while IFS= read -r file; do
+	n=$(wc -l <"$file")
+	[ "$n" -le "$max_lines" ] ||
+		complain "$file: $n lines, over the $max_lines a source file" \
+			"of the library may have: split it (docs/layers.md)"
+done < <(find tools/lib -name '*.c' | LC_ALL=C sort)
 
 while IFS= read -r file; do
 	layer=$(file_layer "$file")

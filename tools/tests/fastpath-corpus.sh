@@ -64,6 +64,9 @@ put () {	# put PATH FILE
 	blob=$(g hash-object -w "$2") &&
 	g update-index --add --cacheinfo "100644,$blob,$1"
 }
+drop () {	# drop PATH (update-index --force-remove wants a work tree)
+	printf '0 %040d\t%s\n' 0 "$1" | g update-index --index-info
+}
 edit () {	# edit PATH SED-SCRIPT (or -a TEXT: append)
 	g cat-file blob ":$1" >"$tmp/f" || exit 1
 	if [ "$2" = -a ]; then printf '%s\n' "$3" >>"$tmp/f"
@@ -103,17 +106,39 @@ edit $sync -a "/* corpus: mended */"
 shape "the build mended (after a failed build)" make
 printf 'int kser_corpus_new;\n' >"$tmp/new.c"
 put lib/ctnr/kser_corpus_new.c "$tmp/new.c"
-shape "a new file" make
-g update-index --force-remove lib/ctnr/kser_corpus_new.c
+shape "a new file (in a directory kbuild builds: its pass)" fast
+drop lib/ctnr/kser_corpus_new.c
 edit $sync -a "/* corpus: a file deleted */"
-shape "a deleted file" make
+shape "a deleted file (its directory's pass)" fast
+printf '/* corpus: a new header */\n' >"$tmp/new.h"
+put include/linux/kser_corpus_new.h "$tmp/new.h"
+shape "a new file outside every directory kbuild builds" make
 doc=Documentation/dev-tools/kunit/faq.rst
 blob=$(g rev-parse ":$doc")
-g update-index --force-remove "$doc"
+drop "$doc"
 g update-index --add --cacheinfo "100644,$blob,${doc%.rst}-corpus.rst"
 shape "a rename" make
 edit lib/ctnr/Makefile -a "ccflags-y += -DKSER_CORPUS=1"
-shape "a Makefile change" make
+shape "a Makefile change (its directory's pass)" fast
+printf '#include <linux/module.h>\nint kser_corpus_obj(void);\nint kser_corpus_obj(void)\n{\n\treturn 1;\n}\n' >"$tmp/obj.c"
+put lib/ctnr/kser_corpus_obj.c "$tmp/obj.c"
+edit lib/ctnr/Makefile -a "obj-\$(CONFIG_CTNR) += kser_corpus_obj.o"
+shape "a Makefile change that adds an object (its pass)" fast
+edit lib/ctnr/ctnr.mk -a "ctnr_cflags += -DKSER_CORPUS_MK=1"
+shape "an included .mk two directories read (both passes)" fast
+edit lib/Makefile -a "# corpus: a parent directory's Makefile"
+shape "a parent directory's Makefile (its pass, all of lib/)" fast
+edit lib/ctnr/Makefile -a "always-y += kser_corpus_gen.h
+filechk_kser_corpus_gen = echo '/* corpus: generated, 1 */'
+\$(obj)/kser_corpus_gen.h: FORCE
+	\$(call filechk,kser_corpus_gen)"
+shape "a Makefile that generates a header (its pass)" fast
+edit samples/ctnr/ctnr_sample.c -a "#include <../lib/ctnr/kser_corpus_gen.h>"
+shape "another directory's source includes the generated header" fast
+edit lib/ctnr/Makefile 's/generated, 1/generated, 2/'
+shape "the pass makes the header anew: what includes it, recompiled" fast
+edit arch/um/Makefile -a "# corpus: kbuild's top Makefile reads this one"
+shape "an arch Makefile change" make
 edit lib/Kconfig '/^config CTNR$/,/^config PARMAN/s/Selected by its users\./Selected by its users (corpus)./'
 shape "a Kconfig change" make
 edit lib/ctnr/.kunitconfig -a "# corpus: a .kunitconfig change"

@@ -73,7 +73,9 @@ done
 # The fuzz targets (in KSER_FUZZ, default build/fuzz), each for
 # FUZZ_SECONDS, each one a test. make check sets KSER_FUZZ_SKIP to why
 # they are not there when clang cannot build them.
-if [ -n "${KSER_FUZZ_SKIP:-}" ]; then
+if [ "${FUZZ_TARGETS:-}" = none ]; then
+	echo "fuzz targets: left out (FUZZ_TARGETS=none)"
+elif [ -n "${KSER_FUZZ_SKIP:-}" ]; then
 	echo "fuzz targets: skipped ($KSER_FUZZ_SKIP)"
 else
 	fuzz=${KSER_FUZZ:-$top/build/fuzz}

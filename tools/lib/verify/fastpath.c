@@ -22,15 +22,15 @@
  * not an object of the kernel's archives. Staleness is decided as make
  * decides it, by modification times against every recorded dependency.
  *
- * Uses the run's context, the kbuild readers (kbuild.c), the events
- * (events.c), how children end (outcome.c), libgit2's tree diff and the
- * core.
+ * Its files: fpindex.c reads the build directory, fpplan.c decides from
+ * it, fpenv.c keeps make's environment and the stamp, fpsnap.c the
+ * paranoid mode's snapshots; this one runs what was decided. Uses them,
+ * the run's context, the kbuild readers (kbuild.c, kbdirs.c), the events
+ * (events.c), child processes, kser's checkout and the core.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -45,745 +45,14 @@
 #include "kser/worktree.h"
 #include "kser_lib_verify.h"
 
-#define STAMP_NAME ".kser-built"
-#define ENV_NAME ".kser-make-env"
-
-/* --- a small string map: path -> value ------------------------------- */
-
-struct smap_entry {
-	char *key;
-	int64_t mtime_ns;	/* -1: missing */
-	size_t value;		/* an index, for the maps that need one */
-	bool used;
-};
-
-struct smap {
-	struct smap_entry *v;
-	size_t n, cap;
-};
-
-static uint64_t hash_str(const char *s)
-{
-	uint64_t h = 1469598103934665603ull;
-
-	while (*s)
-		h = (h ^ (unsigned char)*s++) * 1099511628211ull;
-	return h;
-}
-
-static void smap_release(struct smap *m)
-{
-	size_t i;
-
-	for (i = 0; i < m->cap; i++)
-		free(m->v[i].key);
-	free(m->v);
-	memset(m, 0, sizeof(*m));
-}
-
-/* The entry of key, added (zeroed, key copied) when absent; NULL: nomem. */
-static struct smap_entry *smap_get(struct smap *m, const char *key,
-				   bool *added)
-{
-	size_t i;
-
-	if ((m->n + 1) * 2 > m->cap) {
-		size_t ncap = m->cap ? m->cap * 2 : 1024, k;
-		struct smap_entry *nv = calloc(ncap, sizeof(*nv));
-
-		if (!nv)
-			return NULL;
-		for (k = 0; k < m->cap; k++) {
-			if (!m->v[k].used)
-				continue;
-			i = hash_str(m->v[k].key) & (ncap - 1);
-			while (nv[i].used)
-				i = (i + 1) & (ncap - 1);
-			nv[i] = m->v[k];
-		}
-		free(m->v);
-		m->v = nv;
-		m->cap = ncap;
-	}
-	i = hash_str(key) & (m->cap - 1);
-	while (m->v[i].used) {
-		if (!strcmp(m->v[i].key, key)) {
-			if (added)
-				*added = false;
-			return &m->v[i];
-		}
-		i = (i + 1) & (m->cap - 1);
-	}
-	m->v[i].key = strdup(key);
-	if (!m->v[i].key)
-		return NULL;
-	m->v[i].used = true;
-	m->v[i].mtime_ns = 0;
-	m->v[i].value = 0;
-	m->n++;
-	if (added)
-		*added = true;
-	return &m->v[i];
-}
-
-static struct smap_entry *smap_find(const struct smap *m, const char *key)
-{
-	size_t i;
-
-	if (!m->cap)
-		return NULL;
-	i = hash_str(key) & (m->cap - 1);
-	while (m->v[i].used) {
-		if (!strcmp(m->v[i].key, key))
-			return &m->v[i];
-		i = (i + 1) & (m->cap - 1);
-	}
-	return NULL;
-}
-
-static int64_t mtime_of(const struct stat *st)
-{
-	return (int64_t)st->st_mtim.tv_sec * 1000000000 + st->st_mtim.tv_nsec;
-}
-
-/* --- the index of a build directory ---------------------------------- */
-
-struct fp_target {
-	struct verify_cmd cmd;
-	int64_t mtime_ns;	/* -1: the target does not exist */
-	bool stale;
-	bool orphan;		/* its source is gone: no rule makes it now */
-	bool archived;		/* a member of some built-in.a or lib.a */
-	const char *why_stale;	/* a dependency's path; borrowed */
-};
-
-struct fp_archive {
-	size_t target;		/* its .cmd */
-	char **members;		/* relative to the build directory */
-	size_t nmembers;
-	bool rerun;
-};
-
-struct fp_index {
-	const char *bdir, *src;	/* absolute, as make sees them */
-	struct fp_target *t;
-	size_t n, alloc;
-	struct fp_archive *ar;
-	size_t nar, aralloc;
-	struct smap files;	/* absolute path -> mtime */
-	struct smap srcdeps;	/* source-relative path -> a target */
-	struct smap targets;	/* target -> its index */
-	struct kser_buf why;	/* why the fast path cannot be taken */
-};
-
-static void index_release(struct fp_index *x)
-{
-	size_t i, k;
-
-	for (i = 0; i < x->n; i++)
-		verify_cmd_release(&x->t[i].cmd);
-	free(x->t);
-	for (i = 0; i < x->nar; i++) {
-		for (k = 0; k < x->ar[i].nmembers; k++)
-			free(x->ar[i].members[k]);
-		free(x->ar[i].members);
-	}
-	free(x->ar);
-	smap_release(&x->files);
-	smap_release(&x->srcdeps);
-	smap_release(&x->targets);
-	kser_buf_release(&x->why);
-}
-
-static bool fallback(struct fp_index *x, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-/* Records why (the first reason stands); always false. */
-static bool fallback(struct fp_index *x, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (x->why.len)
-		return false;
-	va_start(ap, fmt);
-	kser_buf_vprintf(&x->why, fmt, ap);
-	va_end(ap);
-	return false;
-}
-
-/* The modification time of an absolute path, from the cache. */
-static const struct kser_error *file_mtime(struct fp_index *x,
-					   const char *path, int64_t *out)
-{
-	bool added;
-	struct smap_entry *e = smap_get(&x->files, path, &added);
-	struct stat st;
-
-	if (!e)
-		return kser_error_nomem();
-	if (added)
-		e->mtime_ns = stat(path, &st) == 0 ? mtime_of(&st) : -1;
-	*out = e->mtime_ns;
-	return NULL;
-}
-
-/* A .cmd file read into the index (dir is relative, "" at the top). */
-static const struct kser_error *add_cmd_file(struct fp_index *x,
-					     const char *rel)
-{
-	struct kser_buf text = KSER_BUF_INIT, path = KSER_BUF_INIT;
-	const struct kser_error *err;
-	struct fp_target *t;
-
-	kser_buf_printf(&path, "%s/%s", x->bdir, rel);
-	if (kser_buf_check(&path))
-		return kser_error_nomem();
-	err = kser_read_file(&text, path.ptr);
-	if (err)
-		goto done;
-	err = kser_array_grow((void **)&x->t, &x->alloc, x->n, sizeof(*x->t),
-			      1024);
-	if (err)
-		goto done;
-	t = &x->t[x->n];
-	memset(t, 0, sizeof(*t));
-	if (verify_cmd_parse(&t->cmd, kser_buf_cstr(&text), text.len)) {
-		fallback(x, "'%s' is not a .cmd file as kbuild 6.12 writes it",
-			 rel);
-		goto done;
-	}
-	x->n++;
-done:
-	kser_buf_release(&text);
-	kser_buf_release(&path);
-	return err;
-}
-
-/* Every .cmd file under the build directory (rel: "" or "dir/"). */
-static const struct kser_error *walk(struct fp_index *x, const char *rel,
-				     int depth)
-{
-	struct kser_buf path = KSER_BUF_INIT;
-	const struct kser_error *err = NULL;
-	struct dirent *d;
-	DIR *dir;
-
-	kser_buf_printf(&path, "%s/%s", x->bdir, rel);
-	if (kser_buf_check(&path))
-		return kser_error_nomem();
-	dir = opendir(path.ptr);
-	if (!dir) {
-		err = kser_error_errno("cannot read '%s'", path.ptr);
-		kser_buf_release(&path);
-		return err;
-	}
-	while (!err && (d = readdir(dir))) {
-		const char *nm = d->d_name;
-		size_t n = strlen(nm);
-		struct kser_buf sub = KSER_BUF_INIT;
-		unsigned char type = d->d_type;
-
-		if (!strcmp(nm, ".") || !strcmp(nm, ".."))
-			continue;
-		kser_buf_printf(&sub, "%s%s", rel, nm);
-		if (kser_buf_check(&sub)) {
-			err = kser_error_nomem();
-			break;
-		}
-		if (type == DT_UNKNOWN) {
-			struct stat st;
-			struct kser_buf full = KSER_BUF_INIT;
-
-			kser_buf_printf(&full, "%s/%s", x->bdir, sub.ptr);
-			if (!kser_buf_check(&full) &&
-			    lstat(full.ptr, &st) == 0)
-				type = S_ISDIR(st.st_mode) ? DT_DIR :
-				       S_ISREG(st.st_mode) ? DT_REG : DT_LNK;
-			kser_buf_release(&full);
-		}
-		if (type == DT_DIR && depth < 64) {
-			kser_buf_putc(&sub, '/');
-			err = kser_buf_check(&sub) ? kser_error_nomem() :
-			      walk(x, sub.ptr, depth + 1);
-		} else if (type == DT_REG && n > 5 && nm[0] == '.' &&
-			   !strcmp(nm + n - 4, ".cmd")) {
-			err = add_cmd_file(x, sub.ptr);
-		}
-		kser_buf_release(&sub);
-	}
-	closedir(dir);
-	kser_buf_release(&path);
-	return err;
-}
-
-/* A path of a .cmd file as an absolute, normalized one (owned). */
-static char *absolute(const struct fp_index *x, const char *p)
-{
-	struct kser_buf b = KSER_BUF_INIT;
-	char *n;
-
-	if (*p == '/')
-		kser_buf_puts(&b, p);
-	else
-		kser_buf_printf(&b, "%s/%s", x->bdir, p);
-	if (kser_buf_check(&b)) {
-		kser_buf_release(&b);
-		return NULL;
-	}
-	n = verify_path_normalize(b.ptr);
-	kser_buf_release(&b);
-	return n;
-}
-
-/* The path relative to the source tree, or NULL when it is not in it. */
-static const char *in_src(const struct fp_index *x, const char *abs)
-{
-	size_t n = strlen(x->src);
-
-	return !strncmp(abs, x->src, n) && abs[n] == '/' ? abs + n + 1 : NULL;
-}
-
-static bool is_archive(const char *target)
-{
-	const char *b = strrchr(target, '/');
-
-	b = b ? b + 1 : target;
-	return !strcmp(b, "built-in.a") || !strcmp(b, "lib.a");
-}
-
-/*
- * Modification times and staleness of every target, the map from source
- * files to the targets that depend on them, and the archives' members.
- */
-static const struct kser_error *index_build(struct fp_index *x)
-{
-	const struct kser_error *err;
-	size_t i, k;
-
-	err = walk(x, "", 0);
-	if (err || x->why.len)
-		return err;
-	for (i = 0; i < x->n; i++) {
-		struct smap_entry *e = smap_get(&x->targets, x->t[i].cmd.target,
-						NULL);
-
-		if (!e)
-			return kser_error_nomem();
-		e->value = i;
-	}
-	for (i = 0; i < x->n; i++) {
-		struct fp_target *t = &x->t[i];
-		char *abs = absolute(x, t->cmd.target);
-
-		if (!abs)
-			return kser_error_nomem();
-		err = file_mtime(x, abs, &t->mtime_ns);
-		free(abs);
-		if (err)
-			return err;
-		if (t->mtime_ns < 0) {
-			t->stale = true;
-			t->why_stale = "(the target is missing)";
-		}
-		for (k = 0; k <= t->cmd.ndeps; k++) {
-			const char *p = k < t->cmd.ndeps ?
-					t->cmd.deps[k].path : t->cmd.source;
-			bool wild = k < t->cmd.ndeps && t->cmd.deps[k].wildcard;
-			const char *rel;
-			int64_t m;
-
-			if (!p)
-				continue;
-			abs = absolute(x, p);
-			if (!abs)
-				return kser_error_nomem();
-			err = file_mtime(x, abs, &m);
-			rel = in_src(x, abs);
-			if (!err && p == t->cmd.source && rel && m < 0)
-				t->orphan = true;
-			if (!err && rel) {
-				struct smap_entry *e = smap_get(&x->srcdeps,
-								rel, NULL);
-
-				if (!e)
-					err = kser_error_nomem();
-				else if (!e->value)
-					e->value = i + 1;
-			}
-			free(abs);
-			if (err)
-				return err;
-			/* As make: a missing file made by no rule is remade. */
-			if ((m < 0 && !wild) || m > t->mtime_ns) {
-				if (!t->stale)
-					t->why_stale = p;
-				t->stale = true;
-			}
-		}
-	}
-	for (i = 0; i < x->n; i++) {
-		struct fp_archive *a;
-		struct kser_buf data = KSER_BUF_INIT;
-		char *abs, *dir, **m;
-		size_t nm;
-
-		if (!is_archive(x->t[i].cmd.target))
-			continue;
-		abs = absolute(x, x->t[i].cmd.target);
-		if (!abs)
-			return kser_error_nomem();
-		err = kser_read_file(&data, abs);
-		if (!err && verify_thin_members(&m, &nm, kser_buf_cstr(&data),
-						data.len)) {
-			fallback(x, "'%s' is not a thin archive",
-				 x->t[i].cmd.target);
-			m = NULL;
-			nm = 0;
-		}
-		kser_buf_release(&data);
-		if (err || x->why.len) {
-			free(abs);
-			return err;
-		}
-		err = kser_array_grow((void **)&x->ar, &x->aralloc, x->nar,
-				      sizeof(*x->ar), 64);
-		if (err) {
-			free(abs);
-			while (nm)
-				free(m[--nm]);
-			free(m);
-			return err;
-		}
-		a = &x->ar[x->nar++];
-		memset(a, 0, sizeof(*a));
-		a->target = i;
-		a->members = m;
-		a->nmembers = nm;
-		/* Members are named relative to the archive's directory. */
-		dir = strrchr(abs, '/');
-		*dir = '\0';
-		for (k = 0; k < nm; k++) {
-			struct kser_buf full = KSER_BUF_INIT;
-			char *norm;
-			size_t bl = strlen(x->bdir);
-			struct smap_entry *e;
-
-			kser_buf_printf(&full, "%s/%s", abs, m[k]);
-			norm = kser_buf_check(&full) ? NULL :
-			       verify_path_normalize(full.ptr);
-			kser_buf_release(&full);
-			if (!norm) {
-				free(abs);
-				return kser_error_nomem();
-			}
-			free(m[k]);
-			m[k] = NULL;
-			if (strncmp(norm, x->bdir, bl) || norm[bl] != '/') {
-				fallback(x, "'%s' holds '%s', outside the "
-					 "build directory",
-					 x->t[i].cmd.target, norm);
-				free(norm);
-				continue;
-			}
-			m[k] = strdup(norm + bl + 1);
-			free(norm);
-			if (!m[k]) {
-				free(abs);
-				return kser_error_nomem();
-			}
-			e = smap_find(&x->targets, m[k]);
-			if (e)
-				x->t[e->value].archived = true;
-		}
-		free(abs);
-		if (x->why.len)
-			return NULL;
-	}
-	return NULL;
-}
-
-/* --- deciding -------------------------------------------------------- */
-
-/* Files kbuild itself reads: any change to them is make's to judge. */
-static bool kbuild_file(const char *path, const char *kunitconfig)
-{
-	const char *b = strrchr(path, '/');
-
-	b = b ? b + 1 : path;
-	if (!strncmp(b, "Makefile", 8) || !strncmp(b, "Kbuild", 6) ||
-	    !strncmp(b, "Kconfig", 7) || !strncmp(b, "localversion", 12) ||
-	    !strcmp(b, ".kunitconfig"))
-		return true;
-	if (strlen(b) > 3 && !strcmp(b + strlen(b) - 3, ".mk"))
-		return true;
-	if (!strncmp(path, "scripts/", 8) || !strncmp(path, "tools/", 6) ||
-	    !strncmp(path, "usr/", 4))
-		return true;
-	return kunitconfig && !strcmp(path, kunitconfig);
-}
-
-/*
- * A file no dependency list names may still be read by the build: only
- * C sources and headers (which kbuild learns of through fixdep alone)
- * and files for readers only are taken to be outside it.
- */
-static bool inert_when_unlisted(const char *path)
-{
-	static const char *const exts[] = { ".c", ".h", ".S" };
-	static const char *const people[] = {
-		"MAINTAINERS", "CREDITS", "README", ".mailmap",
-	};
-	size_t i, n = strlen(path);
-
-	for (i = 0; i < sizeof(people) / sizeof(*people); i++)
-		if (!strcmp(path, people[i]))
-			return true;
-	if (!strncmp(path, "Documentation/", 14) && n > 4 &&
-	    !strcmp(path + n - 4, ".rst"))
-		return true;
-	for (i = 0; i < sizeof(exts) / sizeof(*exts); i++)
-		if (n > 2 && !strcmp(path + n - 2, exts[i]))
-			return true;
-	return false;
-}
-
-/* Does cmd name base as a file ("/base" or " base", then an end)? */
-static bool names_file(const char *cmd, const char *base)
-{
-	size_t n = strlen(base);
-	const char *p = cmd;
-
-	while ((p = strstr(p, base))) {
-		char before = p == cmd ? ' ' : p[-1];
-		char after = p[n];
-
-		if ((before == '/' || before == ' ' || before == '\'' ||
-		     before == '"' || before == '=') &&
-		    (!after || after == ' ' || after == '\'' || after == '"' ||
-		     after == ';' || after == ')'))
-			return true;
-		p++;
-	}
-	return false;
-}
-
-/* The kernel configuration: the options the fast path has no steps for. */
-static bool config_allows(struct fp_index *x)
-{
-	static const char *const refuse[] = {
-		"CONFIG_MODULES", "CONFIG_IKHEADERS", "CONFIG_MODVERSIONS",
-		"CONFIG_OBJTOOL", "CONFIG_LTO_CLANG", "CONFIG_RUST",
-		"CONFIG_DEBUG_INFO_BTF", "CONFIG_GDB_SCRIPTS",
-		"CONFIG_FTRACE_MCOUNT_USE_RECORDMCOUNT",
-		"CONFIG_OF_EARLY_FLATTREE", "CONFIG_TRIM_UNUSED_KSYMS",
-		"CONFIG_BUILTIN_MODULE_RANGES", "CONFIG_GCC_PLUGINS",
-	};
-	struct kser_buf conf = KSER_BUF_INIT, path = KSER_BUF_INIT;
-	size_t i;
-	bool ok = true;
-
-	kser_buf_printf(&path, "%s/include/config/auto.conf", x->bdir);
-	if (kser_buf_check(&path) || kser_read_file(&conf, path.ptr)) {
-		kser_buf_release(&path);
-		kser_buf_release(&conf);
-		return fallback(x, "the build directory has no "
-				"include/config/auto.conf");
-	}
-	for (i = 0; ok && i < sizeof(refuse) / sizeof(*refuse); i++) {
-		struct kser_buf line = KSER_BUF_INIT;
-
-		kser_buf_printf(&line, "\n%s=", refuse[i]);
-		if (!kser_buf_check(&line) &&
-		    memmem(conf.ptr, conf.len, line.ptr, line.len))
-			ok = fallback(x, "%s is set: the fast path has no "
-				      "steps for what it builds", refuse[i]);
-		kser_buf_release(&line);
-	}
-	kser_buf_release(&path);
-	kser_buf_release(&conf);
-	return ok;
-}
-
-/* What kbuild's checksyscalls depends on (.missing-syscalls.d). */
-static bool syscalls_check_allows(struct fp_index *x, const char *rel)
-{
-	struct kser_buf d = KSER_BUF_INIT, path = KSER_BUF_INIT;
-	bool ok = true;
-
-	kser_buf_printf(&path, "%s/.missing-syscalls.d", x->bdir);
-	if (!kser_buf_check(&path) && !kser_read_file(&d, path.ptr)) {
-		const char *p = kser_buf_cstr(&d);
-		size_t n = strlen(rel);
-
-		while ((p = strstr(p, rel))) {
-			if ((p[-1] == '/' || p[-1] == ' ') &&
-			    (p[n] == ' ' || p[n] == '\n' || !p[n])) {
-				ok = fallback(x, "kbuild's checksyscalls.sh "
-					      "reads '%s'", rel);
-				break;
-			}
-			p++;
-		}
-	}
-	kser_buf_release(&d);
-	kser_buf_release(&path);
-	return ok;
-}
-
-struct fp_change {
-	char *path;
-	git_delta_t status;
-};
-
-/*
- * The paths that differ between the tree the build directory was last
- * completely built from and the row's; false (with the reason) when one
- * is not a modification of an existing file.
- */
-static const struct kser_error *changes_between(struct fp_index *x,
-						git_repository *repo,
-						const git_oid *from,
-						const git_oid *to,
-						struct fp_change **out,
-						size_t *nout)
-{
-	git_tree *a = NULL, *b = NULL;
-	git_diff *diff = NULL;
-	const struct kser_error *err = NULL;
-	size_t i, n, alloc = 0;
-
-	*out = NULL;
-	*nout = 0;
-	if (git_tree_lookup(&a, repo, from) < 0 ||
-	    git_tree_lookup(&b, repo, to) < 0 ||
-	    git_diff_tree_to_tree(&diff, repo, a, b, NULL) < 0) {
-		err = kser_error_git("cannot compare the trees");
-		goto done;
-	}
-	n = git_diff_num_deltas(diff);
-	for (i = 0; i < n; i++) {
-		const git_diff_delta *dd = git_diff_get_delta(diff, i);
-		const char *p = dd->new_file.path ? dd->new_file.path :
-				dd->old_file.path;
-
-		err = kser_array_grow((void **)out, &alloc, *nout,
-				      sizeof(**out), 16);
-		if (err)
-			break;
-		(*out)[*nout].path = strdup(p);
-		(*out)[*nout].status = dd->status;
-		if (!(*out)[*nout].path) {
-			err = kser_error_nomem();
-			break;
-		}
-		(*nout)++;
-	}
-done:
-	git_diff_free(diff);
-	git_tree_free(a);
-	git_tree_free(b);
-	return err;
-}
-
-static int cmp_size(const void *a, const void *b, void *arg)
-{
-	const struct fp_index *x = arg;
-	const struct fp_archive *p = a, *q = b;
-	const char *tp = x->t[p->target].cmd.target;
-	const char *tq = x->t[q->target].cmd.target;
-	size_t dp = 0, dq = 0;
-
-	if (p->nmembers != q->nmembers)
-		return p->nmembers < q->nmembers ? -1 : 1;
-	/* The same members: the deeper one is the one inside. */
-	for (; *tp; tp++)
-		dp += *tp == '/';
-	for (; *tq; tq++)
-		dq += *tq == '/';
-	return dp > dq ? -1 : dp < dq ? 1 : 0;
-}
-
-/* The targets the fast path rebuilds itself, or false with why not. */
-static bool plan(struct fp_index *x, const struct fp_change *ch, size_t nch,
-		 const char *kunitconfig)
-{
-	size_t i, k;
-
-	for (i = 0; i < nch; i++) {
-		const char *p = ch[i].path;
-
-		if (ch[i].status == GIT_DELTA_ADDED)
-			return fallback(x, "'%s' is a new file", p);
-		if (ch[i].status == GIT_DELTA_DELETED)
-			return fallback(x, "'%s' was deleted", p);
-		if (ch[i].status != GIT_DELTA_MODIFIED)
-			return fallback(x, "'%s' changed its type", p);
-		if (kbuild_file(p, kunitconfig))
-			return fallback(x, "'%s' is read by kbuild itself", p);
-	}
-	for (i = 0; i < nch; i++) {
-		const char *p = ch[i].path, *base = strrchr(p, '/');
-
-		base = base ? base + 1 : p;
-		if (!smap_find(&x->srcdeps, p) && !inert_when_unlisted(p))
-			return fallback(x, "no object depends on '%s', and "
-					"the build may read it", p);
-		/* What a command names but no dependency list holds. */
-		for (k = 0; k < x->n; k++)
-			if (!x->t[k].cmd.has_deps &&
-			    names_file(x->t[k].cmd.savedcmd, base))
-				return fallback(x, "the command of '%s' names "
-						"'%s'", x->t[k].cmd.target,
-						base);
-		if (!syscalls_check_allows(x, p))
-			return false;
-	}
-	for (i = 0; i < x->n; i++) {
-		const struct fp_target *t = &x->t[i];
-		const char *tg = t->cmd.target;
-
-		if (!t->stale)
-			continue;
-		/*
-		 * What the tree no longer has the source of is left over
-		 * from an older build: make has no rule for it any more.
-		 */
-		if (t->orphan && !t->archived)
-			continue;
-		/* Remade by the final steps, as make remakes them. */
-		if (!strcmp(tg, "init/version-timestamp.o") ||
-		    !strcmp(tg, "vmlinux"))
-			continue;
-		if (!t->archived || !t->cmd.has_deps)
-			return fallback(x, "'%s' is stale ('%s') and is not "
-					"an object of the kernel's archives",
-					tg, t->why_stale);
-	}
-	for (i = 0; i < x->nar; i++) {
-		struct fp_archive *a = &x->ar[i];
-
-		for (k = 0; k < a->nmembers && !a->rerun; k++) {
-			struct smap_entry *e = a->members[k] ?
-				smap_find(&x->targets, a->members[k]) : NULL;
-
-			if (e && x->t[e->value].stale)
-				a->rerun = true;
-		}
-	}
-	qsort_r(x->ar, x->nar, sizeof(*x->ar), cmp_size, x);
-	return true;
-}
-
 /* --- running --------------------------------------------------------- */
 
-struct fp_run {
-	struct verify_ctx *c;
-	const char *bdir, *src;
-	char **env;		/* make's environment for its recipes */
-	char *ldflags_vmlinux;	/* exported to Makefile.vmlinux alone */
-	int log_fd;
-	struct verify_fastpath *out;
-};
+/* Is the target one the fast path recompiles itself? */
+static bool to_recompile(const struct fp_index *x, const struct fp_target *t)
+{
+	return t->stale && t->archived && t->cmd.has_deps &&
+	       !verify_dirs_holding(&x->dirs, t->cmd.target);
+}
 
 static void log_line(struct fp_run *r, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
@@ -873,19 +142,6 @@ static char *depfile_of(const char *cmd)
 	return strndup(p, strcspn(p, " \t"));
 }
 
-/* Is it a compile of target, as rule_cc_o_c and rule_as_o_S run it? */
-static bool is_compile(const struct verify_cmd *c)
-{
-	struct kser_buf want = KSER_BUF_INIT;
-	bool yes;
-
-	kser_buf_printf(&want, " -c -o %s ", c->target);
-	yes = !kser_buf_check(&want) && strstr(c->savedcmd, want.ptr) &&
-	      c->source;
-	kser_buf_release(&want);
-	return yes;
-}
-
 /* Recompiles one object as cmd_and_fixdep does; *ok: it compiled. */
 static const struct kser_error *recompile(struct fp_run *r,
 					  const struct verify_cmd *cmd,
@@ -918,7 +174,8 @@ static const struct kser_error *recompile(struct fp_run *r,
 	if (err || status) {
 		/* .DELETE_ON_ERROR: a target the failed recipe touched. */
 		if (!err && stat(objpath.ptr, &after) == 0 &&
-		    (!had || mtime_of(&after) != mtime_of(&before)))
+		    (!had || verify_fp_mtime_of(&after) !=
+			     verify_fp_mtime_of(&before)))
 			unlink(objpath.ptr);
 		goto done;
 	}
@@ -972,14 +229,16 @@ done:
 	return err;
 }
 
-/* A sub-make of kbuild's top Makefile: make -f SRC/scripts/NAME. */
+/* A sub-make of kbuild's top Makefile: make -f SRC/scripts/NAME ARGS. */
 static const struct kser_error *run_submake(struct fp_run *r,
-					    const char *makefile, int *status)
+					    const char *makefile,
+					    char *const *args, int *status)
 {
 	struct kser_buf mf = KSER_BUF_INIT, ld = KSER_BUF_INIT;
 	struct kser_job job = { 0 };
 	const struct kser_error *err;
-	char *argv[4], **env = r->env, **ldenv = NULL;
+	char *argv[8], **env = r->env, **ldenv = NULL;
+	size_t na = 3;
 
 	kser_buf_printf(&mf, "%s/scripts/%s", r->src, makefile);
 	if (kser_buf_check(&mf))
@@ -1006,7 +265,9 @@ static const struct kser_error *run_submake(struct fp_run *r,
 	argv[0] = "make";
 	argv[1] = "-f";
 	argv[2] = mf.ptr;
-	argv[3] = NULL;
+	while (args && *args && na < 7)
+		argv[na++] = *args++;
+	argv[na] = NULL;
 	job.name = makefile;
 	job.argv = argv;
 	job.cwd = r->bdir;
@@ -1024,299 +285,6 @@ static const struct kser_error *run_submake(struct fp_run *r,
 	return err;
 }
 
-/* --- make's environment ---------------------------------------------- */
-
-static void free_env(char **env)
-{
-	size_t i;
-
-	for (i = 0; env && env[i]; i++)
-		free(env[i]);
-	free(env);
-}
-
-/*
- * MAKEFLAGS as the top Makefile's recipes see it, less the jobserver of
- * the make that is gone: a sub-make started anew makes its own.
- */
-static char *sanitize_makeflags(const char *v)
-{
-	struct kser_buf b = KSER_BUF_INIT;
-	const char *p = v;
-	bool vars = false;
-
-	while (*p) {
-		const char *e = p;
-		size_t n;
-
-		while (*e && *e != ' ')
-			e += (*e == '\\' && e[1]) ? 2 : 1;
-		n = (size_t)(e - p);
-		if (n == 2 && !strncmp(p, "--", 2))
-			vars = true;
-		if (vars || !(n > 17 && !strncmp(p, "--jobserver-auth=", 17)) ||
-		    !n) {
-			if (!(n > 16 && !vars &&
-			      !strncmp(p, "--jobserver-fds=", 16))) {
-				kser_buf_put(&b, p, n);
-				if (*e)
-					kser_buf_putc(&b, ' ');
-			}
-		}
-		p = *e ? e + 1 : e;
-	}
-	kser_buf_rtrim(&b);
-	if (kser_buf_check(&b)) {
-		kser_buf_release(&b);
-		return NULL;
-	}
-	return kser_buf_detach(&b);
-}
-
-/* What the environment of kser's make is (for the capture's key). */
-static void env_key(struct fp_run *r, const struct verify_make *mi,
-		    char out[GIT_OID_HEXSZ + 1])
-{
-	struct kser_buf b = KSER_BUF_INIT;
-	size_t i;
-	git_oid id;
-
-	for (i = 0; mi->argv[i]; i++)
-		kser_buf_printf(&b, "%s\n", mi->argv[i]);
-	for (i = 0; r->c->st.env[i]; i++)
-		kser_buf_printf(&b, "%s\n", r->c->st.env[i]);
-	git_odb_hash(&id, kser_buf_cstr(&b), b.len, GIT_OBJECT_BLOB);
-	git_oid_tostr(out, GIT_OID_HEXSZ + 1, &id);
-	kser_buf_release(&b);
-}
-
-/* Loads "KEY\0VAR=VALUE\0...", the capture, if its key is key. */
-static bool env_load(struct fp_run *r, const char *path, const char *key)
-{
-	struct kser_buf b = KSER_BUF_INIT;
-	size_t n = 0, k = 0, i;
-	const char *p, *end;
-	bool ok = false;
-
-	if (kser_read_file(&b, path) || !b.len || b.ptr[b.len - 1])
-		goto done;
-	end = b.ptr + b.len;
-	if (strcmp(b.ptr, key))
-		goto done;
-	for (p = b.ptr; p < end; p += strlen(p) + 1)
-		n++;
-	r->env = calloc(n + 1, sizeof(*r->env));
-	if (!r->env)
-		goto done;
-	p = b.ptr + strlen(b.ptr) + 1;	/* the key */
-	if (p >= end)
-		goto done;
-	r->ldflags_vmlinux = strdup(p);
-	for (p += strlen(p) + 1; p < end; p += strlen(p) + 1) {
-		if (!strncmp(p, "MAKEFLAGS=", 10) || !strncmp(p, "MFLAGS=", 7)) {
-			const char *eq = strchr(p, '=') + 1;
-			char *v = sanitize_makeflags(eq);
-			struct kser_buf e = KSER_BUF_INIT;
-
-			kser_buf_printf(&e, "%.*s%s", (int)(eq - p), p,
-					v ? v : "");
-			free(v);
-			r->env[k] = kser_buf_detach(&e);
-		} else {
-			r->env[k] = strdup(p);
-		}
-		if (!r->env[k])
-			goto done;
-		k++;
-	}
-	ok = r->ldflags_vmlinux != NULL;
-done:
-	if (!ok) {
-		for (i = 0; r->env && r->env[i]; i++)
-			free(r->env[i]);
-		free(r->env);
-		r->env = NULL;
-		free(r->ldflags_vmlinux);
-		r->ldflags_vmlinux = NULL;
-	}
-	kser_buf_release(&b);
-	return ok;
-}
-
-/*
- * The environment kbuild's top Makefile gives its recipes, captured by a
- * recipe of make itself (the same Makefile, options and environment as
- * kser's make), with LDFLAGS_vmlinux, which it exports to the vmlinux
- * link alone. Kept in the build directory until the next plain make.
- */
-static const struct kser_error *env_capture(struct fp_run *r,
-					    const struct verify_make *mi)
-{
-	struct kser_buf mk = KSER_BUF_INIT, path = KSER_BUF_INIT;
-	struct kser_buf out = KSER_BUF_INIT, data = KSER_BUF_INIT;
-	struct kser_buf ld = KSER_BUF_INIT;
-	char key[GIT_OID_HEXSZ + 1];
-	const struct kser_error *err = NULL;
-	struct kser_job job = { 0 };
-	char *argv[16];
-	size_t i, n = 0;
-
-	env_key(r, mi, key);
-	kser_buf_printf(&path, "%s/%s", r->bdir, ENV_NAME);
-	if (kser_buf_check(&path))
-		return kser_error_nomem();
-	if (env_load(r, path.ptr, key))
-		goto done;
-	kser_buf_printf(&mk, "%s/kser-env.mk", r->c->st.tmp_dir);
-	kser_buf_printf(&out, "%s/kser-env.out", r->c->st.tmp_dir);
-	kser_buf_printf(&ld, "%s/kser-env.ld", r->c->st.tmp_dir);
-	kser_buf_printf(&data,
-			"kser-make-env:\n"
-			"\t$(file >%s,$(LDFLAGS_vmlinux))\n"
-			"\t@env -0 >%s\n", ld.ptr, out.ptr);
-	if (kser_buf_check(&mk) || kser_buf_check(&out) ||
-	    kser_buf_check(&data) || kser_buf_check(&ld)) {
-		err = kser_error_nomem();
-		goto done;
-	}
-	err = kser_write_file_atomic(mk.ptr, data.ptr, data.len);
-	if (err)
-		goto done;
-	/* make ARCH=.. O=.. -jN CC=.. HOSTCC=.., from the build directory. */
-	argv[n++] = "make";
-	argv[n++] = "--no-print-directory";
-	argv[n++] = "-f";
-	argv[n++] = "Makefile";
-	argv[n++] = "-f";
-	argv[n++] = mk.ptr;
-	for (i = 1; mi->argv[i] && n < 14; i++)
-		argv[n++] = mi->argv[i];
-	argv[n++] = "kser-make-env";
-	argv[n] = NULL;
-	job.name = "make (environment)";
-	job.argv = argv;
-	job.cwd = r->bdir;
-	job.env = r->c->st.env;
-	job.timeout_ms = 600000;
-	err = verify_run_jobs(r->c, &job, 1);
-	if (!err && (job.status || job.timed_out))
-		err = kser_error_fmt(KSER_ERR_CHILD,
-				     "cannot learn make's environment: %s",
-				     kser_buf_cstr(&job.tail));
-	if (err)
-		goto done;
-	kser_buf_clear(&data);
-	kser_buf_puts(&data, key);
-	kser_buf_putc(&data, '\0');
-	{
-		struct kser_buf v = KSER_BUF_INIT, e = KSER_BUF_INIT;
-
-		err = kser_read_file(&v, ld.ptr);
-		if (!err)
-			err = kser_read_file(&e, out.ptr);
-		if (!err) {
-			kser_buf_rtrim(&v);
-			kser_buf_put(&data, kser_buf_cstr(&v), v.len);
-			kser_buf_putc(&data, '\0');
-			kser_buf_put(&data, e.ptr ? e.ptr : "", e.len);
-		}
-		kser_buf_release(&v);
-		kser_buf_release(&e);
-	}
-	if (!err && kser_buf_check(&data))
-		err = kser_error_nomem();
-	if (!err)
-		err = kser_write_file_atomic(path.ptr, data.ptr, data.len);
-	if (!err && !env_load(r, path.ptr, key))
-		err = kser_error_fmt(KSER_ERR_CHILD,
-				     "cannot read make's environment back");
-done:
-	unlink(kser_buf_cstr(&out));
-	unlink(kser_buf_cstr(&ld));
-	kser_job_release(&job);
-	kser_buf_release(&mk);
-	kser_buf_release(&path);
-	kser_buf_release(&out);
-	kser_buf_release(&data);
-	kser_buf_release(&ld);
-	return err;
-}
-
-/* --- the stamp: what the build directory was last completely built of - */
-
-static char *stamp_text(const struct verify_make *mi, const git_oid *tree)
-{
-	struct kser_buf b = KSER_BUF_INIT;
-	size_t i;
-
-	kser_buf_printf(&b, "tree %s\n", git_oid_tostr_s(tree));
-	for (i = 0; mi->argv[i]; i++)
-		kser_buf_printf(&b, "arg %s\n", mi->argv[i]);
-	return kser_buf_detach(&b);
-}
-
-void verify_fastpath_forget(const char *bdir)
-{
-	struct kser_buf p = KSER_BUF_INIT;
-
-	kser_buf_printf(&p, "%s/%s", bdir, STAMP_NAME);
-	if (!kser_buf_check(&p))
-		unlink(p.ptr);
-	kser_buf_clear(&p);
-	kser_buf_printf(&p, "%s/%s", bdir, ENV_NAME);
-	if (!kser_buf_check(&p))
-		unlink(p.ptr);
-	kser_buf_release(&p);
-}
-
-void verify_fastpath_unstamp(const char *bdir)
-{
-	struct kser_buf p = KSER_BUF_INIT;
-
-	kser_buf_printf(&p, "%s/%s", bdir, STAMP_NAME);
-	if (!kser_buf_check(&p))
-		unlink(p.ptr);
-	kser_buf_release(&p);
-}
-
-const struct kser_error *
-verify_fastpath_stamp(const char *bdir, const struct verify_make *mi,
-		      const git_oid *tree)
-{
-	struct kser_buf p = KSER_BUF_INIT;
-	char *text = stamp_text(mi, tree);
-	const struct kser_error *err;
-
-	kser_buf_printf(&p, "%s/%s", bdir, STAMP_NAME);
-	err = !text || kser_buf_check(&p) ? kser_error_nomem() :
-	      kser_write_file_atomic(p.ptr, text, strlen(text));
-	free(text);
-	kser_buf_release(&p);
-	return err;
-}
-
-/* The tree of a valid stamp, or false. */
-static bool stamp_tree(const char *bdir, const struct verify_make *mi,
-		       git_oid *tree)
-{
-	struct kser_buf p = KSER_BUF_INIT, have = KSER_BUF_INIT;
-	char *want;
-	bool ok = false;
-
-	kser_buf_printf(&p, "%s/%s", bdir, STAMP_NAME);
-	if (kser_buf_check(&p) || kser_read_file(&have, p.ptr) ||
-	    have.len < 5 + GIT_OID_HEXSZ ||
-	    git_oid_fromstrn(tree, have.ptr + 5, GIT_OID_HEXSZ) < 0)
-		goto done;
-	want = stamp_text(mi, tree);
-	ok = want && !strcmp(want, kser_buf_cstr(&have));
-	free(want);
-done:
-	kser_buf_release(&p);
-	kser_buf_release(&have);
-	return ok;
-}
-
 /* --- the fast path --------------------------------------------------- */
 
 void verify_fastpath_release(struct verify_fastpath *fp)
@@ -1330,6 +298,92 @@ static double since(uint64_t t0)
 	return (double)(kser_now_ms() - t0) / 1000.0;
 }
 
+/* The kbuild pass of directory dir, as kbuild's parent pass starts it. */
+static const struct kser_error *run_dir_pass(struct fp_run *r,
+					     const char *dir, int *status)
+{
+	struct kser_buf obj = KSER_BUF_INIT;
+	const struct kser_error *err;
+	char *args[4];
+
+	kser_buf_printf(&obj, "obj=%s", dir);
+	if (kser_buf_check(&obj))
+		return kser_error_nomem();
+	log_line(r, "kser verify: build: kbuild's pass of %s/", dir);
+	args[0] = obj.ptr;
+	args[1] = "need-builtin=1";
+	args[2] = "need-modorder=1";
+	args[3] = NULL;
+	err = run_submake(r, "Makefile.build", args, status);
+	kser_buf_release(&obj);
+	return err;
+}
+
+/*
+ * After the passes: an object outside them that depends on a file a
+ * pass made anew (a generated header under its directory) is stale now,
+ * though it was not when the index was read. Marks each (and the
+ * archives holding it); false (with the reason) for one kser does not
+ * recompile itself.
+ */
+static bool mark_remade(struct fp_index *x, const char *bdir)
+{
+	size_t i, k;
+
+	for (i = 0; i < x->n; i++) {
+		struct fp_target *t = &x->t[i];
+		struct kser_buf path = KSER_BUF_INIT;
+		struct stat st;
+
+		if (!t->cmd.has_deps || t->stale ||
+		    verify_dirs_holding(&x->dirs, t->cmd.target))
+			continue;
+		for (k = 0; k < t->cmd.ndeps && !t->stale; k++) {
+			const char *p = t->cmd.deps[k].path;
+			size_t bl = strlen(bdir);
+			char *norm;
+			bool under;
+
+			if (*p == '/' || t->cmd.deps[k].wildcard)
+				continue;
+			/* A build directory's file ("./include/../lib/x.h"). */
+			kser_buf_clear(&path);
+			kser_buf_printf(&path, "%s/%s", bdir, p);
+			norm = kser_buf_check(&path) ? NULL :
+			       verify_path_normalize(path.ptr);
+			under = norm && !strncmp(norm, bdir, bl) &&
+				norm[bl] == '/' &&
+				verify_dirs_holding(&x->dirs, norm + bl + 1);
+			if (under && stat(norm, &st) == 0 &&
+			    verify_fp_mtime_of(&st) > t->mtime_ns) {
+				t->stale = true;
+				t->why_stale = p;
+			}
+			free(norm);
+		}
+		kser_buf_release(&path);
+		if (!t->stale)
+			continue;
+		if (!t->archived || t->orphan || !verify_fp_is_compile(&t->cmd))
+			return verify_fp_fallback(x, "'%s' depends on '%s', "
+						  "which kbuild's pass made "
+						  "anew", t->cmd.target,
+						  t->why_stale);
+		for (k = 0; k < x->nar; k++) {
+			struct fp_archive *a = &x->ar[k];
+			size_t m;
+
+			for (m = 0; m < a->nmembers && !a->rerun; m++)
+				if (a->members[m] &&
+				    !strcmp(a->members[m], t->cmd.target) &&
+				    !verify_dirs_holding(&x->dirs,
+					    x->t[a->target].cmd.target))
+					a->rerun = true;
+		}
+	}
+	return true;
+}
+
 static const struct kser_error *do_build(struct fp_run *r,
 					 struct fp_index *x,
 					 const struct verify_make *mi)
@@ -1340,41 +394,65 @@ static const struct kser_error *do_build(struct fp_run *r,
 	int status = 0;
 
 	for (i = 0; i < x->n; i++)
-		if (x->t[i].stale && x->t[i].archived && x->t[i].cmd.has_deps) {
-			if (x->t[i].orphan || !is_compile(&x->t[i].cmd)) {
-				fallback(x, "'%s' is not made by a compile "
-					 "kser knows", x->t[i].cmd.target);
+		if (to_recompile(x, &x->t[i])) {
+			if (x->t[i].orphan || !verify_fp_is_compile(&x->t[i].cmd)) {
+				verify_fp_fallback(x, "'%s' is not made by a "
+						   "compile kser knows",
+						   x->t[i].cmd.target);
 				r->out->taken = false;
 				return NULL;
 			}
 			nstale++;
 		}
 	r->out->objects = nstale;
-	kser_buf_printf(&r->out->why, "%zu object%s to recompile", nstale,
-			nstale == 1 ? "" : "s");
+	r->out->dirs = x->dirs.n;
+	for (i = 0; i < x->dirs.n; i++)
+		kser_buf_printf(&r->out->why, "%s%s/", i ? ", " : "kbuild's "
+				"pass of ", x->dirs.v[i]);
+	if (x->dirs.n)
+		kser_buf_puts(&r->out->why, nstale ? "; " : "");
+	if (nstale || !x->dirs.n)
+		kser_buf_printf(&r->out->why, "%zu object%s to recompile",
+				nstale, nstale == 1 ? "" : "s");
 	for (i = 0; i < x->n && shown < 5; i++)
-		if (x->t[i].stale && x->t[i].archived && x->t[i].cmd.has_deps)
+		if (to_recompile(x, &x->t[i]))
 			kser_buf_printf(&r->out->why, "%s%s",
 					shown++ ? ", " : ": ",
 					x->t[i].cmd.target);
 	if (nstale > shown)
 		kser_buf_printf(&r->out->why, ", ...");
-	log_line(r, "kser verify: build: the fast path: %s (only existing "
-		 "sources and headers changed)", kser_buf_cstr(&r->out->why));
-	if (!nstale) {
+	log_line(r, "kser verify: build: the fast path: %s (%s)",
+		 kser_buf_cstr(&r->out->why), x->dirs.n ?
+		 "the rest of the tree has no kbuild file changed" :
+		 "only existing sources and headers changed");
+	if (!nstale && !x->dirs.n) {
 		r->out->ok = true;
 		return NULL;
 	}
-	err = env_capture(r, mi);
+	err = verify_fp_env_capture(r, mi);
 	if (err)
 		return err;
 
+	/*
+	 * The passes first, as make's walk reaches the directories before
+	 * the link: what they generate, others may include.
+	 */
 	t0 = kser_now_ms();
+	for (i = 0; i < x->dirs.n && !err && !status; i++)
+		err = run_dir_pass(r, x->dirs.v[i], &status);
+	if (err || status) {
+		r->out->compile_s = since(t0);
+		return err;
+	}
+	if (x->dirs.n && !mark_remade(x, r->bdir)) {
+		/* make goes on from here: the log starts anew. */
+		r->out->taken = false;
+		return NULL;
+	}
 	for (i = 0; i < x->n && !err; i++) {
 		bool ok;
 
-		if (!(x->t[i].stale && x->t[i].archived &&
-		      x->t[i].cmd.has_deps))
+		if (!to_recompile(x, &x->t[i]))
 			continue;
 		err = recompile(r, &x->t[i].cmd, &ok);
 		if (!err && !ok) {
@@ -1393,7 +471,8 @@ static const struct kser_error *do_build(struct fp_run *r,
 					x->t[x->ar[i].target].cmd.savedcmd,
 					&status);
 	if (!err && !status) {
-		struct smap_entry *e = smap_find(&x->targets, "vmlinux.a");
+		struct fp_smap_entry *e = verify_fp_smap_find(&x->targets,
+							      "vmlinux.a");
 
 		if (!e) {
 			log_line(r, "kser verify: the build directory has no "
@@ -1405,11 +484,11 @@ static const struct kser_error *do_build(struct fp_run *r,
 		}
 	}
 	if (!err && !status)
-		err = run_submake(r, "Makefile.vmlinux_o", &status);
+		err = run_submake(r, "Makefile.vmlinux_o", NULL, &status);
 	if (!err && !status)
-		err = run_submake(r, "Makefile.modpost", &status);
+		err = run_submake(r, "Makefile.modpost", NULL, &status);
 	if (!err && !status)
-		err = run_submake(r, "Makefile.vmlinux", &status);
+		err = run_submake(r, "Makefile.vmlinux", NULL, &status);
 	if (!err && !status) {
 		/* arch/um/Makefile: linux: vmlinux; ln -f $< $@ */
 		struct kser_buf a = KSER_BUF_INIT, b = KSER_BUF_INIT;
@@ -1462,32 +541,29 @@ const struct kser_error *verify_fastpath_run(struct verify_ctx *c,
 	x.bdir = r.bdir = bdir;
 	x.src = r.src = src;
 	if (strcmp(vc->arch, "um")) {
-		fallback(&x, "the fast path knows the final steps of ARCH=um "
-			 "only");
+		verify_fp_fallback(&x, "the fast path knows the final steps "
+				   "of ARCH=um only");
 		goto decided;
 	}
-	if (!stamp_tree(bdir, mi, &from)) {
-		fallback(&x, "the build directory is not known to be "
-			 "completely built with these options");
+	if (!verify_fp_stamp_tree(bdir, mi, &from)) {
+		verify_fp_fallback(&x, "the build directory is not known to "
+				   "be completely built with these options");
 		goto decided;
 	}
-	if (!config_allows(&x))
+	if (!verify_fp_config_allows(&x))
 		goto decided;
-	err = changes_between(&x, c->repo, &from, &c->rep->rows[row].tree,
-			      &ch, &nch);
+	err = verify_fp_changes(&x, c->repo, &from, &c->rep->rows[row].tree,
+				&ch, &nch);
 	if (err)
 		goto done;
 	/* Cheap reasons first: the walk is the fast path's own cost. */
-	for (i = 0; i < nch; i++)
-		if (ch[i].status != GIT_DELTA_MODIFIED ||
-		    kbuild_file(ch[i].path, vc->kunitconfig)) {
-			plan(&x, ch, nch, vc->kunitconfig);
-			goto decided;
-		}
-	err = index_build(&x);
+	if (!verify_fp_cheap_allows(&x, ch, nch, vc->kunitconfig))
+		goto decided;
+	err = verify_fp_index_build(&x);
 	if (err || x.why.len)
 		goto decided;
-	plan(&x, ch, nch, vc->kunitconfig);
+	err = verify_fp_plan(&x, c->repo, &c->rep->rows[row].tree, ch, nch,
+			     vc->kunitconfig);
 decided:
 	out->plan_s = since(t0);
 	if (err)
@@ -1514,130 +590,8 @@ done:
 	for (i = 0; i < nch; i++)
 		free(ch[i].path);
 	free(ch);
-	free_env(r.env);
+	verify_fp_env_free(r.env);
 	free(r.ldflags_vmlinux);
-	index_release(&x);
+	verify_fp_index_release(&x);
 	return err;
-}
-
-/* --- paranoia: what make does after the fast path -------------------- */
-
-void verify_snapshot_release(struct verify_snapshot *s)
-{
-	smap_release((struct smap *)s->map);
-	free(s->map);
-	s->map = NULL;
-}
-
-/* Files every make rewrites, whatever it has to do. */
-static bool always_rewritten(const char *rel)
-{
-	const char *b = strrchr(rel, '/');
-
-	b = b ? b + 1 : rel;
-	return !strcmp(rel, "Makefile") || !strcmp(rel, "source") ||
-	       !strcmp(rel, ".missing-syscalls.d") ||
-	       !strncmp(b, ".kser-", 6);
-}
-
-static const struct kser_error *snap_walk(struct smap *m, const char *root,
-					  const char *rel, int depth)
-{
-	struct kser_buf path = KSER_BUF_INIT;
-	const struct kser_error *err = NULL;
-	struct dirent *d;
-	DIR *dir;
-
-	kser_buf_printf(&path, "%s/%s", root, rel);
-	if (kser_buf_check(&path))
-		return kser_error_nomem();
-	dir = opendir(path.ptr);
-	if (!dir) {
-		err = kser_error_errno("cannot read '%s'", path.ptr);
-		kser_buf_release(&path);
-		return err;
-	}
-	while (!err && (d = readdir(dir))) {
-		struct kser_buf sub = KSER_BUF_INIT, full = KSER_BUF_INIT;
-		struct stat st;
-
-		if (!strcmp(d->d_name, ".") || !strcmp(d->d_name, ".."))
-			continue;
-		kser_buf_printf(&sub, "%s%s", rel, d->d_name);
-		kser_buf_printf(&full, "%s/%s", root, sub.ptr ? sub.ptr : "");
-		if (kser_buf_check(&sub) || kser_buf_check(&full)) {
-			err = kser_error_nomem();
-		} else if (lstat(full.ptr, &st) < 0) {
-			err = kser_error_errno("cannot stat '%s'", full.ptr);
-		} else if (S_ISDIR(st.st_mode)) {
-			kser_buf_putc(&sub, '/');
-			if (depth < 64)
-				err = kser_buf_check(&sub) ?
-				      kser_error_nomem() :
-				      snap_walk(m, root, sub.ptr, depth + 1);
-		} else if (!always_rewritten(sub.ptr)) {
-			struct smap_entry *e = smap_get(m, sub.ptr, NULL);
-
-			if (!e) {
-				err = kser_error_nomem();
-			} else {
-				e->mtime_ns = mtime_of(&st);
-				e->value = (size_t)st.st_size ^
-					   ((size_t)st.st_ino << 20);
-			}
-		}
-		kser_buf_release(&sub);
-		kser_buf_release(&full);
-	}
-	closedir(dir);
-	kser_buf_release(&path);
-	return err;
-}
-
-const struct kser_error *verify_snapshot_take(struct verify_snapshot *s,
-					      const char *bdir)
-{
-	const struct kser_error *err;
-
-	s->map = calloc(1, sizeof(struct smap));
-	if (!s->map)
-		return kser_error_nomem();
-	err = snap_walk(s->map, bdir, "", 0);
-	if (err)
-		verify_snapshot_release(s);
-	return err;
-}
-
-static void note_path(struct kser_buf *why, size_t *n, const char *what,
-		      const char *path)
-{
-	if (*n < 5)
-		kser_buf_printf(why, "%s%s '%s'", *n ? ", " : "", what, path);
-	(*n)++;
-}
-
-size_t verify_snapshot_diff(const struct verify_snapshot *a,
-			    const struct verify_snapshot *b,
-			    struct kser_buf *why)
-{
-	const struct smap *ma = a->map, *mb = b->map;
-	size_t i, n = 0;
-
-	for (i = 0; i < mb->cap; i++) {
-		const struct smap_entry *e = &mb->v[i], *o;
-
-		if (!e->used)
-			continue;
-		o = smap_find(ma, e->key);
-		if (!o)
-			note_path(why, &n, "made", e->key);
-		else if (o->mtime_ns != e->mtime_ns || o->value != e->value)
-			note_path(why, &n, "rebuilt", e->key);
-	}
-	for (i = 0; i < ma->cap; i++)
-		if (ma->v[i].used && !smap_find(mb, ma->v[i].key))
-			note_path(why, &n, "removed", ma->v[i].key);
-	if (n > 5)
-		kser_buf_printf(why, " and %zu more", n - 5);
-	return n;
 }

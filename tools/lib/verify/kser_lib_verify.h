@@ -37,9 +37,17 @@
  *                 fingerprint, the new ones
  *   kbuild.c      what kbuild leaves in a build directory: .cmd files,
  *                 thin archives
+ *   kbdirs.c      which directories' kbuild passes read a kbuild file
+ *   fpindex.c     the fast path's index of a build directory: its
+ *                 targets, which are stale, the archives' members; a
+ *                 small string map
+ *   fpsnap.c      a build directory's snapshots, for the paranoid mode
+ *   fpplan.c      what the fast path decides: may it be taken, which
+ *                 objects it recompiles, whose kbuild passes it runs
+ *   fpenv.c       make's environment, captured for the fast path, and
+ *                 the stamp: what the build directory was built of
  *   fastpath.c    the build check's fast path: the stale objects
- *                 recompiled and the kernel linked without make's walk;
- *                 the build directory's snapshots for the paranoid mode
+ *                 recompiled and the kernel linked without make's walk
  *   checkpatch.c  the checkpatch check
  *   kunit.c       the KUnit check: UML booted, KTAP read
  *   build.c       the build check: kunit.py config, the fast path or
@@ -64,6 +72,7 @@
 struct kser_buf;
 struct kser_error;
 struct kser_worktree;
+struct stat;
 
 /* --- ktap.c ------------------------------------------------------------ */
 
@@ -689,7 +698,57 @@ char *verify_path_normalize(const char *path);
 const struct kser_error *verify_thin_members(char ***out, size_t *n,
 					     const char *data, size_t len);
 
-/* --- fastpath.c -------------------------------------------------------- */
+/* --- kbdirs.c ---------------------------------------------------------- */
+
+/* Directories, relative to the source tree, none inside another. */
+struct verify_dirs {
+	char **v;
+	size_t n, alloc;
+};
+
+void verify_dirs_release(struct verify_dirs *d);
+
+/* Adds dir (len bytes, no '/' at the end); one inside another goes. */
+const struct kser_error *verify_dirs_add(struct verify_dirs *d,
+					 const char *dir, size_t len);
+
+/* The directory of d that path is in (or is), or NULL. */
+const char *verify_dirs_holding(const struct verify_dirs *d,
+				const char *path);
+
+/*
+ * Is dir (len bytes) one whose kbuild file kbuild's top Makefile reads
+ * besides its pass (the top, arch/ARCH), or kbuild's own (scripts/,
+ * tools/, usr/)?
+ */
+bool verify_kbuild_top_read(const char *dir, size_t len);
+
+/* Is path a directory's own kbuild file (DIR/Makefile, DIR/Kbuild)? */
+bool verify_kbuild_own_file(const char *path);
+
+/*
+ * The directories whose kbuild passes read the changed kbuild files
+ * paths (of the tree): DIR for DIR/Makefile and DIR/Kbuild, and for an
+ * included file (a .mk, a Makefile.x) every directory whose own Makefile
+ * names it; added to out. When one is read by kbuild's top Makefile
+ * (the top directory's, arch/ARCH/'s, scripts/'s) or by anything but a
+ * directory's own Makefile, why says so (and out is not to be used).
+ */
+const struct kser_error *verify_kbuild_readers(git_repository *repo,
+					       const git_oid *tree,
+					       const char *const *paths,
+					       size_t n,
+					       struct verify_dirs *out,
+					       struct kser_buf *why);
+
+/* --- the fast path: what its files share ------------------------------- */
+
+/*
+ * What the files of the build check's fast path share: the index of a
+ * build directory and what is decided over it, what changed, the run.
+ * build.c uses the fast path through verify_fastpath_*() and
+ * verify_snapshot_*() alone.
+ */
 
 /* kser's make command line for a configuration (build.c). */
 struct verify_make {
@@ -702,8 +761,187 @@ struct verify_fastpath {
 	bool ok;		/* it built */
 	struct kser_buf why;	/* what it did, or why make builds */
 	size_t objects;		/* recompiled */
+	size_t dirs;		/* directories kbuild made (their passes) */
 	double plan_s, compile_s, link_s;
 };
+
+/* A small string map (open addressing): path -> value. */
+struct fp_smap_entry {
+	char *key;
+	int64_t mtime_ns;	/* -1: missing */
+	size_t value;		/* an index, for the maps that need one */
+	bool used;
+};
+
+struct fp_smap {
+	struct fp_smap_entry *v;
+	size_t n, cap;
+};
+
+/* A target of the build directory: its .cmd file, and is it stale? */
+struct fp_target {
+	struct verify_cmd cmd;
+	int64_t mtime_ns;	/* -1: the target does not exist */
+	bool stale;
+	bool orphan;		/* its source is gone: no rule makes it now */
+	bool archived;		/* a member of some built-in.a or lib.a */
+	const char *why_stale;	/* a dependency's path; borrowed */
+};
+
+/* A thin archive (built-in.a, lib.a) and its members. */
+struct fp_archive {
+	size_t target;		/* its .cmd */
+	char **members;		/* relative to the build directory */
+	size_t nmembers;
+	bool rerun;
+};
+
+/*
+ * The index of a build directory, and what is decided over it: the
+ * archives to make again, the directories whose kbuild passes run, or
+ * why the fast path cannot be taken.
+ */
+struct fp_index {
+	const char *bdir, *src;	/* absolute, as make sees them */
+	struct fp_target *t;
+	size_t n, alloc;
+	struct fp_archive *ar;
+	size_t nar, aralloc;
+	struct fp_smap files;	/* absolute path -> mtime */
+	struct fp_smap srcdeps;	/* source-relative path -> a target */
+	struct fp_smap targets;	/* target -> its index */
+	struct verify_dirs dirs;	/* whose kbuild passes run */
+	struct kser_buf why;	/* why the fast path cannot be taken */
+};
+
+/* A path that differs between the stamp's tree and the row's. */
+struct fp_change {
+	char *path;
+	git_delta_t status;
+};
+
+/* A run of the fast path: where, in what environment, logged where. */
+struct fp_run {
+	struct verify_ctx *c;
+	const char *bdir, *src;
+	char **env;		/* make's environment for its recipes */
+	char *ldflags_vmlinux;	/* exported to Makefile.vmlinux alone */
+	int log_fd;
+	struct verify_fastpath *out;
+};
+
+/* --- fpindex.c --------------------------------------------------------- */
+
+/* The entry of key, added (zeroed, key copied) when absent; NULL: nomem. */
+struct fp_smap_entry *verify_fp_smap_get(struct fp_smap *m, const char *key,
+					 bool *added);
+
+/* The entry of key, or NULL. */
+struct fp_smap_entry *verify_fp_smap_find(const struct fp_smap *m,
+					  const char *key);
+
+void verify_fp_smap_release(struct fp_smap *m);
+
+/* A modification time, in nanoseconds. */
+int64_t verify_fp_mtime_of(const struct stat *st);
+
+/* Records why the fast path is not taken (the first reason stands). */
+bool verify_fp_fallback(struct fp_index *x, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/*
+ * Reads every .cmd file under x->bdir into x: the targets, their
+ * modification times and staleness, the map from source files to the
+ * targets that depend on them, and the archives' members. What the fast
+ * path cannot read that way is a reason in x->why, not an error.
+ */
+const struct kser_error *verify_fp_index_build(struct fp_index *x);
+
+void verify_fp_index_release(struct fp_index *x);
+
+/* --- fpsnap.c ---------------------------------------------------------- */
+
+/* Every file of a build directory, for the paranoid mode. */
+struct verify_snapshot {
+	struct fp_smap *map;
+};
+
+const struct kser_error *verify_snapshot_take(struct verify_snapshot *s,
+					      const char *bdir);
+void verify_snapshot_release(struct verify_snapshot *s);
+
+/*
+ * How many files b made, rebuilt or removed against a (up to five of
+ * them named in why), less those every make rewrites.
+ */
+size_t verify_snapshot_diff(const struct verify_snapshot *a,
+			    const struct verify_snapshot *b,
+			    struct kser_buf *why);
+
+/* --- fpplan.c ---------------------------------------------------------- */
+
+/* Does the kernel configuration have only options the fast path knows? */
+bool verify_fp_config_allows(struct fp_index *x);
+
+/* The paths that differ between the trees from and to (*out is owned). */
+const struct kser_error *verify_fp_changes(struct fp_index *x,
+					   git_repository *repo,
+					   const git_oid *from,
+					   const git_oid *to,
+					   struct fp_change **out,
+					   size_t *nout);
+
+/*
+ * The reasons against the fast path that need no index (a change of
+ * type, a kbuild file no directory's pass takes care of); false with
+ * the reason in x->why.
+ */
+bool verify_fp_cheap_allows(struct fp_index *x, const struct fp_change *ch,
+			    size_t nch, const char *kunitconfig);
+
+/*
+ * The targets the fast path rebuilds itself and the kbuild passes it
+ * runs (in x), or x->why says why not.
+ */
+/* Is it a compile of its target, as rule_cc_o_c and rule_as_o_S run it? */
+bool verify_fp_is_compile(const struct verify_cmd *c);
+
+const struct kser_error *verify_fp_plan(struct fp_index *x,
+					git_repository *repo,
+					const git_oid *tree,
+					const struct fp_change *ch, size_t nch,
+					const char *kunitconfig);
+
+/* --- fpenv.c ----------------------------------------------------------- */
+
+/*
+ * r->env and r->ldflags_vmlinux: the environment kbuild's top Makefile
+ * gives its recipes, captured from make itself, kept in the build
+ * directory until the next plain make.
+ */
+const struct kser_error *verify_fp_env_capture(struct fp_run *r,
+					       const struct verify_make *mi);
+
+/* Frees a NULL-ended environment (NULL is fine). */
+void verify_fp_env_free(char **env);
+
+/* The tree of the build directory's stamp, when it is valid for mi. */
+bool verify_fp_stamp_tree(const char *bdir, const struct verify_make *mi,
+			  git_oid *tree);
+
+/*
+ * The stamp: the build directory was completely built from tree with
+ * mi. Without one, the fast path is not taken; remove it before a build
+ * (unstamp), write it when the build succeeds, and forget (the stamp and
+ * the captured environment of make) when the configuration changes.
+ */
+const struct kser_error *verify_fastpath_stamp(const char *bdir,
+					       const struct verify_make *mi,
+					       const git_oid *tree);
+void verify_fastpath_unstamp(const char *bdir);
+void verify_fastpath_forget(const char *bdir);
+
+/* --- fastpath.c -------------------------------------------------------- */
 
 /*
  * Tries the fast path for configuration cfg of the row (the checkout is
@@ -718,35 +956,6 @@ const struct kser_error *verify_fastpath_run(struct verify_ctx *c,
 					     struct verify_fastpath *out);
 
 void verify_fastpath_release(struct verify_fastpath *fp);
-
-/*
- * The stamp: the build directory was completely built from tree with
- * mi. Without one, the fast path is not taken; remove it before a build
- * (unstamp), write it when the build succeeds, and forget (the stamp and
- * the captured environment of make) when the configuration changes.
- */
-const struct kser_error *verify_fastpath_stamp(const char *bdir,
-					       const struct verify_make *mi,
-					       const git_oid *tree);
-void verify_fastpath_unstamp(const char *bdir);
-void verify_fastpath_forget(const char *bdir);
-
-/* Every file of a build directory, for the paranoid mode. */
-struct verify_snapshot {
-	void *map;
-};
-
-const struct kser_error *verify_snapshot_take(struct verify_snapshot *s,
-					      const char *bdir);
-void verify_snapshot_release(struct verify_snapshot *s);
-
-/*
- * How many files b made, rebuilt or removed against a (up to five of
- * them named in why), less those every make rewrites.
- */
-size_t verify_snapshot_diff(const struct verify_snapshot *a,
-			    const struct verify_snapshot *b,
-			    struct kser_buf *why);
 
 /* --- build.c, kunit.c, checkpatch.c ------------------------------------ */
 

@@ -97,4 +97,26 @@ test_expect_success 'a folder is a layer, with one private header' '
 	grep "^check-layers: tools/lib/verify/extra.h: a folder has one private header" err
 '
 
+# A file of n lines (C comments).
+lines_of_c () {
+	awk -v n="$1" 'BEGIN { for (i = 1; i <= n; i++) print "/* " i " */" }'
+}
+
+test_expect_success 'a source file over 800 lines fails, naming it and its length' '
+	fresh_copy &&
+	lines_of_c 801 >copy/tools/lib/core/long.c &&
+	test_expect_code 1 check_layers copy 2>err &&
+	grep "^check-layers: tools/lib/core/long.c: 801 lines, over the 800 a source file of the library may have" err &&
+	test_line_count = 1 err
+'
+
+test_expect_success 'one of 800 lines passes, and a header may be longer' '
+	fresh_copy &&
+	lines_of_c 800 >copy/tools/lib/core/long.c &&
+	lines_of_c 900 >>copy/tools/lib/verify/kser_lib_verify.h &&
+	lines_of_c 900 >>copy/tools/include/kser/buf.h &&
+	check_layers copy 2>err &&
+	test_must_be_empty err
+'
+
 test_done

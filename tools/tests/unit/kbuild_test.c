@@ -12,6 +12,8 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include <git2.h>
+
 #include "kser/buf.h"
 #include "kser/error.h"
 #include "kser/util.h"
@@ -287,6 +289,164 @@ static void snapshots_compared(void **state)
 	kser_remove_tree(dir, NULL, NULL);
 }
 
+/* A tree of files (path, text pairs) made with git in a new repository. */
+static git_repository *tree_of(char *dir, git_oid *tree, const char *const *files)
+{
+	git_repository *repo = NULL;
+	char cmd[8192];
+	size_t i;
+	FILE *f;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(cmd, sizeof(cmd), "git init -q '%s'", dir);
+	assert_int_equal(system(cmd), 0);
+	for (i = 0; files[i]; i += 2) {
+		char path[4096];
+
+		snprintf(cmd, sizeof(cmd), "mkdir -p \"$(dirname '%s/%s')\"",
+			 dir, files[i]);
+		assert_int_equal(system(cmd), 0);
+		snprintf(path, sizeof(path), "%s/%s", dir, files[i]);
+		f = fopen(path, "w");
+		assert_non_null(f);
+		fputs(files[i + 1], f);
+		fclose(f);
+	}
+	snprintf(cmd, sizeof(cmd), "cd '%s' && git add -A && git write-tree "
+		 ">.git/tree", dir);
+	assert_int_equal(system(cmd), 0);
+	snprintf(cmd, sizeof(cmd), "%s/.git/tree", dir);
+	f = fopen(cmd, "r");
+	assert_non_null(f);
+	assert_non_null(fgets(cmd, sizeof(cmd), f));
+	fclose(f);
+	cmd[40] = '\0';
+	assert_int_equal(git_oid_fromstr(tree, cmd), 0);
+	assert_int_equal(git_repository_open(&repo, dir), 0);
+	return repo;
+}
+
+/* readers: the directories (joined by ' ') or "why: ..." */
+static void readers(git_repository *repo, const git_oid *tree,
+		    const char *const *paths, size_t n, char *out, size_t cap)
+{
+	struct verify_dirs d = { 0 };
+	struct kser_buf why = KSER_BUF_INIT;
+	size_t i;
+
+	assert_ok(verify_kbuild_readers(repo, tree, paths, n, &d, &why));
+	if (why.len) {
+		snprintf(out, cap, "why: %s", why.ptr);
+	} else {
+		out[0] = '\0';
+		for (i = 0; i < d.n; i++)
+			snprintf(out + strlen(out), cap - strlen(out), "%s%s",
+				 i ? " " : "", d.v[i]);
+	}
+	verify_dirs_release(&d);
+	kser_buf_release(&why);
+}
+
+static void kbuild_readers_found(void **state)
+{
+	static const char *const files[] = {
+		"Makefile", "include $(srctree)/arch/$(SRCARCH)/Makefile\n",
+		"arch/um/Makefile", "include $(srctree)/arch/um/Makefile-os-Linux\n",
+		"arch/um/Makefile-os-Linux", "# os\n",
+		"arch/um/kernel/Makefile", "obj-y += a.o\n",
+		"lib/Makefile", "obj-y += ctnr/\n",
+		"lib/ctnr/Makefile", "include $(srctree)/lib/ctnr/ctnr.mk\n"
+			"obj-y += x.o\n",
+		"lib/ctnr/ctnr.mk", "#\tinclude $(srctree)/lib/ctnr/ctnr.mk\n"
+			"ctnr_cflags := -I$(srctree)/lib/ctnr\n",
+		"lib/ctnr/kalloc/Makefile", "obj-y += k.o\n",
+		"samples/ctnr/Makefile", "include $(srctree)/lib/ctnr/ctnr.mk\n",
+		"samples/other/Makefile", "obj-y += notctnr.mko\n",
+		"drivers/x/Makefile", "include $(src)/shared.mk\n",
+		"drivers/x/shared.mk", "# shared\n",
+		"drivers/y/Kbuild", "include $(srctree)/drivers/x/shared.mk\n",
+		"drivers/z/Makefile", "# nobody's\n",
+		"drivers/z/orphan.mk", "# no one includes this\n",
+		"drivers/w/Makefile.rules", "# included by an .include\n",
+		"drivers/w/rules.include", "include $(src)/Makefile.rules\n",
+		"Documentation/Makefile", "include lib/ctnr/ctnr.mk\n",
+		NULL,
+	};
+	char dir[] = "/tmp/kser-kbdirs.XXXXXX", out[1024];
+	git_oid tree;
+	git_repository *repo;
+	const char *p1[] = { "lib/ctnr/Makefile" };
+	const char *p2[] = { "lib/ctnr/ctnr.mk" };
+	const char *p3[] = { "lib/ctnr/kalloc/Makefile", "lib/ctnr/Makefile" };
+	const char *p4[] = { "drivers/x/shared.mk" };
+	const char *p5[] = { "arch/um/Makefile" };
+	const char *p6[] = { "arch/um/Makefile-os-Linux" };
+	const char *p7[] = { "Makefile" };
+	const char *p8[] = { "drivers/z/orphan.mk" };
+	const char *p9[] = { "drivers/w/Makefile.rules" };
+	const char *p10[] = { "arch/um/kernel/Makefile" };
+	const char *p11[] = { "scripts/Makefile.build" };
+
+	(void)state;
+	git_libgit2_init();
+	repo = tree_of(dir, &tree, files);
+	readers(repo, &tree, p1, 1, out, sizeof(out));
+	assert_string_equal(out, "lib/ctnr");
+	/* Both includers; the .mk naming itself in a comment is not one. */
+	readers(repo, &tree, p2, 1, out, sizeof(out));
+	assert_string_equal(out, "lib/ctnr samples/ctnr");
+	/* A directory inside another: the enclosing pass does both. */
+	readers(repo, &tree, p3, 2, out, sizeof(out));
+	assert_string_equal(out, "lib/ctnr");
+	readers(repo, &tree, p4, 1, out, sizeof(out));
+	assert_string_equal(out, "drivers/x drivers/y");
+	readers(repo, &tree, p5, 1, out, sizeof(out));
+	assert_string_equal(out, "why: 'arch/um/Makefile' is read by kbuild's "
+			    "top Makefile");
+	readers(repo, &tree, p6, 1, out, sizeof(out));
+	assert_non_null(strstr(out, "why: "));
+	readers(repo, &tree, p7, 1, out, sizeof(out));
+	assert_non_null(strstr(out, "why: 'Makefile' is read by kbuild's top"));
+	readers(repo, &tree, p8, 1, out, sizeof(out));
+	assert_string_equal(out, "why: no directory's Makefile names "
+			    "'drivers/z/orphan.mk'");
+	readers(repo, &tree, p9, 1, out, sizeof(out));
+	assert_string_equal(out, "why: 'drivers/w/Makefile.rules' is read by "
+			    "'drivers/w/rules.include', which is not a "
+			    "directory's own Makefile");
+	/* Deeper than arch/ARCH: its pass alone reads it. */
+	readers(repo, &tree, p10, 1, out, sizeof(out));
+	assert_string_equal(out, "arch/um/kernel");
+	readers(repo, &tree, p11, 1, out, sizeof(out));
+	assert_non_null(strstr(out, "why: "));
+	git_repository_free(repo);
+	kser_remove_tree(dir, NULL, NULL);
+}
+
+static void dirs_kept_apart(void **state)
+{
+	struct verify_dirs d = { 0 };
+
+	(void)state;
+	assert_ok(verify_dirs_add(&d, "lib/ctnr/kalloc", 15));
+	assert_ok(verify_dirs_add(&d, "lib/ctnrx", 9));
+	assert_ok(verify_dirs_add(&d, "lib/ctnr", 8));
+	assert_int_equal(d.n, 2);
+	assert_string_equal(d.v[0], "lib/ctnrx");
+	assert_string_equal(d.v[1], "lib/ctnr");
+	assert_string_equal(verify_dirs_holding(&d, "lib/ctnr/kalloc/a.c"),
+			    "lib/ctnr");
+	assert_null(verify_dirs_holding(&d, "lib/ctn.c"));
+	assert_null(verify_dirs_holding(&d, "lib/a.c"));
+	assert_string_equal(verify_dirs_holding(&d, "lib/ctnr"), "lib/ctnr");
+	assert_true(verify_kbuild_top_read("arch/um", 7));
+	assert_false(verify_kbuild_top_read("arch/um/kernel", 14));
+	assert_true(verify_kbuild_top_read("scripts/kconfig", 15));
+	assert_false(verify_kbuild_top_read("scriptsx", 8));
+	assert_true(verify_kbuild_top_read("", 0));
+	verify_dirs_release(&d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -297,6 +457,8 @@ int main(void)
 		cmocka_unit_test(paths_normalized),
 		cmocka_unit_test(thin_archive_members),
 		cmocka_unit_test(snapshots_compared),
+		cmocka_unit_test(kbuild_readers_found),
+		cmocka_unit_test(dirs_kept_apart),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
