@@ -5,8 +5,8 @@
 #
 #   tools/bench/scale-model.py [FIGURES.json] [QUIET_BASE_SECONDS]
 #
-# The figures were measured on a loaded machine; QUIET_BASE_SECONDS (the
-# README's cold base build on a quiet one, 480.6 s) scales every time by
+# The figures may be measured on a loaded machine; QUIET_BASE_SECONDS (a
+# cold base build on a quiet one; default 480.6 s) scales every time by
 # the same factor, keeping the measured ratios.
 import json
 import math

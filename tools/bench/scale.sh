@@ -267,5 +267,8 @@ json.dump({
 EOP
 
 echo "scale: load average now: $(cut -d" " -f1-3 /proc/loadavg)"
-echo "scale: the model (docs/scale.md), times scaled to a quiet machine:"
-python3 "$top/tools/bench/scale-model.py" "$work/figures.json"
+# SCALE_QUIET_BASE=SECONDS: a quiet machine's cold base build, to scale a
+# loaded run's times by; without it the times are this run's.
+echo "scale: the model (docs/scale.md)${SCALE_QUIET_BASE:+, times scaled to a quiet machine}:"
+python3 "$top/tools/bench/scale-model.py" "$work/figures.json" \
+	${SCALE_QUIET_BASE:-$(python3 -c "import json; print(json.load(open('$work/figures.json'))['base_cold_s'])")}
