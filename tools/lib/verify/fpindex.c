@@ -275,7 +275,7 @@ static const char *in_src(const struct fp_index *x, const char *abs)
 	return !strncmp(abs, x->src, n) && abs[n] == '/' ? abs + n + 1 : NULL;
 }
 
-static bool is_archive(const char *target)
+bool verify_fp_is_archive(const char *target)
 {
 	const char *b = strrchr(target, '/');
 
@@ -361,7 +361,7 @@ const struct kser_error *verify_fp_index_build(struct fp_index *x)
 		char *abs, *dir, **m;
 		size_t nm;
 
-		if (!is_archive(x->t[i].cmd.target))
+		if (!verify_fp_is_archive(x->t[i].cmd.target))
 			continue;
 		abs = absolute(x, x->t[i].cmd.target);
 		if (!abs)

@@ -134,7 +134,8 @@ static bool syscalls_check_allows(struct fp_index *x, const char *rel)
 		size_t n = strlen(rel);
 
 		while ((p = strstr(p, rel))) {
-			if ((p[-1] == '/' || p[-1] == ' ') &&
+			if ((p == kser_buf_cstr(&d) || p[-1] == '/' ||
+			     p[-1] == ' ') &&
 			    (p[n] == ' ' || p[n] == '\n' || !p[n])) {
 				ok = verify_fp_fallback(x, "kbuild's "
 							"checksyscalls.sh "
@@ -312,6 +313,20 @@ static const struct kser_error *add_built_dir(struct fp_index *x,
 
 static bool dirs_entered(struct fp_index *x);
 
+/* No pass's directory inherits what an enclosing one sets for it. */
+static const struct kser_error *dirs_inherit(struct fp_index *x,
+					     git_repository *repo,
+					     const git_oid *tree)
+{
+	const struct kser_error *err = NULL;
+	size_t i;
+
+	for (i = 0; !err && !x->why.len && i < x->dirs.n; i++)
+		err = verify_kbuild_inherits(repo, tree, x->dirs.v[i],
+					     &x->why);
+	return err;
+}
+
 /*
  * The directories of the kbuild passes: those whose kbuild files
  * changed (kbdirs.c), and for a new or deleted file the deepest
@@ -355,7 +370,7 @@ static const struct kser_error *plan_dirs(struct fp_index *x,
 	}
 	if (!err && !x->why.len)
 		dirs_entered(x);
-	return err;
+	return err ? err : dirs_inherit(x, repo, tree);
 }
 
 /* Each pass's directory is one kbuild descends into here. */
@@ -468,12 +483,33 @@ const struct kser_error *verify_fp_plan(struct fp_index *x,
 	}
 	if (x->dirs.n && !dirs_entered(x))
 		return NULL;
+	err = dirs_inherit(x, repo, tree);
+	if (err || x->why.len)
+		return err;
 	for (i = 0; i < x->n; i++) {
 		const struct fp_target *t = &x->t[i];
 		const char *tg = t->cmd.target;
 
-		if (!t->stale || verify_dirs_holding(&x->dirs, tg))
+		if (!t->stale)
 			continue;
+		/*
+		 * A pass makes its directory's objects and archives; a
+		 * stale target of another kind there may be the top
+		 * Makefile's to make (kernel/bounds.s, in prepare).
+		 */
+		if (verify_dirs_holding(&x->dirs, tg)) {
+			if (!verify_fp_is_compile(&t->cmd) && !verify_fp_is_archive(tg) &&
+			    !(t->orphan && !t->archived))
+				return verify_fp_fallback(x, "'%s' is stale "
+							  "('%s'), and not "
+							  "an object or "
+							  "archive kbuild's "
+							  "pass of its "
+							  "directory makes",
+							  tg, t->why_stale),
+				       NULL;
+			continue;
+		}
 		/*
 		 * What the tree no longer has the source of is left over
 		 * from an older build: make has no rule for it any more.

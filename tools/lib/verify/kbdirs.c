@@ -112,11 +112,14 @@ bool verify_kbuild_top_read(const char *dir, size_t len)
 	     (len == 5 || dir[5] == '/')) ||
 	    (len >= 3 && !strncmp(dir, "usr", 3) && (len == 3 || dir[3] == '/')))
 		return true;
-	if (len > 5 && !strncmp(dir, "arch/", 5)) {
-		slash = memchr(dir + 5, '/', len - 5);
-		return !slash;
-	}
-	return false;
+	/*
+	 * arch/: the top Makefile reads arch/ARCH/'s files, and its
+	 * prepare steps make targets in deeper ones (arch/x86/um's
+	 * user-offsets.s, arch/um/kernel's asm-offsets.s).
+	 */
+	(void)slash;
+	return len >= 4 && !strncmp(dir, "arch", 4) &&
+	       (len == 4 || dir[4] == '/');
 }
 
 /* Could kbuild read this file as a makefile (the walk's candidates)? */
@@ -303,5 +306,128 @@ done:
 	free(own);
 	free(needles);
 	free(readers);
+	return err;
+}
+
+/* Does text hold word (a whole word of make's)? */
+static bool has_word(const char *text, size_t len, const char *word)
+{
+	size_t n = strlen(word);
+	const char *p = text, *end = text + len;
+
+	while (p < end && (p = memmem(p, (size_t)(end - p), word, n))) {
+		char before = p == text ? '\n' : p[-1];
+
+		if (before == '\n' || before == ' ' || before == '\t' ||
+		    before == '(' || before == '$')
+			return true;
+		p++;
+	}
+	return false;
+}
+
+/* Does a line of text start (after blanks) with word? */
+static bool line_starts(const char *text, size_t len, const char *word)
+{
+	size_t n = strlen(word);
+	const char *p = text, *end = text + len;
+
+	while (p < end) {
+		const char *q = p;
+
+		while (q < end && (*q == ' ' || *q == '\t'))
+			q++;
+		if ((size_t)(end - q) > n && !strncmp(q, word, n) &&
+		    (q[n] == ' ' || q[n] == '\t'))
+			return true;
+		p = memchr(p, '\n', (size_t)(end - p));
+		if (!p)
+			break;
+		p++;
+	}
+	return false;
+}
+
+const struct kser_error *verify_kbuild_inherits(git_repository *repo,
+						const git_oid *tree_id,
+						const char *dir,
+						struct kser_buf *why)
+{
+	static const char *const words[] = {
+		"subdir-ccflags-y", "subdir-asflags-y", "subdir-rustflags-y",
+		"subdir-ccflags", "subdir-asflags", "KBUILD_",
+	};
+	static const char *const starts[] = {
+		"include", "-include", "sinclude", "export",
+	};
+	const struct kser_error *err = NULL;
+	git_tree *tree = NULL;
+	size_t len = strlen(dir);
+
+	if (git_tree_lookup(&tree, repo, tree_id) < 0)
+		return kser_error_git("cannot read the tree");
+	while (!err && !why->len) {
+		const char *slash = len ? memrchr(dir, '/', len) : NULL;
+		size_t al = slash ? (size_t)(slash - dir) : 0, i;
+		const char *names[] = { "Kbuild", "Makefile" };
+		bool up = len > 0;
+
+		if (!up)
+			break;
+		for (i = 0; i < 2; i++) {
+			struct kser_buf path = KSER_BUF_INIT;
+			git_tree_entry *e = NULL;
+			git_blob *b = NULL;
+			const char *text;
+			size_t n, k;
+
+			/* The top's pass reads Kbuild; the top Makefile's
+			 * doings are in the environment the passes have. */
+			if (!al && i == 1)
+				break;
+			if (al)
+				kser_buf_printf(&path, "%.*s/%s", (int)al, dir,
+						names[i]);
+			else
+				kser_buf_puts(&path, names[i]);
+			if (kser_buf_check(&path)) {
+				err = kser_error_nomem();
+				break;
+			}
+			if (git_tree_entry_bypath(&e, tree, path.ptr) < 0) {
+				kser_buf_release(&path);
+				continue;
+			}
+			if (git_blob_lookup(&b, repo,
+					    git_tree_entry_id(e)) < 0) {
+				err = kser_error_git("cannot read '%s'",
+						     path.ptr);
+			} else {
+				text = git_blob_rawcontent(b);
+				n = (size_t)git_blob_rawsize(b);
+				for (k = 0; k < 6 && !why->len; k++)
+					if (has_word(text, n, words[k]))
+						kser_buf_printf(why, "'%s' "
+							"sets '%s', which the "
+							"directories under it "
+							"inherit from its pass",
+							path.ptr, words[k]);
+				for (k = 0; k < 4 && !why->len; k++)
+					if (line_starts(text, n, starts[k]))
+						kser_buf_printf(why, "'%s' "
+							"has '%s' lines: what "
+							"the directories under "
+							"it inherit from its "
+							"pass may come from them",
+							path.ptr, starts[k]);
+			}
+			git_blob_free(b);
+			git_tree_entry_free(e);
+			kser_buf_release(&path);
+			break;	/* Kbuild first: the file the pass reads */
+		}
+		len = al;
+	}
+	git_tree_free(tree);
 	return err;
 }

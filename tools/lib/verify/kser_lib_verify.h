@@ -903,6 +903,9 @@ bool verify_fp_cheap_allows(struct fp_index *x, const struct fp_change *ch,
  * The targets the fast path rebuilds itself and the kbuild passes it
  * runs (in x), or x->why says why not.
  */
+/* Is target a thin archive kbuild makes (built-in.a, lib.a)? */
+bool verify_fp_is_archive(const char *target);
+
 /* Is it a compile of its target, as rule_cc_o_c and rule_as_o_S run it? */
 bool verify_fp_is_compile(const struct verify_cmd *c);
 
@@ -940,6 +943,18 @@ const struct kser_error *verify_fastpath_stamp(const char *bdir,
 					       const git_oid *tree);
 void verify_fastpath_unstamp(const char *bdir);
 void verify_fastpath_forget(const char *bdir);
+
+/*
+ * The passes of dir's enclosing directories (up to the top's) give the
+ * passes under them what they set for their subdirectories
+ * (subdir-ccflags-y, KBUILD_ variables, exports); a pass of dir alone
+ * would not have it. why says which file sets such a thing, or what it
+ * includes that might (and dir's pass alone is not make's).
+ */
+const struct kser_error *verify_kbuild_inherits(git_repository *repo,
+						const git_oid *tree,
+						const char *dir,
+						struct kser_buf *why);
 
 /* --- fastpath.c -------------------------------------------------------- */
 

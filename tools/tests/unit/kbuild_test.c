@@ -414,11 +414,78 @@ static void kbuild_readers_found(void **state)
 	assert_string_equal(out, "why: 'drivers/w/Makefile.rules' is read by "
 			    "'drivers/w/rules.include', which is not a "
 			    "directory's own Makefile");
-	/* Deeper than arch/ARCH: its pass alone reads it. */
+	/* Under arch/, the top Makefile's prepare steps make targets. */
 	readers(repo, &tree, p10, 1, out, sizeof(out));
-	assert_string_equal(out, "arch/um/kernel");
+	assert_string_equal(out, "why: 'arch/um/kernel/Makefile' is read by "
+			    "kbuild's top Makefile");
 	readers(repo, &tree, p11, 1, out, sizeof(out));
 	assert_non_null(strstr(out, "why: "));
+	git_repository_free(repo);
+	kser_remove_tree(dir, NULL, NULL);
+}
+
+/* inherits: "" or the reason. */
+static void inherits(git_repository *repo, const git_oid *tree,
+		     const char *dir, char *out, size_t cap)
+{
+	struct kser_buf why = KSER_BUF_INIT;
+
+	assert_ok(verify_kbuild_inherits(repo, tree, dir, &why));
+	snprintf(out, cap, "%s", why.len ? why.ptr : "");
+	kser_buf_release(&why);
+}
+
+static void kbuild_inherited_flags(void **state)
+{
+	static const char *const files[] = {
+		"Makefile", "KBUILD_CFLAGS += -O2\nexport FOO\n",
+		"Kbuild", "obj-y += lib/ drivers/\n",
+		"lib/Makefile", "obj-y += ctnr/\n# subdir-ccflags-y in a comment\n",
+		"lib/ctnr/Makefile", "subdir-ccflags-y += -Werror\nobj-y += a/\n",
+		"lib/ctnr/a/Makefile", "obj-y += x.o\n",
+		"drivers/Makefile", "obj-y += gpu/\n",
+		"drivers/gpu/Makefile", "  include $(src)/flags.mk\nobj-y += drm/\n",
+		"drivers/gpu/drm/Makefile", "obj-y += d.o\n",
+		"drivers/gpu/drm/Kbuild", "obj-y += k.o\n",
+		"drivers/gpu/drm/tests/Makefile", "obj-y += t.o\n",
+		"fs/Kbuild", "obj-y += ext4/\n",
+		"fs/Makefile", "KBUILD_CFLAGS += -Wall\n",
+		"fs/ext4/Makefile", "obj-y += e.o\n",
+		"mm/Makefile", "ccflags-y += -DX\nobj-y += m/\n",
+		"mm/m/Makefile", "obj-y += m.o\n",
+		NULL,
+	};
+	char dir[] = "/tmp/kser-kbinh.XXXXXX", out[1024];
+	git_oid tree;
+	git_repository *repo;
+
+	(void)state;
+	git_libgit2_init();
+	repo = tree_of(dir, &tree, files);
+	/* The top's Makefile is the environment; its Kbuild says nothing. */
+	inherits(repo, &tree, "lib", out, sizeof(out));
+	assert_string_equal(out, "");
+	/* A comment names a word too: conservative. */
+	inherits(repo, &tree, "lib/ctnr", out, sizeof(out));
+	assert_string_equal(out, "'lib/Makefile' sets 'subdir-ccflags-y', "
+			    "which the directories under it inherit from "
+			    "its pass");
+	inherits(repo, &tree, "lib/ctnr/a", out, sizeof(out));
+	assert_non_null(strstr(out, "'lib/ctnr/Makefile' sets "
+			       "'subdir-ccflags-y'"));
+	inherits(repo, &tree, "drivers/gpu/drm/tests", out, sizeof(out));
+	/* drm's Kbuild is the file its pass reads, not its Makefile. */
+	assert_string_equal(out, "'drivers/gpu/Makefile' has 'include' lines: "
+			    "what the directories under it inherit from its "
+			    "pass may come from them");
+	inherits(repo, &tree, "drivers/gpu", out, sizeof(out));
+	assert_string_equal(out, "");
+	/* fs's pass reads fs/Kbuild, which sets nothing. */
+	inherits(repo, &tree, "fs/ext4", out, sizeof(out));
+	assert_string_equal(out, "");
+	/* ccflags-y is the directory's own. */
+	inherits(repo, &tree, "mm/m", out, sizeof(out));
+	assert_string_equal(out, "");
 	git_repository_free(repo);
 	kser_remove_tree(dir, NULL, NULL);
 }
@@ -440,7 +507,8 @@ static void dirs_kept_apart(void **state)
 	assert_null(verify_dirs_holding(&d, "lib/a.c"));
 	assert_string_equal(verify_dirs_holding(&d, "lib/ctnr"), "lib/ctnr");
 	assert_true(verify_kbuild_top_read("arch/um", 7));
-	assert_false(verify_kbuild_top_read("arch/um/kernel", 14));
+	assert_true(verify_kbuild_top_read("arch/um/kernel", 14));
+	assert_false(verify_kbuild_top_read("archx/um", 8));
 	assert_true(verify_kbuild_top_read("scripts/kconfig", 15));
 	assert_false(verify_kbuild_top_read("scriptsx", 8));
 	assert_true(verify_kbuild_top_read("", 0));
@@ -458,6 +526,7 @@ int main(void)
 		cmocka_unit_test(thin_archive_members),
 		cmocka_unit_test(snapshots_compared),
 		cmocka_unit_test(kbuild_readers_found),
+		cmocka_unit_test(kbuild_inherited_flags),
 		cmocka_unit_test(dirs_kept_apart),
 	};
 
