@@ -383,6 +383,27 @@ static bool dirs_entered(struct fp_index *x)
 		bool entered = false;
 
 		if (!dir_archive(x, d, strlen(d))) {
+			size_t k, n = strlen(d);
+
+			/*
+			 * Nothing built under it: kbuild does not descend
+			 * into it in this configuration (its parent's
+			 * Makefile, unchanged, says so), and its pass is no
+			 * part of make's either.
+			 */
+			for (k = 0; k < x->n; k++)
+				if (!strncmp(x->t[k].cmd.target, d, n) &&
+				    x->t[k].cmd.target[n] == '/')
+					break;
+			if (k == x->n) {
+				free(x->dirs.v[i]);
+				memmove(&x->dirs.v[i], &x->dirs.v[i + 1],
+					(x->dirs.n - i - 1) *
+					sizeof(*x->dirs.v));
+				x->dirs.n--;
+				i--;
+				continue;
+			}
 			verify_fp_fallback(x, "kbuild builds no "
 					   "%s/built-in.a here", d);
 			break;

@@ -10,6 +10,7 @@
  * one read by anything but a directory's own Makefile is make's to judge.
  * Uses libgit2's trees and blobs and the core.
  */
+#include <fnmatch.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -175,6 +176,76 @@ static bool names(const char *text, size_t len, const char *needle,
 	return false;
 }
 
+/*
+ * Might an include line of text read a file named base, though it does
+ * not name it: a word whose last path component is a variable
+ * ("$(CTNR_MK)") or a pattern base matches (a wildcard of every .mk of
+ * $(src), say)? kbuild's own files (scripts/, the top's, arch/) include
+ * through variables by design ($(kbuild-file)); they are not asked.
+ */
+static bool may_include(const char *text, size_t len, const char *base)
+{
+	const char *p = text, *end = text + len;
+
+	while (p < end) {
+		const char *eol = memchr(p, '\n', (size_t)(end - p));
+		const char *q = p, *w;
+		size_t n;
+
+		if (!eol)
+			eol = end;
+		while (q < eol && (*q == ' ' || *q == '\t'))
+			q++;
+		if (*q == '-' || *q == 's')
+			q++;
+		n = (size_t)(eol - q);
+		if (n > 8 && !strncmp(q, "include", 7) &&
+		    (q[7] == ' ' || q[7] == '\t')) {
+			for (w = q + 7; w < eol;) {
+				char word[512], *last, *c;
+				size_t wl;
+
+				while (w < eol && (*w == ' ' || *w == '\t'))
+					w++;
+				wl = strcspn(w, " \t\n");
+				if (w + wl > eol)
+					wl = (size_t)(eol - w);
+				if (!wl)
+					break;
+				if (wl >= sizeof(word))
+					return true;
+				memcpy(word, w, wl);
+				word[wl] = '\0';
+				w += wl;
+				/* "$(wildcard" and its ")": the pattern between. */
+				if (!strcmp(word, "$(wildcard"))
+					continue;
+				/* The ")" closing what the word did not open. */
+				for (;;) {
+					int depth = 0;
+
+					for (c = word; *c; c++)
+						depth += *c == '(' ? 1 :
+							 *c == ')' ? -1 : 0;
+					c = word + strlen(word);
+					if (depth >= 0 || c == word || c[-1] != ')')
+						break;
+					c[-1] = '\0';
+				}
+				last = strrchr(word, '/');
+				last = last ? last + 1 : word;
+				if (strchr(last, '$'))
+					return true;
+				if (strpbrk(last, "*?[") &&
+				    !fnmatch(last, base, 0))
+					return true;
+			}
+		}
+		p = eol + 1;
+	}
+	return false;
+}
+
 struct scan {
 	git_repository *repo;
 	const char *const *paths;	/* the included files changed */
@@ -218,7 +289,9 @@ static int scan_cb(const char *root, const git_tree_entry *e, void *payload)
 		size_t dl = slash ? (size_t)(slash - dir) : 0;
 
 		if (!strcmp(path.ptr, s->paths[i]) ||
-		    !names(text, len, s->needles[i], s->own[i]))
+		    (!names(text, len, s->needles[i], s->own[i]) &&
+		     (s->own[i] || verify_kbuild_top_read(dir, dl) ||
+		      !may_include(text, len, base_of(s->paths[i])))))
 			continue;
 		s->readers[i]++;
 		if (!verify_kbuild_own_file(path.ptr) || verify_kbuild_top_read(dir, dl)) {

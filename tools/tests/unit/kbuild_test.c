@@ -424,6 +424,39 @@ static void kbuild_readers_found(void **state)
 	kser_remove_tree(dir, NULL, NULL);
 }
 
+/* Includes that read a file without naming it. */
+static void kbuild_readers_unnamed(void **state)
+{
+	static const char *const files[] = {
+		"Makefile", "include $(srctree)/arch/$(SRCARCH)/Makefile\n",
+		"scripts/Makefile.build", "include $(kbuild-file)\n",
+		"lib/ctnr/Makefile", "include $(srctree)/lib/ctnr/ctnr.mk\n",
+		"lib/ctnr/ctnr.mk", "x := 1\n",
+		"lib/ctnr/extra-a.mk", "y := 1\n",
+		"drivers/v/Makefile", "-include $(wildcard $(src)/extra-*.mk)\n",
+		"drivers/u/Makefile", "include $(CTNR_MK)\n",
+		"drivers/t/Makefile", "include $(srctree)/lib/ctnr/other.mk\n",
+		NULL,
+	};
+	char dir[] = "/tmp/kser-kbdirs2.XXXXXX", out[1024];
+	git_oid tree;
+	git_repository *repo;
+	const char *p1[] = { "lib/ctnr/ctnr.mk" };
+	const char *p2[] = { "lib/ctnr/extra-a.mk" };
+
+	(void)state;
+	git_libgit2_init();
+	repo = tree_of(dir, &tree, files);
+	/* A variable's include may be any file; kbuild's own are not asked. */
+	readers(repo, &tree, p1, 1, out, sizeof(out));
+	assert_string_equal(out, "drivers/u lib/ctnr");
+	/* The pattern matches: its directory reads it too. */
+	readers(repo, &tree, p2, 1, out, sizeof(out));
+	assert_string_equal(out, "drivers/u drivers/v");
+	git_repository_free(repo);
+	kser_remove_tree(dir, NULL, NULL);
+}
+
 /* inherits: "" or the reason. */
 static void inherits(git_repository *repo, const git_oid *tree,
 		     const char *dir, char *out, size_t cap)
@@ -526,6 +559,7 @@ int main(void)
 		cmocka_unit_test(thin_archive_members),
 		cmocka_unit_test(snapshots_compared),
 		cmocka_unit_test(kbuild_readers_found),
+		cmocka_unit_test(kbuild_readers_unnamed),
 		cmocka_unit_test(kbuild_inherited_flags),
 		cmocka_unit_test(dirs_kept_apart),
 	};
